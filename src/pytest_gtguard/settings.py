@@ -1,0 +1,208 @@
+"""Declare every gtguard option once and resolve it with provenance (CLI, then env, then ini, then default).
+
+The same table feeds pytest's parser (``declare_options``) and the ``gtguard`` command line, so the
+two never drift apart. Features add their own ``Option`` tuples and list them in ``ALL_OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import enum
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pytest_gtguard.errors import ConfigError
+
+__all__ = [
+    "ALL_OPTIONS",
+    "CORE_OPTIONS",
+    "Kind",
+    "Option",
+    "Resolved",
+    "declare_options",
+    "resolve",
+]
+
+
+class Kind(enum.Enum):
+    """How an option's raw text is parsed."""
+
+    FLAG = "flag"
+    TEXT = "text"
+    PATH = "path"
+    INT = "int"
+    FLOAT = "float"
+    ARGS = "args"  # whitespace-separated, shell-quoted list
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting, reachable from the command line, an environment variable and/or an ini key."""
+
+    dest: str
+    help: str
+    kind: Kind = Kind.TEXT
+    flags: tuple[str, ...] = ()
+    env: str | None = None
+    ini: str | None = None
+    default: Any = None
+    metavar: str | None = None
+    append: bool = False
+
+
+class _Group(Protocol):
+    def addoption(self, *opts: str, **attrs: Any) -> None: ...
+
+
+class _AddIni(Protocol):
+    def __call__(self, name: str, help: str, type: Any = ..., default: Any = ...) -> None: ...
+
+
+CORE_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "gtguard_before",
+        "Run the tests against the task's repository_before",
+        Kind.FLAG,
+        flags=("--before", "--gtguard-before"),
+        default=False,
+    ),
+    Option(
+        "gtguard_after",
+        "Run the tests against the task's repository_after (the ground truth)",
+        Kind.FLAG,
+        flags=("--after", "--gtguard-after"),
+        default=False,
+    ),
+    Option(
+        "gtguard_repo",
+        "Run the tests against PATH, e.g. a model's candidate solution, in place of repository_after",
+        Kind.PATH,
+        flags=("--repo", "--gtguard-repo"),
+        metavar="PATH",
+    ),
+    Option(
+        "gtguard_side",
+        "Side to test when no side option is given: before, after or a path",
+        Kind.TEXT,
+        env="GTGUARD_SIDE",
+        ini="gtguard_side",
+    ),
+    Option(
+        "gtguard_task",
+        "Task directory (default: nearest directory at or above the test paths with repository_before/ "
+        "or repository_after/)",
+        Kind.PATH,
+        flags=("--gtguard-task",),
+        env="GTGUARD_TASK",
+        ini="gtguard_task",
+        metavar="DIR",
+    ),
+    Option(
+        "gtguard_env",
+        "Environment variables to set for the side under test, as NAME=TEMPLATE with {side}, {name} and "
+        "{path} (default: REPO_PATH={path})",
+        Kind.ARGS,
+        flags=("--gtguard-env",),
+        ini="gtguard_env",
+        metavar="NAME=TEMPLATE",
+        append=True,
+        default=("REPO_PATH={path}",),
+    ),
+    Option(
+        "gtguard_repo_alias",
+        "Package name that --repo PATH stands in for, so `import repository_after.x` loads the candidate "
+        "(empty to disable)",
+        Kind.TEXT,
+        ini="gtguard_repo_alias",
+        default="repository_after",
+    ),
+)
+
+ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS
+
+
+def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] = ALL_OPTIONS) -> None:
+    """Register ``options`` with a pytest option group and ini parser."""
+    for opt in options:
+        if opt.flags:
+            attrs: dict[str, Any] = {"dest": opt.dest, "help": opt.help}
+            if opt.kind is Kind.FLAG:
+                attrs["action"] = "store_true"
+                attrs["default"] = None  # None = "not given", so env and ini still apply
+            else:
+                attrs["action"] = "append" if opt.append else "store"
+                attrs["default"] = None
+                attrs["metavar"] = opt.metavar
+            group.addoption(*opt.flags, **attrs)
+        if opt.ini:
+            ini_type = "args" if opt.kind is Kind.ARGS else "string"
+            addini(opt.ini, opt.help, type=ini_type, default=None)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and where it came from, for error messages and the run header."""
+
+    value: Any
+    source: str
+
+
+def resolve(
+    opt: Option,
+    *,
+    cli: Any,
+    environ: Mapping[str, str],
+    getini: Callable[[str], Any],
+    base: Path,
+) -> Resolved:
+    """Return the value of ``opt``: CLI, then environment, then ini, then the default.
+
+    ``cli`` is the parsed option namespace; ``base`` is where relative ini paths are anchored.
+
+    Raises:
+        ConfigError: the raw text cannot be parsed; the message names the option and its source.
+    """
+    raw_cli = getattr(cli, opt.dest, None) if opt.flags else None
+    if raw_cli is not None and raw_cli is not False:
+        where = f"command-line option {opt.flags[0]}"
+        if opt.append:
+            words = [w for item in raw_cli for w in (shlex.split(item) if opt.kind is Kind.ARGS else [item])]
+            return Resolved(tuple(_parse(opt, w, where, Path.cwd()) for w in words), where)
+        return Resolved(_parse(opt, raw_cli, where, Path.cwd()), where)
+    if opt.env and environ.get(opt.env, "") != "":
+        where = f"environment variable {opt.env}"
+        if opt.kind is Kind.ARGS:
+            return Resolved(tuple(shlex.split(environ[opt.env])), where)
+        return Resolved(_parse(opt, environ[opt.env], where, Path.cwd()), where)
+    if opt.ini:
+        raw_ini = getini(opt.ini)
+        if raw_ini not in (None, "", []):
+            where = f"ini key {opt.ini}"
+            if opt.kind is Kind.ARGS:
+                return Resolved(tuple(str(w) for w in raw_ini), where)
+            return Resolved(_parse(opt, raw_ini, where, base), where)
+    return Resolved(opt.default, "default")
+
+
+def _parse(opt: Option, raw: Any, where: str, base: Path) -> Any:
+    if opt.kind is Kind.FLAG:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
+    if opt.kind is Kind.PATH:
+        path = Path(str(raw)).expanduser()
+        return path if path.is_absolute() else (base / path)
+    if opt.kind in (Kind.INT, Kind.FLOAT):
+        convert: Callable[[str], Any] = int if opt.kind is Kind.INT else float
+        try:
+            return convert(str(raw))
+        except ValueError:
+            raise ConfigError(f"{where}: expected a {opt.kind.value}, got {raw!r}") from None
+    return str(raw)

@@ -1,0 +1,1 @@
+"""Side selection: run a task's tests against repository_before, repository_after or a candidate path."""
