@@ -1,0 +1,1 @@
+"""Pure logic behind the ``gtguard`` command: validate, patch, scaffold and calibrate a task repository."""

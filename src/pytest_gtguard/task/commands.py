@@ -1,0 +1,226 @@
+"""Command checks: the three commands, commands that hide failures, conftests that force the exit code.
+
+Compose files are read with a small indentation scanner instead of PyYAML: only service names and
+``command:`` lines matter, and gtguard keeps its runtime dependencies to pytest and pluggy.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_gtguard.side.task import Side, SideKind
+from pytest_gtguard.task.findings import Finding, Severity
+from pytest_gtguard.task.layout import COMPOSE_NAMES, MAKEFILE_NAMES
+
+__all__ = ["ROLES", "Command", "check_commands", "find_commands"]
+
+ROLES = ("before", "after", "evaluation")
+_COMMAND = re.compile(
+    r"^(?:\$\s*|>\s*|-\s+|RUN\s+|command:\s*|`+)?(?:[A-Z_]+=\S+\s+)*"
+    r"(?:docker|docker-compose|podman|make|pytest|python3?|npm|npx|yarn|pnpm|node|go|mvn|gradle|\./gradlew|"
+    r"dotnet|cargo|jest|bash|sh|gtguard)\b"
+)
+_SPLIT_RUN = re.compile(r"--before\s+--after|--after\s+--before|gtguard\s+\w+")
+_HIDE = re.compile(r"\|\|\s*(?:true\b|:(?=\s|$|;|\)|\")|exit\s+0\b|echo\b)|;\s*exit\s+0\b")
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s+|\*\*|__)(.*)")
+_TOKENS = {
+    "before": re.compile(r"before", re.I),
+    "after": re.compile(r"after", re.I),
+    "evaluation": re.compile(r"evaluat|\beval\b", re.I),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command found in a README, compose file or Makefile, with the roles it serves."""
+
+    file: str
+    line: int
+    text: str
+    roles: frozenset[str]
+
+
+def _roles(text: str, context: str = "") -> frozenset[str]:
+    found = {role for role, token in _TOKENS.items() if token.search(text)}
+    if _SPLIT_RUN.search(text) or ("before" in found and "after" in found):
+        return frozenset({"evaluation"})
+    if not found and context:
+        found = {role for role, token in _TOKENS.items() if token.search(context)}
+        if len(found) > 1:
+            found = set()
+    return frozenset(found)
+
+
+def find_commands(root: Path) -> list[Command]:
+    """Return the commands of the README, compose files and Makefiles, each tagged with its roles."""
+    commands: list[Command] = []
+    for name in sorted(p.name for p in root.iterdir() if p.is_file()) if root.is_dir() else []:
+        path = root / name
+        if name.lower() == "readme.md":
+            commands += _readme_commands(name, _lines(path))
+        elif name in COMPOSE_NAMES:
+            commands += _compose_commands(name, _lines(path))
+        elif name in MAKEFILE_NAMES:
+            commands += _make_commands(name, _lines(path))
+    return commands
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _readme_commands(name: str, lines: list[str]) -> Iterator[Command]:
+    context = ""
+    for number, line in enumerate(lines, start=1):
+        heading = _HEADING.match(line)
+        if heading and not _COMMAND.match(line.strip()):
+            context = heading.group(1)
+            continue
+        stripped = line.strip().strip("`")
+        if _COMMAND.match(stripped):
+            yield Command(name, number, stripped, _roles(stripped, context))
+
+
+def _compose_commands(name: str, lines: list[str]) -> Iterator[Command]:
+    in_services = False
+    service_indent: int | None = None
+    service = ""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent == 0:
+            in_services = line.startswith("services:")
+            service_indent = None
+            continue
+        if not in_services:
+            continue
+        key = re.match(r"^\s*([A-Za-z0-9_.-]+):\s*$", line)
+        if service_indent is None and key:
+            service_indent = indent
+        if key and indent == service_indent:
+            service = key.group(1)
+            yield Command(name, number, f"service {service}", _roles(service))
+        elif "command:" in line or line.strip().startswith("- "):
+            text = line.strip()
+            yield Command(name, number, text, _roles(text, service))
+
+
+def _make_commands(name: str, lines: list[str]) -> Iterator[Command]:
+    target = ""
+    for number, line in enumerate(lines, start=1):
+        rule = re.match(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", line)
+        if rule:
+            target = rule.group(1)
+            yield Command(name, number, f"target {target}", _roles(target))
+        elif line.startswith("\t") and target:
+            yield Command(name, number, line.strip(), _roles(line, target))
+
+
+def check_commands(root: Path, files: list[str]) -> Iterator[Finding]:
+    """Yield findings about the three commands, commands hiding failures and conftests forcing exit codes."""
+    commands = find_commands(root)
+    has_runner_file = any(n in files for n in (*COMPOSE_NAMES, *MAKEFILE_NAMES))
+    readme = next((f for f in files if f.lower() == "readme.md"), None)
+    placeholder = readme is not None and "command here>" in "\n".join(_lines(root / readme)).lower()
+    if (has_runner_file or readme) and not placeholder:
+        served = {role for command in commands for role in command.roles}
+        # An empty before side (greenfield) can only fail to import: a missing before command is a nit there.
+        greenfield = Side(SideKind.BEFORE, root / "repository_before", None).is_empty
+        for role in ROLES:
+            if role not in served:
+                yield Finding(
+                    "GT004",
+                    Severity.WARNING if role == "before" and greenfield else Severity.ERROR,
+                    readme or ".",
+                    f"no {role} command found in the README, compose file or Makefile",
+                    f"add a compose service or Makefile target named {role} and show it in the README "
+                    f"(`docker compose run --rm {role}`)",
+                )
+    yield from _evaluation_runner(files, commands)
+    yield from _hiding(root, files)
+    yield from _forced_exit(root, files)
+
+
+def _evaluation_runner(files: list[str], commands: list[Command]) -> Iterator[Finding]:
+    runner = [
+        f
+        for f in files
+        if f.startswith("evaluation/")
+        and not re.search(
+            r"(?i)(^evaluation/readme[^/]*$|\.gitkeep$|/20\d\d-\d\d-\d\d|report[^/]*\.json$)", f
+        )
+    ]
+    if (
+        runner
+        or any(_SPLIT_RUN.search(c.text) for c in commands)
+        or "evaluation" not in {f.split("/")[0] for f in files}
+    ):
+        return
+    yield Finding(
+        "GT005",
+        Severity.ERROR,
+        "evaluation/",
+        "evaluation/ holds no runner, and no command runs the split run (pytest --before --after)",
+        "make the evaluation command `pytest --before --after` (gtguard writes the report), or add a "
+        "runner script to evaluation/",
+    )
+
+
+def _hiding(root: Path, files: list[str]) -> Iterator[Finding]:
+    for relpath in files:
+        name = relpath.rsplit("/", 1)[-1]
+        top = "/" not in relpath or relpath.startswith(("evaluation/", "scripts/"))
+        if not top or not (
+            name.lower() == "readme.md"
+            or name in COMPOSE_NAMES
+            or name in MAKEFILE_NAMES
+            or name == "Dockerfile"
+            or name.endswith(".sh")
+        ):
+            continue
+        for number, line in enumerate(_lines(root / relpath), start=1):
+            match = _HIDE.search(line)
+            if match:
+                yield Finding(
+                    "GT501",
+                    Severity.WARNING,
+                    relpath,
+                    f"`{match.group(0).strip()}` hides the command's failure: {line.strip()[:90]}",
+                    "drop it: a failing before run is expected and the evaluation report records it; "
+                    "a command that always succeeds hides a broken after run too",
+                    line=number,
+                )
+
+
+def _forced_exit(root: Path, files: list[str]) -> Iterator[Finding]:
+    for relpath in files:
+        if not relpath.endswith("conftest.py") or "node_modules/" in relpath:
+            continue
+        try:
+            tree = ast.parse((root / relpath).read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else ([node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+            )
+            if any(isinstance(t, ast.Attribute) and t.attr == "exitstatus" for t in targets):
+                yield Finding(
+                    "GT502",
+                    Severity.ERROR,
+                    relpath,
+                    "the conftest sets session.exitstatus, so pytest reports success whatever the tests did",
+                    "delete the assignment (gtguard restores "
+                    "the real status under --before/--after, but plain pytest runs still lie)",
+                    line=getattr(node, "lineno", None),
+                )

@@ -1,0 +1,214 @@
+"""Read ``instances/instance.json`` (or ``instances.json``) strictly and check it against its schema.
+
+Reusable outside ``validate``: the split run imports ``load_instances`` to compare the listed
+FAIL_TO_PASS / PASS_TO_PASS with the ones it measures. Schema (docs/cli.md):
+
+=================== ========================= ==========================================
+key                 type                      notes
+=================== ========================= ==========================================
+instance_id         string                    the task's code, e.g. "EAQG1V"
+problem_statement   non-empty string          what the model is asked to do
+base_commit         string                    usually "repository_before/"
+repo / github_url   string                    one of the two is required
+FAIL_TO_PASS        list of strings           test ids failing before and passing after
+PASS_TO_PASS        list of strings           test ids passing on both sides
+(optional)          test_patch, environment_setup, requirements, category, difficulty, tags, ...
+=================== ========================= ==========================================
+
+Survey §4: 58 of 601 real files parse only with ``json.loads(strict=False)`` (raw newlines in
+strings) and 49 not at all (unescaped quotes), so errors say line, column and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_gtguard.errors import GtguardError
+
+__all__ = [
+    "INSTANCE_NAMES",
+    "Instance",
+    "InstanceError",
+    "SchemaProblem",
+    "find_instance_files",
+    "load_instances",
+    "parse_instances",
+    "schema_problems",
+]
+
+INSTANCE_NAMES = ("instance.json", "instances.json")
+REQUIRED_TEXT = ("instance_id", "problem_statement", "base_commit")
+ID_LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS")
+
+
+class InstanceError(GtguardError):
+    """The instance file cannot be read as strict JSON; the message gives line, column and the fix."""
+
+    def __init__(self, message: str, *, line: int | None = None, lenient_ok: bool = False) -> None:
+        super().__init__(message)
+        self.line = line
+        self.lenient_ok = lenient_ok  # json.loads(strict=False) would have accepted it
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One task instance as the dataset ingests it."""
+
+    instance_id: str
+    problem_statement: str
+    base_commit: str
+    repo: str
+    fail_to_pass: tuple[str, ...]
+    pass_to_pass: tuple[str, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Instance:
+        """Build an Instance leniently (wrong types become empty values; ``schema_problems`` reports them)."""
+        known = {*REQUIRED_TEXT, "repo", "github_url", *ID_LISTS}
+        return cls(
+            instance_id=_text(data.get("instance_id")),
+            problem_statement=_text(data.get("problem_statement")),
+            base_commit=_text(data.get("base_commit")),
+            repo=_text(data.get("repo")) or _text(data.get("github_url")),
+            fail_to_pass=_ids(data.get("FAIL_TO_PASS")),
+            pass_to_pass=_ids(data.get("PASS_TO_PASS")),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """A key that is missing or has the wrong type."""
+
+    key: str
+    reason: str
+    fix: str
+
+
+def find_instance_files(task_root: Path) -> list[Path]:
+    """Return a task's instance files: instances/instance.json, instances.json, or else instances/*.json."""
+    folder = task_root / "instances"
+    named = [folder / name for name in INSTANCE_NAMES if (folder / name).is_file()]
+    if named or not folder.is_dir():
+        return named
+    return sorted(p for p in folder.glob("*.json") if p.is_file())
+
+
+def load_instances(path: Path) -> list[Instance]:
+    """Read ``path`` strictly and return its instances (a file holds one object or a list of them).
+
+    Raises:
+        InstanceError: the file is unreadable, not strict JSON, or not an object / list of objects.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError(f"{path}: cannot read it as UTF-8 text ({exc}); save it as UTF-8") from None
+    return [Instance.from_mapping(item) for item in parse_instances(text, where=str(path))]
+
+
+def parse_instances(text: str, *, where: str) -> list[dict[str, Any]]:
+    """Parse instance JSON text strictly and return the list of objects in it.
+
+    Raises:
+        InstanceError: with line, column and the fix (raw newline, unescaped quote, ...).
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _explain(exc, text, where) from None
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise InstanceError(
+            f"{where}: expected a JSON object (or a list of objects) with instance_id, "
+            f"problem_statement, ...; got {type(data).__name__}"
+        )
+    return items
+
+
+def schema_problems(data: Mapping[str, Any]) -> list[SchemaProblem]:
+    """Return every schema problem of one instance object (empty when it conforms)."""
+    problems: list[SchemaProblem] = []
+    for key in REQUIRED_TEXT:
+        if key not in data:
+            problems.append(SchemaProblem(key, f"{key} is missing", f'add "{key}": "..."'))
+        elif not isinstance(data[key], str):
+            problems.append(
+                SchemaProblem(
+                    key, f"{key} is {type(data[key]).__name__}, not a string", f"write {key} as a JSON string"
+                )
+            )
+    if not any(isinstance(data.get(k), str) and data.get(k) for k in ("repo", "github_url")):
+        problems.append(
+            SchemaProblem(
+                "repo",
+                "neither repo nor github_url is set",
+                'add "github_url": "https://github.com/<owner>/<repo>/tree/main/<task>"',
+            )
+        )
+    for key in ID_LISTS:
+        value = data.get(key)
+        if value is None:
+            problems.append(SchemaProblem(key, f"{key} is missing", f'add "{key}": [] and list the test ids'))
+        elif isinstance(value, str):
+            problems.append(
+                SchemaProblem(
+                    key,
+                    f"{key} is a string, not a list ({_short(value)})",
+                    f'write {key} as a JSON list of test ids: ["tests/test_x.py::test_y"]',
+                )
+            )
+        elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(
+                SchemaProblem(
+                    key,
+                    f"{key} must be a list of strings",
+                    f'write {key} as ["tests/test_x.py::test_y", ...]',
+                )
+            )
+    return problems
+
+
+def _explain(exc: json.JSONDecodeError, text: str, where: str) -> InstanceError:
+    line_text = text.splitlines()[exc.lineno - 1] if 0 < exc.lineno <= len(text.splitlines()) else ""
+    at = f"{where}:{exc.lineno}:{exc.colno}"
+    lenient_ok = True
+    try:
+        json.loads(text, strict=False)
+    except json.JSONDecodeError:
+        lenient_ok = False
+    if lenient_ok or exc.msg.startswith("Invalid control character"):
+        fix = (
+            "a raw line break or tab inside a string; JSON strings must write it as \\n (or \\t). "
+            "json.loads(strict=False) accepts it, strict parsers do not"
+        )
+    elif exc.msg.startswith(("Expecting ',' delimiter", "Expecting ':' delimiter")) and '"' in line_text:
+        fix = 'probably an unescaped double quote inside a string; write it as \\" (or use single quotes)'
+    elif exc.msg.startswith("Expecting property name") or exc.msg.startswith("Expecting value"):
+        fix = "a trailing comma, a comment or a missing value; JSON allows none of them"
+    else:
+        fix = "fix the syntax at that position (python -m json.tool FILE shows the same error)"
+    snippet = line_text.strip()
+    shown = f" near: {_short(snippet, 60)}" if snippet else ""
+    return InstanceError(
+        f"{at}: not strict JSON: {exc.msg}{shown}; {fix}", line=exc.lineno, lenient_ok=lenient_ok
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
