@@ -8,6 +8,7 @@ import pytest
 
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
+from pytest_gtguard.split import plugin as split
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,22 +22,22 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     # tryfirst: the environment must be in place before pytest imports the initial conftests.
     task, sides = side.select(early_config, args)
     early_config.stash[side.TASK_KEY] = task
-    early_config.stash[side.SIDES_KEY] = sides
-    if len(sides) == 1:
+    if len(sides) == 2 and task is not None:
+        # The split runs each side in its own process; here the after side only serves the conftests.
+        early_config.pluginmanager.register(split.SplitPlugin(split.split_config(early_config, task)), "gtguard-split")
+        run = side.activate(early_config, sides[1])
+    elif len(sides) == 1:
         run = side.activate(early_config, sides[0])
-        early_config.stash[side.SIDE_RUN_KEY] = run
         early_config.pluginmanager.register(side.SidePlugin(run), "gtguard-side")
-    elif len(sides) == 2:
-        raise pytest.UsageError("--before --after together is the split run; it is not available yet")
+    else:
+        return
+    early_config.stash[side.SIDE_RUN_KEY] = run
+    early_config.add_cleanup(lambda: side.deactivate(run))  # in-process pytester runs share the interpreter
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the fixtures every gtguard user gets."""
+    """Register the fixtures every gtguard user gets, and the results channel when asked for."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Undo import and environment changes (pytester runs many sessions in one interpreter)."""
     run = config.stash.get(side.SIDE_RUN_KEY, None)
-    if run is not None:
-        side.deactivate(run)
+    if not config.pluginmanager.has_plugin("gtguard-split"):
+        split.register_channel(config, run.side if run else None)

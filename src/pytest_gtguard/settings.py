@@ -120,12 +120,10 @@ CORE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS
 
-
-def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] = ALL_OPTIONS) -> None:
-    """Register ``options`` with a pytest option group and ini parser."""
-    for opt in options:
+def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] | None = None) -> None:
+    """Register ``options`` (default: all of them) with a pytest option group and ini parser."""
+    for opt in ALL_OPTIONS if options is None else options:
         if opt.flags:
             attrs: dict[str, Any] = {"dest": opt.dest, "help": opt.help}
             if opt.kind is Kind.FLAG:
@@ -206,3 +204,13 @@ def _parse(opt: Option, raw: Any, where: str, base: Path) -> Any:
         except ValueError:
             raise ConfigError(f"{where}: expected a {opt.kind.value}, got {raw!r}") from None
     return str(raw)
+
+
+def _all_options() -> tuple[Option, ...]:
+    # Features declare their options beside their code; imported here so one table feeds pytest and the CLI.
+    from pytest_gtguard.split.options import SPLIT_OPTIONS
+
+    return (*CORE_OPTIONS, *SPLIT_OPTIONS)
+
+
+ALL_OPTIONS: tuple[Option, ...] = _all_options()

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
+from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import CORE_OPTIONS, Option, resolve
 from pytest_gtguard.side.imports import SideFinder
 from pytest_gtguard.side.load import load_module
 from pytest_gtguard.side.task import Side, SideKind, Task, render_env, select_sides
 
 __all__ = ["SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures"]
-
-_OPTS = {opt.dest: opt for opt in CORE_OPTIONS}
 
 
 @dataclass
@@ -37,10 +36,8 @@ SIDE_RUN_KEY = pytest.StashKey[SideRun]()
 SIDES_KEY = pytest.StashKey["tuple[Side, ...]"]()
 
 
-def _value(config: pytest.Config, dest: str) -> tuple[object, str]:
-    got = resolve(
-        _OPTS[dest], cli=config.known_args_namespace, environ=os.environ, getini=config.getini, base=config.rootpath
-    )
+def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
+    got = option(config, dest)
     return got.value, got.source
 
 
@@ -73,7 +70,7 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
     templates, where = _value(config, "gtguard_env")
     alias, _ = _value(config, "gtguard_repo_alias")
     try:
-        env = render_env(tuple(templates or ()), side, where=where)  # type: ignore[call-overload]
+        env = render_env(tuple(templates or ()), side, where=where)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     run = SideRun(side, SideFinder(side, alias=str(alias) or None), env, {"gtguard_env": where})
@@ -110,7 +107,9 @@ class SidePlugin:
         return lines
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """On an empty side a skip is a failure: nothing there can make a test legitimately skip."""
         report: pytest.TestReport = yield
         if self._run.side.is_empty:
@@ -123,7 +122,7 @@ class SidePlugin:
                 )
             elif report.passed and report.when == "call":
                 self._passed_on_empty += 1
-        return report  # type: ignore[return-value]
+        return report
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
@@ -134,8 +133,11 @@ class SidePlugin:
             if exitstatus != 0 and session.exitstatus == 0:
                 self._restored = (int(exitstatus), 0)
                 session.exitstatus = exitstatus
-                _warn_line(session.config, f"gtguard: a pytest_sessionfinish hook changed the exit status from "
-                           f"{int(exitstatus)} to 0; restored {int(exitstatus)} so a failing side cannot pass")
+                _warn_line(
+                    session.config,
+                    f"gtguard: a pytest_sessionfinish hook changed the exit status from "
+                    f"{int(exitstatus)} to 0; restored {int(exitstatus)} so a failing side cannot pass",
+                )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Warn about tests that pass against an empty side: they cannot be testing its code."""
@@ -161,8 +163,7 @@ class Fixtures:
         """Return the side under test (kind, path, task); fail the test when no side was selected."""
         run = request.config.stash.get(SIDE_RUN_KEY, None)
         if run is None:
-            pytest.fail("gtguard_side: no side under test; run pytest --before, --after or --repo PATH",
-                        pytrace=False)
+            pytest.fail("gtguard_side: no side under test; run pytest --before, --after or --repo PATH", pytrace=False)
         return run.side
 
     @pytest.fixture
@@ -185,8 +186,9 @@ def _named_side(which: str, task: Task | None, run: SideRun | None) -> Side:
     __tracebackhide__ = True
     if which in ("before", "after"):
         if task is None:
-            pytest.fail(f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task",
-                        pytrace=False)
+            pytest.fail(
+                f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task", pytrace=False
+            )
         kind = SideKind(which)
         return Side(kind, task.before_dir if kind is SideKind.BEFORE else task.after_dir, task)
     if which in ("candidate", "under_test") and run is not None:

@@ -62,11 +62,15 @@ class Task:
     def at(cls, root: Path, *, where: str) -> Task:
         """Return the task at ``root`` as named by the user; raise if it is not a task directory."""
         if not root.is_dir():
-            raise TaskLayoutError(f"{where}: task directory {root} does not exist; pass the folder that holds "
-                                  f"{BEFORE_DIR}/ and {AFTER_DIR}/")
+            raise TaskLayoutError(
+                f"{where}: task directory {root} does not exist; pass the folder that holds "
+                f"{BEFORE_DIR}/ and {AFTER_DIR}/"
+            )
         if not ((root / BEFORE_DIR).is_dir() or (root / AFTER_DIR).is_dir()):
-            raise TaskLayoutError(f"{where}: {root} holds neither {BEFORE_DIR}/ nor {AFTER_DIR}/; pass the task's "
-                                  "top folder (the one with tests/ and the two repository folders)")
+            raise TaskLayoutError(
+                f"{where}: {root} holds neither {BEFORE_DIR}/ nor {AFTER_DIR}/; pass the task's "
+                "top folder (the one with tests/ and the two repository folders)"
+            )
         return cls(root.resolve())
 
 

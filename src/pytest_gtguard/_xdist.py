@@ -1,0 +1,12 @@
+"""The one place that knows about pytest-xdist: whether this process is a worker."""
+
+from __future__ import annotations
+
+import pytest
+
+__all__ = ["is_worker"]
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """Return True in an xdist worker (workers never write files: the controller does)."""
+    return hasattr(config, "workerinput")

@@ -1,0 +1,63 @@
+"""Render a split for a person: the lists' sizes, the problems and what to fix, readable in five seconds."""
+
+from __future__ import annotations
+
+from pytest_gtguard.split.classify import Category
+from pytest_gtguard.split.runner import RunOutcome
+from pytest_gtguard.split.session import SplitResult
+from pytest_gtguard.split.verdict import Severity
+
+__all__ = ["progress_line", "summary_lines"]
+
+_SHOWN = 8  # tests named per problem; the report has them all
+
+
+def progress_line(outcome: RunOutcome) -> str:
+    """Return one line for a finished run."""
+    spec, results = outcome.spec, outcome.results
+    if results is None:
+        state = outcome.error or f"exit {outcome.returncode}"
+    else:
+        counts: dict[str, int] = {}
+        for record in results.tests.values():
+            counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
+        state = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no tests"
+        if results.collect_errors:
+            state += f", {len(results.collect_errors)} collection error(s)"
+    return (
+        f"gtguard: {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}"
+        f"{'' if spec.order_seed is None else f', order {spec.order_seed}'}): {state} "
+        f"in {outcome.duration:.2f}s"
+    )
+
+
+def summary_lines(result: SplitResult) -> list[tuple[str, dict[str, bool]]]:
+    """Return (text, markup) lines: the counts, the verdict, then each problem with its fix."""
+    split = result.split
+    counts = [(c, len(split.ids(c))) for c in Category]
+    lines: list[tuple[str, dict[str, bool]]] = [
+        (
+            "  ".join(f"{c.value} {n}" for c, n in counts if n or c in (Category.FAIL_TO_PASS, Category.PASS_TO_PASS)),
+            {"bold": True},
+        ),
+    ]
+    for problem in result.verdict.problems:
+        color = {"red": True} if problem.severity is Severity.ERROR else {"yellow": True}
+        lines.append((f"{problem.severity.value.upper()} {problem.code}: {problem.message}", color))
+        for nodeid in problem.tests[:_SHOWN]:
+            lines.append((f"    {nodeid}", {}))
+        if len(problem.tests) > _SHOWN:
+            lines.append((f"    ... and {len(problem.tests) - _SHOWN} more (see the report)", {}))
+        lines.append((f"    fix: {problem.fix}", {}))
+    if result.instance_updated and result.instance is not None:
+        lines.append((f"wrote FAIL_TO_PASS and PASS_TO_PASS to {result.instance.path}", {"green": True}))
+    if result.report_path is not None:
+        lines.append((f"report: {result.report_path}", {}))
+    verdict = "task valid" if result.verdict.valid else "task INVALID"
+    lines.append(
+        (
+            f"gtguard split: {verdict} (exit {int(result.exit_code)})",
+            {"green": True, "bold": True} if result.verdict.valid else {"red": True, "bold": True},
+        )
+    )
+    return lines

@@ -1,0 +1,193 @@
+"""Build the evaluation report: a superset of the "results" family real evaluators write (survey §3).
+
+Existing consumers read ``run_id, started_at, finished_at, duration_seconds, success, error,
+environment{...}, results{before, after, comparison}``; gtguard adds per-test outcomes of every run,
+durations, bounded failure text, the split, flaky and side-independent lists, problems and a
+``schema_version``. The schema is documented in docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import platform
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pytest_gtguard.results import Outcome, RunResults
+from pytest_gtguard.split.classify import Category, Split
+from pytest_gtguard.split.runner import RunOutcome
+from pytest_gtguard.split.verdict import Problem, Verdict
+
+__all__ = ["REPORT_SCHEMA_VERSION", "build_report", "default_report_path", "environment", "write_report"]
+
+REPORT_SCHEMA_VERSION = 1
+
+
+def default_report_path(task_root: Path, started: dt.datetime) -> Path:
+    """Return evaluation/YYYY-MM-DD/HH-MM-SS/report.json (the convention of 153 real evaluators)."""
+    return task_root / "evaluation" / started.strftime("%Y-%m-%d") / started.strftime("%H-%M-%S") / "report.json"
+
+
+def environment(cwd: Path) -> dict[str, Any]:
+    """Describe the machine and checkout, with the keys family-B evaluators use."""
+    import pytest  # here, not at import: this module stays importable without pytest's cost
+
+    return {
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "architecture": platform.machine(),
+        "hostname": socket.gethostname(),
+        "user": _safe(getpass.getuser),
+        "git_commit": _git(cwd, "rev-parse", "HEAD"),
+        "git_branch": _git(cwd, "rev-parse", "--abbrev-ref", "HEAD"),
+        "pytest_version": pytest.__version__,
+        "executable": sys.executable,
+    }
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def _safe(fn: Any) -> str | None:
+    try:
+        return str(fn())
+    except Exception:
+        return None
+
+
+def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict[str, Any]:
+    runs = [o for o in outcomes if o.spec.side == side]
+    first = runs[0] if runs else None
+    tests = []
+    for nodeid, history in sorted(split.tests.items()):
+        per_run = history.before if side == "before" else history.after
+        record = next((o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests), None)
+        tests.append(
+            {
+                "nodeid": nodeid,
+                "name": nodeid.rsplit("::", 1)[-1],
+                "outcome": per_run[0].value if len(set(per_run)) == 1 else "flaky",
+                "outcomes": [o.value for o in per_run],
+                "duration": record.duration if record else 0.0,
+                "message": record.message if record else "",
+                "properties": record.properties if record else {},
+            }
+        )
+    counted = [t["outcome"] for t in tests]
+    summary = {
+        "total": len(tests),
+        "passed": counted.count(Outcome.PASSED.value),
+        "failed": counted.count(Outcome.FAILED.value),
+        "errors": counted.count(Outcome.ERROR.value),
+        "skipped": counted.count(Outcome.SKIPPED.value),
+        "xfailed": counted.count(Outcome.XFAILED.value),
+        "flaky": counted.count("flaky"),
+    }
+    return {
+        "success": bool(first and first.returncode == 0),
+        "exit_code": first.returncode if first else None,
+        "tests": tests,
+        "summary": summary,
+        "runs": [_run_block(o) for o in runs],
+        "stdout": first.stdout if first else "",
+        "stderr": first.stderr if first else "",
+    }
+
+
+def _run_block(outcome: RunOutcome) -> dict[str, Any]:
+    results: RunResults | None = outcome.results
+    return {
+        "index": outcome.spec.index,
+        "hash_seed": outcome.spec.hash_seed,
+        "order_seed": outcome.spec.order_seed,
+        "exit_code": outcome.returncode,
+        "duration_seconds": round(outcome.duration, 3),
+        "collect_errors": [asdict(e) for e in results.collect_errors] if results else [],
+        "error": outcome.error,
+    }
+
+
+def build_report(
+    *,
+    run_id: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    task_root: Path,
+    outcomes: Sequence[RunOutcome],
+    split: Split,
+    verdict: Verdict,
+    env: dict[str, Any],
+    instance_path: Path | None,
+) -> dict[str, Any]:
+    """Return the evaluation report as a JSON-able dict."""
+    before, after = _side_block("before", outcomes, split), _side_block("after", outcomes, split)
+    lists = {c.value: split.ids(c) for c in Category if c not in (Category.FLAKY, Category.SIDE_INDEPENDENT)}
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": "pytest-gtguard",
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "duration_seconds": round((finished - started).total_seconds(), 3),
+        "success": verdict.valid,
+        "error": None
+        if verdict.valid
+        else "; ".join(p.message for p in verdict.problems if p.severity.value == "error"),
+        "task": str(task_root),
+        "environment": env,
+        "results": {
+            "before": before,
+            "after": after,
+            "comparison": {
+                "before_tests_passed": before["summary"]["passed"] == before["summary"]["total"] > 0,
+                "after_tests_passed": after["summary"]["passed"] == after["summary"]["total"] > 0,
+                "before_total": before["summary"]["total"],
+                "before_passed": before["summary"]["passed"],
+                "before_failed": before["summary"]["failed"] + before["summary"]["errors"],
+                "after_total": after["summary"]["total"],
+                "after_passed": after["summary"]["passed"],
+                "after_failed": after["summary"]["failed"] + after["summary"]["errors"],
+                "passed_gate": verdict.valid,
+            },
+        },
+        "split": {
+            **lists,
+            "flaky": {t.nodeid: t.reason for t in split.tests.values() if t.category is Category.FLAKY},
+            "side_independent": {
+                t.nodeid: t.reason for t in split.tests.values() if t.category is Category.SIDE_INDEPENDENT
+            },
+            "other": {t.nodeid: t.reason for t in split.tests.values() if t.category is Category.OTHER},
+        },
+        "instance": str(instance_path) if instance_path else None,
+        "problems": [_problem(p) for p in verdict.problems],
+    }
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    return {
+        "code": problem.code,
+        "severity": problem.severity.value,
+        "message": problem.message,
+        "fix": problem.fix,
+        "tests": list(problem.tests),
+    }
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    """Write ``report`` as indented JSON, creating its folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

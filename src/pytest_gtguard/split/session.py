@@ -1,0 +1,150 @@
+"""Run a whole split: plan, run both sides, classify, judge, compare the instance, write the report.
+
+Shared by ``pytest --before --after`` and ``gtguard split``; it imports no pytest glue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.results import CollectError, RunResults
+from pytest_gtguard.side.task import Task
+from pytest_gtguard.split.classify import Category, Split, classify
+from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
+from pytest_gtguard.split.report import build_report, default_report_path, environment, write_report
+from pytest_gtguard.split.runner import RunOutcome, plan_runs, run_all
+from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
+
+__all__ = ["SplitConfig", "SplitResult", "run_split"]
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Everything a split needs; built from pytest options or from ``gtguard split`` arguments."""
+
+    task: Task
+    args: tuple[str, ...]
+    cwd: Path
+    runs: int
+    seed: int
+    jobs: int
+    timeout: float
+    expect_f2p: bool = True
+    instance_path: Path | None = None
+    update_instance: bool = False
+    report_path: Path | None = None
+    write_report: bool = True
+
+
+@dataclass
+class SplitResult:
+    """The split, its verdict and where the report went."""
+
+    split: Split
+    verdict: Verdict
+    outcomes: list[RunOutcome]
+    report: dict[str, Any]
+    report_path: Path | None
+    instance: Instance | None = None
+    instance_updated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Return the exit code: NO_TESTS when nothing was collected anywhere, else the verdict's."""
+        if not self.split.tests and not self.verdict.crashed:
+            return ExitCode.NO_TESTS
+        return self.verdict.exit_code
+
+
+def run_split(
+    cfg: SplitConfig,
+    *,
+    env: Mapping[str, str],
+    progress: Callable[[RunOutcome], None] | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+) -> SplitResult:
+    """Run the split described by ``cfg``.
+
+    Raises:
+        ConfigError: the runs count is invalid or the named instance file is missing.
+    """
+    if cfg.runs < 1:
+        raise ConfigError(f"--gtguard-runs must be at least 1, got {cfg.runs}")
+    instance, instance_error = _instance(cfg)
+    started = now()
+    outcomes = run_all(
+        plan_runs(cfg.runs, cfg.seed),
+        args=cfg.args,
+        cwd=cfg.cwd,
+        env=env,
+        jobs=cfg.jobs,
+        timeout=cfg.timeout,
+        on_done=progress,
+    )
+    run_errors, crashed = [], False
+    for outcome in outcomes:
+        if outcome.results is None:
+            timed_out = outcome.returncode == -1
+            crashed = crashed or timed_out
+            if timed_out or outcome.spec.side == "after":
+                run_errors.append(f"{outcome.error}\n{outcome.stderr or outcome.stdout}".strip())
+            # A run that could not start (e.g. a conftest that imports the missing code on an empty
+            # before side) failed every test: say so, rather than losing them as "missing".
+            outcome.results = RunResults(
+                outcome.spec.side, outcome.returncode, collect_errors=[CollectError("", outcome.error or "")]
+            )
+    by_side = {s: [o.results for o in outcomes if o.spec.side == s and o.results] for s in ("before", "after")}
+    split = classify(by_side["before"], by_side["after"])
+    problems = judge(split, expect_f2p=cfg.expect_f2p, run_errors=run_errors)
+    updated = False
+    if instance_error is not None:
+        problems.append(instance_error)
+    elif instance is not None:
+        if cfg.update_instance and not crashed:
+            write_lists(
+                instance,
+                {"FAIL_TO_PASS": split.ids(Category.FAIL_TO_PASS), "PASS_TO_PASS": split.ids(Category.PASS_TO_PASS)},
+            )
+            updated = True
+        problems.extend(compare_instance(instance, split))
+    verdict = Verdict(tuple(problems), crashed)
+    finished = now()
+    report_path = cfg.report_path or default_report_path(cfg.task.root, started)
+    report = build_report(
+        run_id=str(uuid.uuid4()),
+        started=started,
+        finished=finished,
+        task_root=cfg.task.root,
+        outcomes=outcomes,
+        split=split,
+        verdict=verdict,
+        env=environment(cfg.cwd),
+        instance_path=instance.path if instance else None,
+    )
+    if cfg.write_report:
+        write_report(report, report_path)
+    return SplitResult(split, verdict, outcomes, report, report_path if cfg.write_report else None, instance, updated)
+
+
+def _instance(cfg: SplitConfig) -> tuple[Instance | None, Problem | None]:
+    path = cfg.instance_path or find_instance(cfg.task.root)
+    if cfg.instance_path is not None and not cfg.instance_path.is_file():
+        raise ConfigError(f"--gtguard-instance: {cfg.instance_path} does not exist; pass the task's instance JSON")
+    if path is None:
+        return None, None
+    try:
+        return load_instance(path), None
+    except ConfigError as exc:
+        return None, Problem(
+            "INSTANCE_INVALID_JSON",
+            Severity.ERROR,
+            str(exc),
+            "fix the JSON; the computed lists are in the report meanwhile",
+        )

@@ -1,0 +1,108 @@
+"""Record which side folders a test executed code from or opened files in.
+
+Used to find side-independent tests: a test that passes on the before side only because it imports
+or reads the after side (survey §4: 351e96, mechanical_refactor_score, o8tnbe). Listing imports is
+not enough, since modules are imported once at collection; what counts is the code the test ran.
+Written here rather than with coverage.py: we need one bit per (test, folder), at the cost of one
+callback per code object per test (``sys.monitoring`` on 3.12+, ``sys.setprofile`` before), not
+line data for every file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+__all__ = ["SideTracer"]
+
+_TOOL_IDS = (3, 4)  # sys.monitoring ids 0-2 and 5 are reserved for debuggers, coverage, profilers
+
+
+class SideTracer:
+    """Collect the labels of ``folders`` touched between ``start()`` and ``stop()``."""
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self._folders = [(label, os.path.normcase(str(path.resolve())) + os.sep) for label, path in folders.items()]
+        self._labels: dict[str, str | None] = {}
+        self._hits: set[str] = set()
+        self._active = False
+        self._tool: int | None = None
+        self._audit_installed = False
+
+    def _label(self, filename: str) -> str | None:
+        try:
+            return self._labels[filename]
+        except KeyError:
+            pass
+        norm = os.path.normcase(os.path.abspath(filename))
+        found = next((label for label, prefix in self._folders if norm.startswith(prefix)), None)
+        self._labels[filename] = found
+        return found
+
+    def start(self) -> None:
+        """Begin recording for one test."""
+        self._hits = set()
+        self._active = True
+        if not self._audit_installed:
+            sys.addaudithook(self._audit)  # audit hooks cannot be removed: used only in split child runs
+            self._audit_installed = True
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is not None:
+            if self._tool is None:
+                self._tool = self._claim_tool(monitoring)
+            if self._tool is not None:
+                monitoring.restart_events()
+                return
+        sys.setprofile(self._profile)
+        threading.setprofile(self._profile)
+
+    def stop(self) -> frozenset[str]:
+        """Stop recording and return the labels touched since ``start()``."""
+        self._active = False
+        if self._tool is None:
+            sys.setprofile(None)
+            threading.setprofile(None)
+        return frozenset(self._hits)
+
+    def close(self) -> None:
+        """Release the monitoring tool id."""
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is not None and self._tool is not None:
+            monitoring.set_events(self._tool, 0)
+            monitoring.register_callback(self._tool, monitoring.events.PY_START, None)
+            monitoring.free_tool_id(self._tool)
+            self._tool = None
+
+    def _claim_tool(self, monitoring: Any) -> int | None:
+        for tool in _TOOL_IDS:
+            if monitoring.get_tool(tool) is None:
+                monitoring.use_tool_id(tool, "gtguard-split")
+                monitoring.register_callback(tool, monitoring.events.PY_START, self._on_start)
+                monitoring.set_events(tool, monitoring.events.PY_START)
+                return tool
+        return None
+
+    def _on_start(self, code: CodeType, offset: int) -> Any:
+        if self._active:
+            label = self._label(code.co_filename)
+            if label is not None:
+                self._hits.add(label)
+        return sys.monitoring.DISABLE  # type: ignore[attr-defined]  # once per code object per test
+
+    def _profile(self, frame: FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            label = self._label(frame.f_code.co_filename)
+            if label is not None:
+                self._hits.add(label)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.fsdecode(args[0])
+            label = self._label(path)
+            if label is not None:
+                self._hits.add(label)

@@ -1,0 +1,284 @@
+"""The split: `pytest --before --after` runs both sides in fresh processes and classifies every test."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BUGGY = "def add(a, b):\n    return a - b\n\ndef neg(a):\n    return -a\n"
+FIXED = "def add(a, b):\n    return a + b\n\ndef neg(a):\n    return -a\n"
+TESTS = """
+from calc import add, neg
+
+def test_add():
+    assert add(2, 3) == 5
+
+def test_neg():
+    assert neg(2) == -2
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def instance(**lists: list[str]) -> str:
+    data = {
+        "instance_id": "T1",
+        "problem_statement": "fix add",
+        "base_commit": "repository_before/",
+        "FAIL_TO_PASS": [],
+        "PASS_TO_PASS": [],
+        "extra": {"keep": True},
+    }
+    data.update(lists)
+    return json.dumps(data, indent=4)
+
+
+@pytest.fixture
+def bugfix_task(pytester: pytest.Pytester) -> Path:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+    return pytester.path
+
+
+def split(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    report = pytester.path / "out" / "report.json"
+    result = pytester.runpytest("--before", "--after", "--gtguard-runs", "2", "--gtguard-report", str(report), *args)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return result, data
+
+
+def test_split_computes_exact_lists_for_a_bugfix_task(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
+    assert report["success"] is True
+    assert report["results"]["before"]["summary"] == {
+        "total": 2,
+        "passed": 1,
+        "failed": 1,
+        "errors": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "flaky": 0,
+    }
+    assert [r["hash_seed"] for r in report["results"]["after"]["runs"]] == [0, 1]
+    result.stdout.fnmatch_lines(["*FAIL_TO_PASS 1  PASS_TO_PASS 1*", "*gtguard split: task valid (exit 0)*"])
+
+
+def test_split_report_defaults_to_dated_evaluation_folder(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result = pytester.runpytest("--before", "--after", "--gtguard-runs", "1")
+
+    assert result.ret == 0
+    (report,) = (bugfix_task / "evaluation").glob("*/*/report.json")
+    data = json.loads(report.read_text())
+    for key in (
+        "run_id",
+        "started_at",
+        "finished_at",
+        "duration_seconds",
+        "success",
+        "error",
+        "environment",
+        "results",
+        "schema_version",
+    ):
+        assert key in data
+    assert set(data["results"]) == {"before", "after", "comparison"}
+
+
+def test_split_treats_an_empty_before_side_as_failing_everything(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/.gitkeep": "",
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_neg"]
+    assert report["results"]["before"]["tests"][0]["outcome"] == "error"
+
+
+def test_split_flags_a_test_that_reads_the_other_side_as_side_independent(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+            "tests/test_equivalence.py": """
+            from repository_after.calc import neg as after_neg
+
+            def test_neg_matches_reference():
+                from calc import neg
+                assert neg(3) == after_neg(3)
+            """,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
+    assert list(report["split"]["side_independent"]) == ["tests/test_equivalence.py::test_neg_matches_reference"]
+    result.stdout.fnmatch_lines(["*WARNING SIDE_INDEPENDENT*", "*test_neg_matches_reference*"])
+
+
+def test_split_flags_a_hash_seed_dependent_test_as_flaky(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(
+        bugfix_task,
+        {
+            "tests/test_order.py": """
+        def test_first_of_a_set():
+            assert list({"alpha", "beta", "gamma", "delta"})[0] == "alpha"
+        """
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-runs", "3")
+
+    assert result.ret == 0
+    assert list(report["split"]["flaky"]) == ["tests/test_order.py::test_first_of_a_set"]
+    assert "tests/test_order.py::test_first_of_a_set" not in report["split"]["PASS_TO_PASS"]
+    result.stdout.fnmatch_lines(["*WARNING FLAKY*"])
+
+
+def test_split_fails_on_a_regression(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED.replace("return -a", "return a"),
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert report["split"]["PASS_TO_FAIL"] == ["tests/test_calc.py::test_neg"]
+    result.stdout.fnmatch_lines(
+        ["*ERROR REGRESSION: 1 test(s) pass on before but fail on after*", "*gtguard split: task INVALID (exit 1)*"]
+    )
+
+
+def test_split_reports_a_malformed_instance_with_line_and_fix(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(bugfix_task, {"instances/instance.json": '{"instance_id": "T1", "problem_statement": "say "hi""}'})
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    result.stdout.fnmatch_lines(["*INSTANCE_INVALID_JSON*instance.json:1:*unescaped double quote*"])
+
+
+def test_split_names_listed_ids_that_name_no_test(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(
+        bugfix_task,
+        {
+            "instances/instance.json": instance(
+                FAIL_TO_PASS=["test_add", "tests/test_structure.py::test_helper_function_exists"],
+                PASS_TO_PASS=["tests.test_calc.test_neg"],
+            )
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    codes = [p["code"] for p in report["problems"]]
+    assert codes == ["FAIL_TO_PASS_UNKNOWN_IDS"]
+    result.stdout.fnmatch_lines(["*1 id(s) in FAIL_TO_PASS name no test*", "*test_helper_function_exists*"])
+
+
+def test_split_flags_a_listed_f2p_that_passes_on_before(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(bugfix_task, {"instances/instance.json": instance(FAIL_TO_PASS=["test_add", "test_neg"])})
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    problem = next(p for p in report["problems"] if p["code"] == "FAIL_TO_PASS_WRONG")
+    assert problem["tests"] == ["tests/test_calc.py::test_neg"]
+    assert "PASS_TO_PASS" in problem["fix"]
+
+
+def test_split_update_instance_writes_lists_and_keeps_other_keys(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(bugfix_task, {"instances/instance.json": instance()})
+
+    result, _ = split(pytester, "--gtguard-update-instance")
+
+    assert result.ret == 0
+    data = json.loads((bugfix_task / "instances/instance.json").read_text())
+    assert list(data) == ["instance_id", "problem_statement", "base_commit", "FAIL_TO_PASS", "PASS_TO_PASS", "extra"]
+    assert data["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert data["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
+    assert data["extra"] == {"keep": True}
+
+
+def test_split_skip_on_after_is_not_a_pass(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(
+        bugfix_task,
+        {
+            "tests/test_skip.py": """
+        import pytest
+
+        @pytest.mark.skip(reason="later")
+        def test_later():
+            pass
+        """
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert report["split"]["other"] == {
+        "tests/test_skip.py::test_later": "skipped on before, skipped on after (a skip or xfail never counts as a pass)"
+    }
+    result.stdout.fnmatch_lines(["*ERROR AFTER_NOT_PASSING*", "*tests/test_skip.py::test_later*"])
+
+
+def test_split_with_a_conftest_that_forces_exit_zero_still_judges(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED.replace("return -a", "return a"),
+            "tests/test_calc.py": TESTS,
+            "tests/conftest.py": "def pytest_sessionfinish(session):\n    session.exitstatus = 0\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert report["results"]["after"]["exit_code"] == 1
+
+
+def test_split_rejects_a_bad_runs_count(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result = pytester.runpytest("--before", "--after", "--gtguard-runs", "0")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gtguard-runs*at least 1*"])
+    assert "Traceback" not in result.stderr.str()
