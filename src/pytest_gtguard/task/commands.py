@@ -154,9 +154,7 @@ def _evaluation_runner(files: list[str], commands: list[Command]) -> Iterator[Fi
         f
         for f in files
         if f.startswith("evaluation/")
-        and not re.search(
-            r"(?i)(^evaluation/readme[^/]*$|\.gitkeep$|/20\d\d-\d\d-\d\d|report[^/]*\.json$)", f
-        )
+        and not re.search(r"(?i)(^evaluation/readme[^/]*$|\.gitkeep$|/20\d\d-\d\d-\d\d|report[^/]*\.json$)", f)
     ]
     if (
         runner

@@ -152,11 +152,7 @@ def _readme(root: Path, relpath: str, text: str) -> Iterator[Finding]:
 
 def _trajectory(text: str) -> Iterator[Finding]:
     where = _TRAJECTORY
-    body = [
-        line
-        for line in text.splitlines()
-        if line.strip() and not re.match(r"^#+\s*trajectory\s*$", line, re.I)
-    ]
+    body = [line for line in text.splitlines() if line.strip() and not re.match(r"^#+\s*trajectory\s*$", line, re.I)]
     if not body or all(TODO_MARK in line or line.lstrip().startswith("#") for line in body):
         yield Finding(
             "GT201",

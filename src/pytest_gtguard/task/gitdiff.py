@@ -141,9 +141,7 @@ def _parse(text: bytes) -> list[_FilePatch]:
     current: _FilePatch | None = None
     while i < len(lines):
         line = lines[i]
-        if line.startswith(b"diff --git ") or (
-            line.startswith(b"--- ") and (current is None or current.hunks)
-        ):
+        if line.startswith(b"diff --git ") or (line.startswith(b"--- ") and (current is None or current.hunks)):
             current = _FilePatch()
             patches.append(current)
             if line.startswith(b"diff --git "):

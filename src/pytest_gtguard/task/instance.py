@@ -48,10 +48,14 @@ ID_LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS")
 class InstanceError(GtguardError):
     """The instance file cannot be read as strict JSON; the message gives line, column and the fix."""
 
-    def __init__(self, message: str, *, line: int | None = None, lenient_ok: bool = False) -> None:
+    def __init__(
+        self, message: str, *, line: int | None = None, lenient_ok: bool = False, reason: str = "", fix: str = ""
+    ) -> None:
         super().__init__(message)
         self.line = line
         self.lenient_ok = lenient_ok  # json.loads(strict=False) would have accepted it
+        self.reason = reason or message
+        self.fix = fix or "fix the JSON syntax (python -m json.tool FILE shows the same error)"
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,13 @@ def _explain(exc: json.JSONDecodeError, text: str, where: str) -> InstanceError:
         fix = "fix the syntax at that position (python -m json.tool FILE shows the same error)"
     snippet = line_text.strip()
     shown = f" near: {_short(snippet, 60)}" if snippet else ""
+    reason = f"not strict JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{shown}"
     return InstanceError(
-        f"{at}: not strict JSON: {exc.msg}{shown}; {fix}", line=exc.lineno, lenient_ok=lenient_ok
+        f"{at}: not strict JSON: {exc.msg}{shown}; {fix}",
+        line=exc.lineno,
+        lenient_ok=lenient_ok,
+        reason=reason,
+        fix=fix,
     )
 
 

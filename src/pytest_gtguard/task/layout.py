@@ -31,9 +31,7 @@ REQUIRED_FILES = ("README.md", "Dockerfile", "trajectory/trajectory.md")
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 MAKEFILE_NAMES = ("Makefile", "makefile", "GNUmakefile")
 _KEEP_FILES = frozenset({".gitkeep", ".keep", ".gitignore", ".DS_Store"})
-_CACHE_DIRS = frozenset(
-    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules", ".venv"}
-)
+_CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules", ".venv"})
 _REPORT_DIR = re.compile(r"^evaluation/(?:.*/)?(20\d\d-\d\d-\d\d)[^/]*/")
 _REPORT_FILE = re.compile(r"^evaluation/(?:.*/)?[^/]*report[^/]*\.json$", re.IGNORECASE)
 _ROOT_SOURCE = (".py", ".js", ".ts", ".go", ".java", ".rs", ".cs")
@@ -133,20 +131,14 @@ def _placeholder_trees(root: Path, files: list[str]) -> Iterator[Finding]:
         real = [f for f in inside if Path(f).name not in _KEEP_FILES and not _is_cache(f)]
         if not real:
             reason = "holds only .gitkeep" if inside else "is empty"
-            yield Finding(
-                "GT002", Severity.TODO, f"{folder}/", f"{folder}/ {reason}", f"write {content} there"
-            )
+            yield Finding("GT002", Severity.TODO, f"{folder}/", f"{folder}/ {reason}", f"write {content} there")
 
 
 def _strays(root: Path, files: list[str]) -> Iterator[Finding]:
     side_names: dict[str, str] = {}
     for f in files:
         parts = f.split("/")
-        if (
-            parts[0] in ("repository_before", "repository_after")
-            and len(parts) > 1
-            and parts[-1] != "__init__.py"
-        ):
+        if parts[0] in ("repository_before", "repository_after") and len(parts) > 1 and parts[-1] != "__init__.py":
             side_names.setdefault(parts[-1], f)
             if len(parts) > 2:  # a package folder in the side
                 side_names.setdefault(parts[1] + "/", "/".join(parts[:2]) + "/")
@@ -161,9 +153,7 @@ def _strays(root: Path, files: list[str]) -> Iterator[Finding]:
         if entry.endswith("/"):
             if not any(f.startswith(entry) and f.endswith(".py") for f in files):
                 continue
-        elif not name.endswith(_ROOT_SOURCE) or (
-            not name.endswith(".py") and not _same(root / name, root / twin)
-        ):
+        elif not name.endswith(_ROOT_SOURCE) or (not name.endswith(".py") and not _same(root / name, root / twin)):
             continue
         yield Finding(
             "GT401",

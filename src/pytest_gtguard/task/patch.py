@@ -75,9 +75,7 @@ def make_patch(task_root: Path, *, use_git: bool | None = None) -> bytes:
         PatchError: repository_after is missing, or git fails.
     """
     if not (task_root / AFTER).is_dir():
-        raise PatchError(
-            f"{task_root / AFTER} does not exist; the patch is the diff from {BEFORE}/ to {AFTER}/"
-        )
+        raise PatchError(f"{task_root / AFTER} does not exist; the patch is the diff from {BEFORE}/ to {AFTER}/")
     use_git = git_available() if use_git is None else use_git
     with tempfile.TemporaryDirectory(prefix="gtguard-patch-") as tmp:
         work = Path(tmp)
@@ -100,9 +98,7 @@ def make_patch(task_root: Path, *, use_git: bool | None = None) -> bytes:
         ]
         proc = _git(args, cwd=work)
         if proc.returncode not in (0, 1):  # 1 = "there are differences"
-            raise PatchError(
-                f"git diff failed ({proc.returncode}): {proc.stderr.decode(errors='replace').strip()}"
-            )
+            raise PatchError(f"git diff failed ({proc.returncode}): {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout
 
 

@@ -56,9 +56,7 @@ def _version(dist: str, fallback: str) -> str:
 def render_task(name: str, category: Category) -> dict[str, str]:
     """Return {relative path: content} of a new task's files."""
     if not _NAME.match(name):
-        raise ConfigError(
-            f"task name {name!r}: use letters, digits, '.', '_' and '-' (e.g. ab12cd-rate-limiter)"
-        )
+        raise ConfigError(f"task name {name!r}: use letters, digits, '.', '_' and '-' (e.g. ab12cd-rate-limiter)")
     code = _CODE.match(name)
     instance_id = code.group(1).upper() if code else name.upper()
     title = name[code.end() :] if code else name

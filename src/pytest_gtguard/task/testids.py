@@ -19,9 +19,7 @@ from pathlib import Path
 __all__ = ["Resolution", "TestIndex", "TestRef"]
 
 _PARAMS = re.compile(r"\[.*\]\Z", re.DOTALL)
-_SKIP_DIRS = frozenset(
-    {"__pycache__", "node_modules", ".git", ".venv", "venv", ".pytest_cache", "dist", "build"}
-)
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", ".git", ".venv", "venv", ".pytest_cache", "dist", "build"})
 _TEXT_SUFFIXES = frozenset(
     {
         ".py",
@@ -80,9 +78,7 @@ class TestIndex:
 
     __test__ = False
 
-    def __init__(
-        self, root: Path, refs: Iterable[TestRef], files: Iterable[str], texts: Iterable[str]
-    ) -> None:
+    def __init__(self, root: Path, refs: Iterable[TestRef], files: Iterable[str], texts: Iterable[str]) -> None:
         self.root = root
         self.refs = tuple(refs)
         self.files = frozenset(files)
@@ -184,10 +180,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 def _looks_like_test_file(name: str) -> bool:
     stem = name.split(".")[0].lower()
     return (
-        stem.startswith("test")
-        or stem.endswith(("test", "tests", "_spec"))
-        or ".test." in name
-        or (".spec." in name)
+        stem.startswith("test") or stem.endswith(("test", "tests", "_spec")) or ".test." in name or (".spec." in name)
     )
 
 

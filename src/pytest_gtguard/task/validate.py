@@ -61,9 +61,7 @@ def validate(root: Path, *, use_git: bool = True, ignore: Iterable[str] = ()) ->
         TaskLayoutError: ``root`` does not exist or holds none of a task's folders.
     """
     if not root.is_dir():
-        raise TaskLayoutError(
-            f"{root}: no such directory; pass the task folder (the one holding repository_after/)"
-        )
+        raise TaskLayoutError(f"{root}: no such directory; pass the task folder (the one holding repository_after/)")
     if not any((root / name).is_dir() for name in REQUIRED_DIRS):
         raise TaskLayoutError(
             f"{root} holds none of {', '.join(d + '/' for d in REQUIRED_DIRS)}; pass the task's "
@@ -106,9 +104,7 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
         try:
             items = parse_instances(path.read_text(encoding="utf-8-sig", errors="replace"), where=where)
         except InstanceError as exc:
-            yield Finding(
-                "GT102", Severity.ERROR, where, str(exc).split(": ", 1)[-1], _json_fix(exc), line=exc.line
-            )
+            yield Finding("GT102", Severity.ERROR, where, exc.reason, exc.fix, line=exc.line)
             continue
         for data in items:
             for problem in schema_problems(data):
@@ -150,11 +146,6 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
 
 def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _json_fix(exc: InstanceError) -> str:
-    message = str(exc)
-    return message.rsplit("; ", 1)[-1] if "; " in message else "fix the JSON syntax"
 
 
 def _leak(root: Path, where: str, data: dict[str, object]) -> Iterator[Finding]:
@@ -281,9 +272,7 @@ def _patch_checks(root: Path, *, use_git: bool) -> Iterator[Finding]:
     if checked and not any(c.ok for c in checked):
         for result in checked:
             detail = result.error or "; ".join(result.differences[:_SHOWN_IDS]) + (
-                f" (+{len(result.differences) - _SHOWN_IDS} more)"
-                if len(result.differences) > _SHOWN_IDS
-                else ""
+                f" (+{len(result.differences) - _SHOWN_IDS} more)" if len(result.differences) > _SHOWN_IDS else ""
             )
             yield Finding(
                 "GT604",

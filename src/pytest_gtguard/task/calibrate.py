@@ -1,0 +1,242 @@
+"""``gtguard calibrate``: is the task hard enough? Run its tests against model attempts and judge.
+
+The handbook keeps a prompt when the target model fails it in at least 2 of 5 attempts while a
+stronger model solves it. Each attempt directory stands in for repository_after exactly as
+``pytest --repo ATTEMPT`` does (same import isolation), in a fresh ``python -m pytest`` subprocess
+per attempt run from the task folder; outcomes come back through ``--gtguard-results`` JSON.
+
+Verdicts for ``n`` target attempts of which ``c`` pass (the 5-attempt rule, scaled):
+
+* Too Hot: the target passes more than 3/5 of its attempts (``5c > 3n``; 4 or 5 of 5).
+* Goldilocks: otherwise, and at least one reference attempt passes.
+* Too Cold: otherwise, and every reference attempt fails.
+* Undecided: otherwise, and no reference was given.
+
+An attempt passes when its run collected without errors, at least one test passed and no test
+failed or errored. pass@k uses the unbiased estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.results import Outcome, RunResults
+
+__all__ = [
+    "AttemptResult",
+    "Calibration",
+    "Verdict",
+    "attempt_dirs",
+    "calibrate",
+    "judge",
+    "pass_at_k",
+    "run_attempt",
+]
+
+_HOT_NUM, _HOT_DEN = 3, 5  # "passes 4-5 of 5" == pass rate above 3/5
+_SKIP_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", "node_modules"})
+
+
+class Verdict(enum.Enum):
+    """The handbook's calibration verdict."""
+
+    TOO_HOT = "Too Hot"
+    GOLDILOCKS = "Goldilocks"
+    TOO_COLD = "Too Cold"
+    UNDECIDED = "Undecided"
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """One attempt's run: whether it solved the task, and which tests failed."""
+
+    name: str
+    path: Path
+    passed: bool
+    counts: Mapping[str, int]
+    failing: tuple[str, ...]
+    returncode: int
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """Return a JSON-able dict."""
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "passed": self.passed,
+            "counts": dict(self.counts),
+            "failing": list(self.failing),
+            "returncode": self.returncode,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """All attempt results, pass@k and the verdict."""
+
+    task: Path
+    attempts: tuple[AttemptResult, ...]
+    references: tuple[AttemptResult, ...]
+    pass_at: Mapping[int, float]
+    verdict: Verdict
+
+    def to_json(self) -> dict[str, object]:
+        """Return the ``--json`` document."""
+        return {
+            "task": str(self.task),
+            "verdict": self.verdict.value,
+            "target_passed": sum(a.passed for a in self.attempts),
+            "target_attempts": len(self.attempts),
+            "pass_at_k": {str(k): round(v, 4) for k, v in self.pass_at.items()},
+            "attempts": [a.to_json() for a in self.attempts],
+            "references": [a.to_json() for a in self.references],
+        }
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Return the unbiased pass@k estimate from ``c`` passing samples out of ``n``.
+
+    Raises:
+        ValueError: unless 0 <= c <= n and 1 <= k <= n.
+    """
+    if not (0 <= c <= n and 1 <= k <= n):
+        raise ValueError(f"pass@k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def judge(target: Sequence[bool], reference: Sequence[bool]) -> Verdict:
+    """Return the verdict for target attempt outcomes and (possibly no) reference outcomes."""
+    n, c = len(target), sum(target)
+    if n and _HOT_DEN * c > _HOT_NUM * n:
+        return Verdict.TOO_HOT
+    if not reference:
+        return Verdict.UNDECIDED
+    return Verdict.GOLDILOCKS if any(reference) else Verdict.TOO_COLD
+
+
+def attempt_dirs(folder: Path) -> list[Path]:
+    """Return the attempt directories inside ``folder`` (sorted by name).
+
+    Raises:
+        ConfigError: ``folder`` is missing or holds no directories.
+    """
+    if not folder.is_dir():
+        raise ConfigError(f"--attempts {folder}: no such directory; pass a folder holding one folder per attempt")
+    found = sorted(
+        p for p in folder.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS and not p.name.startswith(".")
+    )
+    if not found:
+        raise ConfigError(
+            f"--attempts {folder}: holds no attempt folders; put each attempt's code in its own folder "
+            "(attempt-1/, attempt-2/, ...), laid out like repository_after/"
+        )
+    return found
+
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def run_attempt(
+    task: Path,
+    attempt: Path,
+    *,
+    python: str = sys.executable,
+    timeout: float = 600.0,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    runner: Runner = subprocess.run,
+) -> AttemptResult:
+    """Run the task's tests against ``attempt`` in a fresh pytest process and return the result."""
+    with tempfile.TemporaryDirectory(prefix="gtguard-calibrate-") as tmp:
+        results_path = Path(tmp) / "results.json"
+        cmd = [
+            python,
+            "-m",
+            "pytest",
+            "--repo",
+            str(attempt),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--gtguard-results",
+            str(results_path),
+            *extra_args,
+        ]
+        child_env = {k: v for k, v in (env if env is not None else os.environ).items() if k != "GTGUARD_SIDE"}
+        child_env["PYTHONDONTWRITEBYTECODE"] = "1"  # never write caches into the task or the attempt
+        try:
+            proc = runner(
+                cmd,
+                cwd=task,
+                env=child_env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return AttemptResult(
+                attempt.name, attempt, False, {}, (), -1, error=f"did not finish in {timeout:g} s (raise --timeout)"
+            )
+        if not results_path.exists():
+            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
+            return AttemptResult(
+                attempt.name,
+                attempt,
+                False,
+                {},
+                (),
+                proc.returncode,
+                error=f"pytest exited with {proc.returncode} before writing results: " + " | ".join(tail),
+            )
+        results = RunResults.load(results_path)
+    return _summarise(attempt, results, proc.returncode)
+
+
+def _summarise(attempt: Path, results: RunResults, returncode: int) -> AttemptResult:
+    counts: dict[str, int] = {}
+    for record in results.tests.values():
+        counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
+    failing = sorted(n for n, r in results.tests.items() if r.outcome.is_fail)
+    failing += sorted(e.nodeid for e in results.collect_errors)
+    passed = not failing and counts.get(Outcome.PASSED.value, 0) > 0
+    error = None if passed or failing else "no test passed (nothing collected, or everything skipped)"
+    return AttemptResult(attempt.name, attempt, passed, counts, tuple(failing), returncode, error=error)
+
+
+def calibrate(
+    task: Path,
+    attempts: Sequence[Path],
+    references: Sequence[Path] = (),
+    *,
+    ks: Sequence[int] = (),
+    jobs: int = 1,
+    run: Callable[[Path], AttemptResult],
+) -> Calibration:
+    """Run every attempt (``jobs`` at a time) with ``run`` and return the calibration."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(run, [*attempts, *references]))
+    target, reference = results[: len(attempts)], results[len(attempts) :]
+    n, c = len(target), sum(a.passed for a in target)
+    wanted = sorted({k for k in (1, *ks, n) if 1 <= k <= n})
+    return Calibration(
+        task,
+        tuple(target),
+        tuple(reference),
+        {k: pass_at_k(n, c, k) for k in wanted},
+        judge([a.passed for a in target], [a.passed for a in reference]),
+    )

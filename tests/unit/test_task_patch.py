@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_gtguard.task.patch import apply_patch, check_patch, filter_sections, make_patch, normalise_paths
+from pytest_gtguard.task.trees import compare_trees, copy_tree
+
+PNG_BEFORE = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4
+PNG_AFTER = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(reversed(range(256))) * 4
+
+GIT = pytest.param(True, marks=pytest.mark.skipif(shutil.which("git") is None, reason="needs git"), id="git")
+PURE = pytest.param(False, id="pure-python")
+
+
+def _task(tmp_path: Path) -> Path:
+    root = tmp_path / "task"
+    before, after = root / "repository_before", root / "repository_after"
+    for side in (before, after):
+        (side / "pkg").mkdir(parents=True)
+    (before / "pkg" / "mod.py").write_text("a = 1\nb = 2\nc = 3\n")
+    (after / "pkg" / "mod.py").write_text("a = 1\nb = 20\nc = 3\n")
+    (before / "gone.py").write_text("print('deleted in after')\n")
+    (after / "pkg" / "new.py").write_text("x = 'no newline at end'")
+    (before / "same.txt").write_text("unchanged\n")
+    (after / "same.txt").write_text("unchanged\n")
+    (before / "logo.png").write_bytes(PNG_BEFORE)
+    (after / "logo.png").write_bytes(PNG_AFTER)
+    (after / "icon.bin").write_bytes(b"\0\1\2\3" * 50)
+    (before / "run.sh").write_text("echo hi\n")
+    (after / "run.sh").write_text("echo hi\n")
+    os.chmod(after / "run.sh", 0o755)
+    (after / "pkg" / "__pycache__").mkdir()
+    (after / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0cache")
+    return root
+
+
+@pytest.mark.parametrize("use_git", [GIT, PURE])
+def test_patch_round_trip_reproduces_after_with_binary_and_deleted_files(tmp_path: Path, use_git: bool) -> None:
+    root = _task(tmp_path)
+    data = make_patch(root, use_git=use_git)
+    work = tmp_path / "work"
+    copy_tree(root / "repository_before", work)
+
+    apply_patch(data, work, use_git=use_git)
+
+    assert compare_trees(root / "repository_after", work) == []
+    assert not (work / "gone.py").exists()
+    assert (work / "logo.png").read_bytes() == PNG_AFTER
+    assert b"GIT binary patch" in data
+    assert b"__pycache__" not in data
+
+
+@pytest.mark.parametrize("use_git", [GIT, PURE])
+def test_patch_is_deterministic_and_has_no_timestamps(tmp_path: Path, use_git: bool) -> None:
+    root = _task(tmp_path)
+
+    first, second = make_patch(root, use_git=use_git), make_patch(root, use_git=use_git)
+
+    assert first == second
+    assert not re.search(rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d", first)
+    assert first.startswith(b"diff --git a/repository_")
+
+
+@pytest.mark.parametrize("use_git", [GIT, PURE])
+def test_patch_check_passes_then_detects_a_stale_patch(tmp_path: Path, use_git: bool) -> None:
+    root = _task(tmp_path)
+    (root / "patches").mkdir()
+    patch = root / "patches" / "diff.patch"
+    patch.write_bytes(make_patch(root, use_git=use_git))
+    assert check_patch(root, patch, use_git=use_git).ok
+
+    (root / "repository_after" / "pkg" / "mod.py").write_text("a = 1\nb = 21\nc = 3\n")
+    result = check_patch(root, patch, use_git=use_git)
+
+    assert not result.ok
+    assert result.differences == ("differs pkg/mod.py",)
+
+
+def test_patch_never_touches_the_task_trees(tmp_path: Path) -> None:
+    root = _task(tmp_path)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    make_patch(root)
+
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+
+
+def test_patch_pure_python_applies_git_made_text_patch(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    root = _task(tmp_path)
+    for name in ("logo.png", "icon.bin"):
+        for side in ("repository_before", "repository_after"):
+            (root / side / name).unlink(missing_ok=True)
+    work = tmp_path / "work"
+    copy_tree(root / "repository_before", work)
+
+    apply_patch(make_patch(root, use_git=True), work, use_git=False)
+
+    assert compare_trees(root / "repository_after", work) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (b"diff --git a/repository_before/x.py b/repository_after/x.py\n", b"diff --git a/x.py b/x.py\n"),
+        (b"diff --git a/repository_after/x.py b/repository_after/x.py\n", b"diff --git a/x.py b/x.py\n"),
+        (b"--- repository_before/x.py\t2026-01-16 15:34:46 +0300\n", b"--- a/x.py\n"),
+        (b"+++ b/x.py\n", b"+++ b/x.py\n"),
+        (b"--- /dev/null\n", b"--- /dev/null\n"),
+    ],
+    ids=["no-index", "repo-new-file", "diff-ruN", "side-relative", "dev-null"],
+)
+def test_patch_normalises_the_path_styles_real_tasks_use(header: bytes, expected: bytes) -> None:
+    assert normalise_paths(header) == expected
+
+
+def test_patch_normalise_leaves_hunk_lines_alone() -> None:
+    patch = b"--- a/repository_before/x\n+++ b/repository_after/x\n@@ -1,2 +1,2 @@\n--- repository_before/y\n+++ z\n"
+
+    assert normalise_paths(patch).splitlines()[3:] == [b"--- repository_before/y", b"+++ z"]
+
+
+def test_patch_filter_drops_caches_and_task_files_outside_the_sides() -> None:
+    patch = (
+        b"diff --git a/repository_after/m.py b/repository_after/m.py\nnew file mode 100644\n--- /dev/null\n"
+        b"+++ b/repository_after/m.py\n@@ -0,0 +1 @@\n+x\n"
+        b"diff --git a/tests/test_m.py b/tests/test_m.py\nnew file mode 100644\n--- /dev/null\n"
+        b"+++ b/tests/test_m.py\n@@ -0,0 +1 @@\n+y\n"
+        b"diff --git a/repository_after/__pycache__/m.pyc b/repository_after/__pycache__/m.pyc\n"
+        b"new file mode 100644\nBinary files differ\n"
+    )
+
+    kept, caches = filter_sections(patch)
+
+    assert b"tests/test_m.py" not in kept
+    assert b"__pycache__" not in kept
+    assert b"repository_after/m.py" in kept
+    assert caches == ("repository_after/__pycache__/m.pyc",)

@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import TaskFactory, write_instance
+
+from pytest_gtguard.errors import TaskLayoutError
+from pytest_gtguard.task.findings import CODES, Finding, Severity
+from pytest_gtguard.task.validate import validate
+
+
+def codes(root: Path) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {}
+    for f in validate(root, use_git=False).findings:
+        found.setdefault(f.code, []).append(f)
+    return found
+
+
+def test_validate_reports_nothing_for_a_complete_task(task_factory: TaskFactory) -> None:
+    report = validate(task_factory(), use_git=False)
+
+    assert report.findings == ()
+    assert report.clean
+
+
+def _rm(rel: str) -> Callable[[Path], None]:
+    def go(root: Path) -> None:
+        path = root / rel
+        if path.is_dir():
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+    return go
+
+
+def _write(rel: str, text: str | bytes) -> Callable[[Path], None]:
+    def go(root: Path) -> None:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+
+    return go
+
+
+def _append(rel: str, text: str) -> Callable[[Path], None]:
+    def go(root: Path) -> None:
+        path = root / rel
+        path.write_text(path.read_text() + text)
+
+    return go
+
+
+def _instance(**changes: object) -> Callable[[Path], None]:
+    return lambda root: write_instance(root, **changes)
+
+
+def _readme_without_evaluation(root: Path) -> None:
+    text = (root / "README.md").read_text()
+    (root / "README.md").write_text(text.split("## Evaluation")[0])
+    compose = (root / "docker-compose.yml").read_text()
+    (root / "docker-compose.yml").write_text(compose.split("  evaluation:")[0])
+
+
+def _stale_patch(root: Path) -> None:
+    (root / "repository_after" / "wc.py").write_text("def count(text):\n    return len(text.split()) or 0\n")
+
+
+def _cache_in_patch(root: Path) -> None:
+    pyc = b"repository_after/__pycache__/wc.cpython-311.pyc"
+    extra = (
+        b"diff --git a/"
+        + pyc
+        + b" b/"
+        + pyc
+        + b"\nnew file mode 100644\n--- /dev/null\n+++ b/"
+        + pyc
+        + b"\n@@ -0,0 +1 @@\n+x\n"
+    )
+    path = root / "patches" / "diff.patch"
+    path.write_bytes(path.read_bytes() + extra)
+
+
+# code -> (how to break the clean task, severity expected)
+BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
+    "GT001": (_rm("patches"), Severity.ERROR),
+    "GT002": (_rm("tests/test_wc.py"), Severity.TODO),
+    "GT003": (_rm("docker-compose.yml"), Severity.ERROR),
+    "GT004": (_readme_without_evaluation, Severity.ERROR),
+    "GT005": (
+        _write("docker-compose.yml", "services:\n  evaluation:\n    command: python evaluation/evaluation.py\n"),
+        Severity.ERROR,
+    ),
+    "GT101": (_rm("instances/instance.json"), Severity.ERROR),
+    "GT102": (
+        _write("instances/instance.json", '{"instance_id": "AB12CD", "problem_statement": "a\nb"}'),
+        Severity.ERROR,
+    ),
+    "GT103": (_instance(base_commit=None), Severity.ERROR),
+    "GT104": (_instance(problem_statement=" "), Severity.TODO),
+    "GT105": (_instance(FAIL_TO_PASS=[]), Severity.TODO),
+    "GT106": (_instance(FAIL_TO_PASS=["tests/test_wc.py::test_nothing"]), Severity.ERROR),
+    "GT107": (_instance(FAIL_TO_PASS=["tests/test_wc.py"]), Severity.WARNING),
+    "GT108": (_instance(PASS_TO_PASS=["tests/test_wc.py::test_count"]), Severity.WARNING),
+    "GT109": (_instance(instance_id="ZZ99ZZ"), Severity.WARNING),
+    "GT201": (_write("trajectory/trajectory.md", "# Trajectory\n\n"), Severity.TODO),
+    "GT202": (
+        _write("trajectory/trajectory.md", "# Trajectory\n\n## Analysis\nx\n## Strategy\ny\n## Steps\nz\n"),
+        Severity.WARNING,
+    ),
+    "GT301": (_write("requirements.txt", "# Add your Python dependencies here\npytest\n"), Severity.ERROR),
+    "GT302": (_append("README.md", "\n## Before Test Docker Command\n<docker before command here>\n"), Severity.ERROR),
+    "GT303": (
+        _write(
+            "README.md",
+            "# QQ11QQ - copied\n"
+            + "\n".join(
+                [
+                    "docker compose run --rm before",
+                    "docker compose run --rm after",
+                    "docker compose run --rm evaluation",
+                ]
+            ),
+        ),
+        Severity.WARNING,
+    ),
+    "GT401": (_write("wc.py", "def count(text):\n    return 2\n"), Severity.ERROR),
+    "GT402": (_write("tests/__pycache__/test_wc.cpython-311.pyc", b"\0\1"), Severity.ERROR),
+    "GT403": (_write("evaluation/2025-01-02/10-11-12/report.json", "{}"), Severity.WARNING),
+    "GT501": (_append("README.md", "\n```bash\ndocker compose run --rm before || true\n```\n"), Severity.WARNING),
+    "GT502": (
+        _write("tests/conftest.py", "def pytest_sessionfinish(session):\n    session.exitstatus = 0\n"),
+        Severity.ERROR,
+    ),
+    "GT601": (_rm("patches/diff.patch"), Severity.ERROR),
+    "GT602": (_write("patches/diff.patch", b""), Severity.ERROR),
+    "GT603": (_write("patches/diff.patch", "diff --git a/x b/x\n".encode("utf-16")), Severity.ERROR),
+    "GT604": (_stale_patch, Severity.ERROR),
+    "GT605": (_cache_in_patch, Severity.WARNING),
+}
+
+
+def test_validate_every_code_has_a_fixture() -> None:
+    assert set(BREAKS) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(BREAKS), ids=sorted(BREAKS))
+def test_validate_reports_each_defect(task_factory: TaskFactory, code: str) -> None:
+    root = task_factory()
+    breaker, severity = BREAKS[code]
+    breaker(root)
+
+    found = codes(root)
+
+    assert code in found, f"{code} not reported; got {sorted(found)}"
+    assert {f.severity for f in found[code]} == {severity}
+    for finding in found[code]:
+        assert finding.reason and finding.fix and finding.file
+
+
+def test_validate_explains_raw_newline_in_instance(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    BREAKS["GT102"][0](root)
+
+    (finding,) = codes(root)["GT102"]
+
+    assert finding.line == 1
+    assert "raw line break" in finding.fix
+    assert "strict=False" in finding.fix
+
+
+def test_validate_explains_unescaped_quote_in_instance(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "instances" / "instance.json").write_text('{\n  "problem_statement": "a "quoted" word"\n}\n')
+
+    (finding,) = codes(root)["GT102"]
+
+    assert finding.line == 2
+    assert "unescaped double quote" in finding.fix
+
+
+def test_validate_accepts_an_instance_id_spelled_as_the_folder_name(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    write_instance(root, instance_id="ab12cd-word-count")
+
+    assert "GT109" not in codes(root)
+
+
+def test_validate_missing_before_command_is_only_a_warning_for_a_greenfield_task(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "repository_before" / "wc.py").unlink()
+    (root / "README.md").write_text(
+        "# AB12CD - x\n\n```bash\ndocker compose run --rm after\ndocker compose run --rm evaluation\n```\n"
+    )
+    (root / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
+    (root / "patches" / "diff.patch").write_bytes(__import__("pytest_gtguard.task.patch").task.patch.make_patch(root))
+
+    found = codes(root)
+
+    assert [f.severity for f in found["GT004"]] == [Severity.WARNING]
+
+
+def test_validate_finds_commands_under_role_headings(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
+    (root / "README.md").write_text(
+        "# AB12CD - x\n\n### Run tests (before - expected some failures)\n```bash\n"
+        "docker compose run --rm -e PYTHONPATH=/app/repository_before app pytest -q\n```\n"
+        "### Run tests (after)\n```bash\ndocker compose run --rm app pytest -q\n```\n"
+        "#### Run evaluation\n```bash\ndocker compose run --rm app python evaluation/evaluation.py\n```\n"
+    )
+    (root / "evaluation" / "evaluation.py").write_text("print('report')\n")
+
+    assert "GT004" not in codes(root)
+
+
+def test_validate_ignores_cache_folders_that_git_ignores(task_factory: TaskFactory) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    root = task_factory()
+    (root / "tests" / "__pycache__").mkdir()
+    (root / "tests" / "__pycache__" / "test_wc.cpython-311.pyc").write_bytes(b"\0")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+
+    assert [f.code for f in validate(root, use_git=True).findings] == []
+    assert "GT402" in codes(root)  # without git every file on disk counts
+
+
+def test_validate_ignore_option_drops_codes(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    BREAKS["GT202"][0](root)
+
+    assert validate(root, use_git=False, ignore=["GT202"]).findings == ()
+
+
+def test_validate_rejects_a_folder_that_is_not_a_task(tmp_path: Path) -> None:
+    with pytest.raises(TaskLayoutError, match="holds none of"):
+        validate(tmp_path)
+    with pytest.raises(TaskLayoutError, match="no such directory"):
+        validate(tmp_path / "missing")
+
+
+def test_validate_json_is_serialisable(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    BREAKS["GT501"][0](root)
+
+    data = json.loads(json.dumps(validate(root, use_git=False).to_json()))
+
+    assert data["clean"] is False
+    assert data["counts"] == {"error": 0, "warning": 1, "todo": 0}
+    assert data["findings"][0]["code"] == "GT501"
+    assert data["findings"][0]["line"] > 0
