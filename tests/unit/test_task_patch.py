@@ -48,7 +48,7 @@ def test_patch_round_trip_reproduces_after_with_binary_and_deleted_files(tmp_pat
 
     apply_patch(data, work, use_git=use_git)
 
-    assert compare_trees(root / "repository_after", work) == []
+    assert compare_trees(root / "repository_after", work, modes=True) == []
     assert not (work / "gone.py").exists()
     assert (work / "logo.png").read_bytes() == PNG_AFTER
     assert b"GIT binary patch" in data

@@ -79,6 +79,22 @@ def test_testids_fall_back_to_text_search_for_non_python_suites(tmp_path: Path) 
     assert index.resolve("subtracts") is Resolution.MISSING
 
 
+def test_testids_resolve_jest_full_names_and_junit_methods(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "auth.test.ts").write_text(
+        "describe(`Auth (${repo})`, () => {\n  it('rejects expired tokens', () => {});\n});\n"
+    )
+    (tmp_path / "tests" / "SensorTest.java").write_text("public void testEmptyInput() {}\n")
+    (tmp_path / "tests" / "test_helper.py").write_text("def test_py():\n    pass\n")  # a mixed suite
+    index = TestIndex.build(tmp_path)
+
+    assert index.resolve("repository_after::Auth (repository_after) rejects expired tokens") is Resolution.TEST
+    assert index.resolve("tests/auth.test.ts::Auth rejects expired tokens") is Resolution.TEST
+    assert index.resolve("SensorTest#testEmptyInput") is Resolution.TEST
+    assert index.resolve("SensorTest#testMissing") is Resolution.MISSING
+    assert index.resolve("tests/auth.test.ts::accepts everything") is Resolution.MISSING
+
+
 def test_testids_ignore_files_that_do_not_parse(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_bad.py").write_text("def test_x(:\n")

@@ -116,7 +116,10 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
         _write("trajectory/trajectory.md", "# Trajectory\n\n## Analysis\nx\n## Strategy\ny\n## Steps\nz\n"),
         Severity.WARNING,
     ),
-    "GT301": (_write("requirements.txt", "# Add your Python dependencies here\npytest\n"), Severity.ERROR),
+    "GT301": (
+        _write("evaluation/README", "This script ... *YOUR SCRIPT IN SIMILAR LANGUAGE AS THE PROJECT*\n"),
+        Severity.ERROR,
+    ),
     "GT302": (_append("README.md", "\n## Before Test Docker Command\n<docker before command here>\n"), Severity.ERROR),
     "GT303": (
         _write(
@@ -164,6 +167,16 @@ def test_validate_reports_each_defect(task_factory: TaskFactory, code: str) -> N
     assert {f.severity for f in found[code]} == {severity}
     for finding in found[code]:
         assert finding.reason and finding.fix and finding.file
+
+
+def test_validate_template_comment_above_real_content_is_only_a_warning(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "requirements.txt").write_text("# Add your Python dependencies here\npytest==8.3.4\n")
+    (root / "Dockerfile").write_text("# Add your Dockerfile content here\n")
+
+    found = {f.file: f.severity for f in codes(root)["GT301"]}
+
+    assert found == {"requirements.txt": Severity.WARNING, "Dockerfile": Severity.ERROR}
 
 
 def test_validate_explains_raw_newline_in_instance(task_factory: TaskFactory) -> None:
@@ -216,6 +229,19 @@ def test_validate_finds_commands_under_role_headings(task_factory: TaskFactory) 
         "docker compose run --rm -e PYTHONPATH=/app/repository_before app pytest -q\n```\n"
         "### Run tests (after)\n```bash\ndocker compose run --rm app pytest -q\n```\n"
         "#### Run evaluation\n```bash\ndocker compose run --rm app python evaluation/evaluation.py\n```\n"
+    )
+    (root / "evaluation" / "evaluation.py").write_text("print('report')\n")
+
+    assert "GT004" not in codes(root)
+
+
+def test_validate_reads_roles_from_the_prose_above_a_command(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
+    (root / "README.md").write_text(
+        "# AB12CD - x\n\n- Run the buggy code (repository_before):\n  `docker compose run --rm app pytest tests`\n"
+        "- Run tests:\n  `docker compose run --rm app pytest tests`\n"
+        "- Run evaluation:\n  `docker compose run --rm app python evaluation/evaluation.py`\n"
     )
     (root / "evaluation" / "evaluation.py").write_text("print('report')\n")
 

@@ -26,6 +26,7 @@ _COMMAND = re.compile(
 )
 _SPLIT_RUN = re.compile(r"--before\s+--after|--after\s+--before|gtguard\s+\w+")
 _HIDE = re.compile(r"\|\|\s*(?:true\b|:(?=\s|$|;|\)|\")|exit\s+0\b|echo\b)|;\s*exit\s+0\b")
+_GENERIC_TEST = re.compile(r"test", re.I)
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+|\*\*|__)(.*)")
 _TOKENS = {
     "before": re.compile(r"before", re.I),
@@ -44,14 +45,21 @@ class Command:
     roles: frozenset[str]
 
 
-def _roles(text: str, context: str = "") -> frozenset[str]:
+def _roles(text: str, *contexts: str) -> frozenset[str]:
+    """Return the roles a command serves: named in it, else in the nearest prose or heading above it.
+
+    A test command that names no side is the after run: tasks default to the ground truth (survey §2).
+    """
     found = {role for role, token in _TOKENS.items() if token.search(text)}
     if _SPLIT_RUN.search(text) or ("before" in found and "after" in found):
         return frozenset({"evaluation"})
-    if not found and context:
-        found = {role for role, token in _TOKENS.items() if token.search(context)}
-        if len(found) > 1:
-            found = set()
+    for context in contexts:
+        if found:
+            break
+        named = {role for role, token in _TOKENS.items() if token.search(context)}
+        found = named if len(named) == 1 else set()
+    if not found and any(_GENERIC_TEST.search(t) for t in (text, *contexts)):
+        found = {"after"}
     return frozenset(found)
 
 
@@ -77,15 +85,17 @@ def _lines(path: Path) -> list[str]:
 
 
 def _readme_commands(name: str, lines: list[str]) -> Iterator[Command]:
-    context = ""
+    heading = prose = ""
     for number, line in enumerate(lines, start=1):
-        heading = _HEADING.match(line)
-        if heading and not _COMMAND.match(line.strip()):
-            context = heading.group(1)
-            continue
-        stripped = line.strip().strip("`")
+        stripped = line.strip().strip("`").strip()
         if _COMMAND.match(stripped):
-            yield Command(name, number, stripped, _roles(stripped, context))
+            yield Command(name, number, stripped, _roles(stripped, prose, heading))
+            continue
+        match = _HEADING.match(line)
+        if match:
+            heading, prose = match.group(1), ""
+        elif stripped and not line.strip().startswith("```"):
+            prose = stripped
 
 
 def _compose_commands(name: str, lines: list[str]) -> Iterator[Command]:

@@ -110,18 +110,32 @@ def _scaffold_text(relpath: str, text: str) -> Iterator[Finding]:
                 line=number,
             )
             continue
-        for needle in _SCAFFOLD_TEXT:
-            if needle.lower() in line.lower():
-                yield Finding(
-                    "GT301",
-                    Severity.ERROR,
-                    relpath,
-                    f"scaffold text left over: {line.strip()[:80]!r}",
-                    "replace the template text with the task's own content, or delete the file if the "
-                    "task does not need it",
-                    line=number,
-                )
-                break
+    yield from _template_text(relpath, text)
+
+
+def _template_text(relpath: str, text: str) -> Iterator[Finding]:
+    lines = text.splitlines()
+    hits = [
+        (n, line) for n, line in enumerate(lines, start=1) if any(t.lower() in line.lower() for t in _SCAFFOLD_TEXT)
+    ]
+    if not hits:
+        return
+    comment = not relpath.lower().endswith(".md") and "readme" not in relpath.lower()
+    real = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    # A template comment above real content is litter; a file that is still the template is not done.
+    leftover = comment and real and all(line.lstrip().startswith("#") for _, line in hits)
+    number, line = hits[0]
+    more = f" (+{len(hits) - 1} more line{'s' if len(hits) > 2 else ''})" if len(hits) > 1 else ""
+    yield Finding(
+        "GT301",
+        Severity.WARNING if leftover else Severity.ERROR,
+        relpath,
+        f"scaffold text left over: {line.strip()[:80]!r}{more}",
+        "delete the template comment"
+        if leftover
+        else "replace the template text with the task's own content, or delete the file if the task does not need it",
+        line=number,
+    )
 
 
 def _readme(root: Path, relpath: str, text: str) -> Iterator[Finding]:

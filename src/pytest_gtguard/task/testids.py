@@ -47,6 +47,8 @@ _TEXT_SUFFIXES = frozenset(
     }
 )
 _MAX_TEXT = 2_000_000
+# Titles of Jest/Mocha/Vitest tests: it("..."), test.each(...)("..."), describe('...').
+_TITLE = re.compile(r"""\b(?:it|test|describe|context|specify)(?:\.\w+)*\(\s*(['"`])((?:\\.|(?!\1).){3,}?)\1""")
 _TEST_FOLDERS = ("tests", "repository_after", "repository_before")
 
 
@@ -82,8 +84,10 @@ class TestIndex:
         self.root = root
         self.refs = tuple(refs)
         self.files = frozenset(files)
-        self._texts = tuple(texts)
-        self._python = any(f.endswith(".py") for f in self.files) and bool(self.refs)
+        self._texts = tuple(texts)  # non-Python test files, for the text fallback
+        self._titles = frozenset(
+            m.group(2) for text in self._texts for m in _TITLE.finditer(text) if "${" not in m.group(2)
+        )
 
     @classmethod
     def build(cls, root: Path, folders: Iterable[str] = _TEST_FOLDERS) -> TestIndex:
@@ -99,10 +103,10 @@ class TestIndex:
                     text = path.read_text(encoding="utf-8", errors="replace")[:_MAX_TEXT]
                 except OSError:
                     continue
-                if folder == "tests" or _looks_like_test_file(path.name):
-                    texts.append(text)
                 if path.suffix == ".py":
                     refs.extend(_python_tests(text, relpath))
+                elif folder == "tests" or _looks_like_test_file(path.name):
+                    texts.append(text)
         return cls(root, refs, files, texts)
 
     def resolve(self, test_id: str) -> Resolution:
@@ -161,10 +165,15 @@ class TestIndex:
         return matches[0] if matches else None
 
     def _text_fallback(self, name: str) -> Resolution:
-        # Only for non-Python test suites: a Python suite was fully parsed, so a miss is a miss.
-        if self._python or not name:
+        # Python files were parsed, so only non-Python test files are searched: a JUnit method
+        # (Class#method), a Go func, or a Jest title, whose full name is "describe title + it title".
+        name = name.strip()
+        if not name:
             return Resolution.MISSING
-        return Resolution.TEST if any(name in text for text in self._texts) else Resolution.MISSING
+        short = name.split("#")[-1]
+        if any(short in text for text in self._texts) or any(name.endswith(t) for t in self._titles):
+            return Resolution.TEST
+        return Resolution.MISSING
 
 
 def _walk(folder: Path) -> Iterator[Path]:

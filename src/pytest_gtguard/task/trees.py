@@ -60,8 +60,12 @@ def copy_tree(src: Path, dest: Path) -> None:
             shutil.copy2(path, target)
 
 
-def compare_trees(expected: Path, actual: Path) -> list[str]:
-    """Return human lines describing how ``actual`` differs from ``expected`` (empty when equal)."""
+def compare_trees(expected: Path, actual: Path, *, modes: bool = False) -> list[str]:
+    """Return human lines describing how ``actual`` differs from ``expected`` (empty when equal).
+
+    ``modes`` also compares executable bits; off by default because patches written on Windows
+    routinely say ``new file mode 100755`` for ordinary files.
+    """
     want, got = list_files(expected), list_files(actual)
     lines = [f"missing {p}" for p in want if p not in got]
     lines += [f"unexpected {p}" for p in got if p not in want]
@@ -70,7 +74,9 @@ def compare_trees(expected: Path, actual: Path) -> list[str]:
         if a.is_symlink() or b.is_symlink():
             same = a.is_symlink() and b.is_symlink() and os.readlink(a) == os.readlink(b)
         else:
-            same = a.read_bytes() == b.read_bytes() and os.access(a, os.X_OK) == os.access(b, os.X_OK)
+            same = a.read_bytes() == b.read_bytes()
+            if same and modes and os.access(a, os.X_OK) != os.access(b, os.X_OK):
+                lines.append(f"mode {relpath}")
         if not same:
             lines.append(f"differs {relpath}")
     return sorted(lines, key=lambda line: line.split(" ", 1)[1])
