@@ -294,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GtguardError as exc:
         print(f"gtguard {args.command}: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except BrokenPipeError:  # `gtguard validate | head`: the reader left, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
     except KeyboardInterrupt:
         print("gtguard: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
