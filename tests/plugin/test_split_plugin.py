@@ -282,3 +282,30 @@ def test_split_rejects_a_bad_runs_count(pytester: pytest.Pytester, bugfix_task: 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gtguard-runs*at least 1*"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_split_counts_a_conftest_that_cannot_import_on_before_as_failing(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_after/calc.py": FIXED,
+            "tests/conftest.py": "from calc import add  # the greenfield before side has no calc\n",
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_neg"]
+    assert report["results"]["before"]["runs"][0]["exit_code"] == pytest.ExitCode.USAGE_ERROR
+
+
+def test_split_reports_an_after_run_that_dies_midway(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(bugfix_task, {"tests/test_exit.py": "import os\n\ndef test_dies():\n    os._exit(0)\n"})
+
+    result, report = split(pytester)
+
+    assert result.ret == 3
+    assert "RUN_FAILED" in [p["code"] for p in report["problems"]]
+    result.stdout.fnmatch_lines(["*ERROR RUN_FAILED: the after run 1 exited with 0 before writing results*"])
