@@ -313,30 +313,36 @@ def test_split_reports_an_after_run_that_dies_midway(pytester: pytest.Pytester, 
 
 def test_split_flags_a_test_that_only_inspects_the_other_sides_module(pytester: pytest.Pytester) -> None:
     # mechanical_refactor_score: the module is already imported, so none of its code runs in the test.
-    write(pytester.path, {
-        "repository_before/calc.py": BUGGY,
-        "repository_after/calc.py": FIXED + "\ndef _helper():\n    return 1\n",
-        "tests/test_calc.py": TESTS,
-        "tests/test_structure.py": """
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED + "\ndef _helper():\n    return 1\n",
+            "tests/test_calc.py": TESTS,
+            "tests/test_structure.py": """
             import repository_after.calc
 
             def test_helper_exists():
                 import repository_after.calc as mod
                 assert hasattr(mod, "_helper")
             """,
-    })
+        },
+    )
 
     result, report = split(pytester)
 
+    assert result.ret == 0
     assert list(report["split"]["side_independent"]) == ["tests/test_structure.py::test_helper_exists"]
 
 
 def test_split_does_not_flag_a_test_that_branches_to_its_own_side(pytester: pytest.Pytester) -> None:
     # 351e96: both sides are named in the code, but each run imports only the side under test.
-    write(pytester.path, {
-        "repository_before/calc.py": BUGGY,
-        "repository_after/calc.py": FIXED,
-        "tests/test_calc.py": """
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": """
             import os
 
             def test_add_by_side():
@@ -346,7 +352,8 @@ def test_split_does_not_flag_a_test_that_branches_to_its_own_side(pytester: pyte
                     import repository_after.calc as mod
                 assert mod.add(2, 3) == 5
             """,
-    })
+        },
+    )
 
     result, report = split(pytester)
 
