@@ -21,6 +21,7 @@ __all__ = [
     "Kind",
     "Option",
     "Resolved",
+    "add_argparse_options",
     "declare_options",
     "resolve",
 ]
@@ -137,6 +138,19 @@ def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] | 
         if opt.ini:
             ini_type = "args" if opt.kind is Kind.ARGS else "string"
             addini(opt.ini, opt.help, type=ini_type, default=None)
+
+
+def add_argparse_options(parser: Any, options: Sequence[Option]) -> None:
+    """Add the command-line forms of ``options`` to an argparse parser (the ``gtguard`` command)."""
+    for opt in options:
+        flags = [f for f in opt.flags if f.startswith("--gtguard-")] or list(opt.flags)
+        if not flags:
+            continue
+        if opt.kind is Kind.FLAG:
+            parser.add_argument(*flags, dest=opt.dest, action="store_true", default=None, help=opt.help)
+        else:
+            action = "append" if opt.append else "store"
+            parser.add_argument(*flags, dest=opt.dest, action=action, default=None, metavar=opt.metavar, help=opt.help)
 
 
 @dataclass(frozen=True)

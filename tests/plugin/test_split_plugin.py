@@ -282,3 +282,81 @@ def test_split_rejects_a_bad_runs_count(pytester: pytest.Pytester, bugfix_task: 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gtguard-runs*at least 1*"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_split_counts_a_conftest_that_cannot_import_on_before_as_failing(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_after/calc.py": FIXED,
+            "tests/conftest.py": "from calc import add  # the greenfield before side has no calc\n",
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_neg"]
+    assert report["results"]["before"]["runs"][0]["exit_code"] == pytest.ExitCode.USAGE_ERROR
+
+
+def test_split_reports_an_after_run_that_dies_midway(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(bugfix_task, {"tests/test_exit.py": "import os\n\ndef test_dies():\n    os._exit(0)\n"})
+
+    result, report = split(pytester)
+
+    assert result.ret == 3
+    assert "RUN_FAILED" in [p["code"] for p in report["problems"]]
+    result.stdout.fnmatch_lines(["*ERROR RUN_FAILED: the after run 1 exited with 0 before writing results*"])
+
+
+def test_split_flags_a_test_that_only_inspects_the_other_sides_module(pytester: pytest.Pytester) -> None:
+    # mechanical_refactor_score: the module is already imported, so none of its code runs in the test.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED + "\ndef _helper():\n    return 1\n",
+            "tests/test_calc.py": TESTS,
+            "tests/test_structure.py": """
+            import repository_after.calc
+
+            def test_helper_exists():
+                import repository_after.calc as mod
+                assert hasattr(mod, "_helper")
+            """,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert list(report["split"]["side_independent"]) == ["tests/test_structure.py::test_helper_exists"]
+
+
+def test_split_does_not_flag_a_test_that_branches_to_its_own_side(pytester: pytest.Pytester) -> None:
+    # 351e96: both sides are named in the code, but each run imports only the side under test.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": """
+            import os
+
+            def test_add_by_side():
+                if "repository_before" in os.environ["PYTHONPATH"]:
+                    import repository_before.calc as mod
+                else:
+                    import repository_after.calc as mod
+                assert mod.add(2, 3) == 5
+            """,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add_by_side"]
+    assert report["split"]["side_independent"] == {}

@@ -202,7 +202,8 @@ class SidesTracer:
             folders = {"before": side.task.before_dir, "after": side.task.after_dir}
         if side.kind is SideKind.CANDIDATE:
             folders["candidate"] = side.path
-        self._tracer = SideTracer(folders)
+        packages = {path.name: label for label, path in folders.items() if label != "candidate"}
+        self._tracer = SideTracer(folders, packages=packages)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:

@@ -8,7 +8,10 @@ pool as wide as the machine, so the two sides overlap in time.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ from pytest_gtguard.results import RunResults, clip
 
 __all__ = ["RunOutcome", "RunSpec", "plan_runs", "run_all"]
 
+_CAN_FORK = hasattr(os, "fork")
 _OUTPUT_TAIL = 3000  # what evaluators keep of stdout (survey §3: ~last 3000 chars in 160 scripts)
 
 
@@ -84,18 +88,27 @@ def run_all(
     timeout: float,
     on_done: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Run every spec (``jobs`` at a time) and return their outcomes in ``specs`` order."""
+    """Run every spec and return their outcomes in ``specs`` order.
+
+    Specs that share a hash seed run as forks of one zygote interpreter (see ``zygote``); ``jobs``
+    zygotes run at once. Without ``os.fork`` each spec is its own subprocess.
+    """
+    batches: dict[int, list[RunSpec]] = {}
+    for spec in specs:
+        batches.setdefault(spec.hash_seed if _CAN_FORK else id(spec), []).append(spec)
     with tempfile.TemporaryDirectory(prefix="gtguard-split-") as tmp:
         workdir = Path(tmp)
 
-        def one(spec: RunSpec) -> RunOutcome:
-            outcome = _run_one(spec, args=args, cwd=cwd, env=env, timeout=timeout, workdir=workdir)
-            if on_done is not None:
-                on_done(outcome)
-            return outcome
+        def one(batch: list[RunSpec]) -> list[RunOutcome]:
+            outcomes = _run_batch(batch, args=args, cwd=cwd, env=env, timeout=timeout, workdir=workdir)
+            for outcome in outcomes:
+                if on_done is not None:
+                    on_done(outcome)
+            return outcomes
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, specs))
+            done = {o.spec: o for outcomes in pool.map(one, batches.values()) for o in outcomes}
+    return [done[spec] for spec in specs]
 
 
 def child_env(env: Mapping[str, str], spec: RunSpec) -> dict[str, str]:
@@ -106,49 +119,100 @@ def child_env(env: Mapping[str, str], spec: RunSpec) -> dict[str, str]:
     return out
 
 
-def _run_one(
-    spec: RunSpec, *, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float, workdir: Path
-) -> RunOutcome:
-    results_path = workdir / f"{spec.side}-{spec.index}.json"
+def _run_batch(
+    batch: Sequence[RunSpec], *, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float, workdir: Path
+) -> list[RunOutcome]:
+    files = {spec: workdir / f"{spec.side}-{spec.index}" for spec in batch}
+    runs = [
+        {
+            "argv": command(spec, args, files[spec].with_suffix(".json"))[3:],
+            "stdout": str(files[spec].with_suffix(".out")),
+            "stderr": str(files[spec].with_suffix(".err")),
+        }
+        for spec in batch
+    ]
     start = time.perf_counter()
+    if _CAN_FORK:
+        cmd = [sys.executable, "-m", "pytest_gtguard.split.zygote"]
+        stdin = json.dumps(runs)
+    else:
+        cmd, stdin = [sys.executable, "-m", "pytest", *runs[0]["argv"]], ""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=child_env(env, batch[0]),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            command(spec, args, results_path),
-            cwd=cwd,
-            env=child_env(env, spec),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        return RunOutcome(
-            spec,
-            -1,
-            None,
-            _text(exc.stdout),
-            _text(exc.stderr),
-            time.perf_counter() - start,
-            error=f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
-            "(raise --gtguard-run-timeout, or find the hanging test)",
-        )
-    duration = time.perf_counter() - start
-    stdout, stderr = clip(proc.stdout, _OUTPUT_TAIL), clip(proc.stderr, _OUTPUT_TAIL)
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return [
+            RunOutcome(
+                spec,
+                -1,
+                None,
+                _read(files[spec], ".out"),
+                _read(files[spec], ".err"),
+                time.perf_counter() - start,
+                error=f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
+                "(raise --gtguard-run-timeout, or find the hanging test)",
+            )
+            for spec in batch
+        ]
+    if _CAN_FORK:
+        try:
+            report = json.loads(out)
+            codes, durations = report["codes"], report["durations"]
+        except (ValueError, KeyError):
+            codes, durations = [proc.returncode] * len(batch), [time.perf_counter() - start] * len(batch)
+            err = f"gtguard's zygote failed (exit {proc.returncode}): {clip(err, _OUTPUT_TAIL)}"
+    else:
+        codes, durations = [proc.returncode], [time.perf_counter() - start]
+        _write(files[batch[0]], ".out", out)
+        _write(files[batch[0]], ".err", err)
+    return [
+        _outcome(spec, files[spec], code, duration)
+        for spec, code, duration in zip(batch, codes, durations, strict=True)
+    ]
+
+
+def _outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcome:
+    stdout, stderr = _read(base, ".out"), _read(base, ".err")
+    results_path = base.with_suffix(".json")
     if not results_path.exists():
         return RunOutcome(
             spec,
-            proc.returncode,
+            code,
             None,
             stdout,
             stderr,
             duration,
-            error=f"the {spec.side} run {spec.index + 1} exited with {proc.returncode} before writing results "
-            "(a crash, os._exit, or a usage error: see its output below)",
+            error=f"the {spec.side} run {spec.index + 1} exited with {code} before writing results "
+            "(a crash, os._exit, or a usage error: see its output)",
         )
     results = RunResults.load(results_path)
     results.duration = duration
-    return RunOutcome(spec, proc.returncode, results, stdout, stderr, duration)
+    return RunOutcome(spec, code, results, stdout, stderr, duration)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+def _read(base: Path, suffix: str) -> str:
+    path = base.with_suffix(suffix)
+    return clip(path.read_text(errors="replace"), _OUTPUT_TAIL) if path.exists() else ""
+
+
+def _write(base: Path, suffix: str, text: str) -> None:
+    base.with_suffix(suffix).write_text(text)
 
 
 def _text(raw: bytes | str | None) -> str:

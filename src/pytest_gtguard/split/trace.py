@@ -10,6 +10,7 @@ line data for every file.
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 import threading
@@ -26,13 +27,17 @@ _TOOL_IDS = (3, 4)  # sys.monitoring ids 0-2 and 5 are reserved for debuggers, c
 class SideTracer:
     """Collect the labels of ``folders`` touched between ``start()`` and ``stop()``."""
 
-    def __init__(self, folders: Mapping[str, Path]) -> None:
+    def __init__(self, folders: Mapping[str, Path], *, packages: Mapping[str, str] | None = None) -> None:
         self._folders = [(label, os.path.normcase(str(path.resolve())) + os.sep) for label, path in folders.items()]
         self._labels: dict[str, str | None] = {}
         self._hits: set[str] = set()
         self._active = False
         self._tool: int | None = None
         self._audit_installed = False
+        # Package names that reach a side explicitly (``repository_after``); an ``import`` of one counts
+        # even when sys.modules already holds it and none of its code runs (a test that only inspects it).
+        self._packages = dict(packages or {})
+        self._saved_import: Any = None
 
     def _label(self, filename: str) -> str | None:
         try:
@@ -48,6 +53,9 @@ class SideTracer:
         """Begin recording for one test."""
         self._hits = set()
         self._active = True
+        if self._packages and self._saved_import is None:
+            self._saved_import = builtins.__import__
+            builtins.__import__ = self._import
         if not self._audit_installed:
             sys.addaudithook(self._audit)  # audit hooks cannot be removed: used only in split child runs
             self._audit_installed = True
@@ -64,6 +72,9 @@ class SideTracer:
     def stop(self) -> frozenset[str]:
         """Stop recording and return the labels touched since ``start()``."""
         self._active = False
+        if self._saved_import is not None:
+            builtins.__import__ = self._saved_import
+            self._saved_import = None
         if self._tool is None:
             sys.setprofile(None)
             threading.setprofile(None)
@@ -86,6 +97,12 @@ class SideTracer:
                 monitoring.set_events(tool, monitoring.events.PY_START)
                 return tool
         return None
+
+    def _import(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        label = self._packages.get(name.partition(".")[0])
+        if label is not None and self._active:
+            self._hits.add(label)
+        return self._saved_import(name, *args, **kwargs)
 
     def _on_start(self, code: CodeType, offset: int) -> Any:
         if self._active:

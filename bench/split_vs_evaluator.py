@@ -1,0 +1,117 @@
+"""Wall time of `pytest --before --after` (3 runs per side) against a hand-written-style evaluator.
+
+The evaluator does what 222 of 241 real evaluation.py scripts do (survey §3): run `python -m pytest -v`
+once per side in a subprocess, one after the other, with a PYTHONPATH swap, and parse the -v output.
+Both run on the same generated task in a temp dir. Prints the median of --repeat rounds and the ratio.
+
+    python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+MODULE = """
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+def answer(x):
+    return x {op} 1
+"""
+
+
+def make_task(root: Path, tests: int, work_ms: float) -> None:
+    loops = int(work_ms * 12_000)  # ~12k loop iterations per ms on this class of machine
+    for side, op in (("repository_before", "-"), ("repository_after", "+")):
+        (root / side).mkdir(parents=True)
+        (root / side / "mod.py").write_text(textwrap.dedent(MODULE.format(op=op)))
+    lines = ["from mod import answer, work", ""]
+    for i in range(tests):
+        expect = "answer(1) == 2" if i % 4 == 0 else "work(3) == 5"
+        lines += [f"def test_{i}():", f"    work({loops})", f"    assert {expect}", ""]
+    (root / "tests").mkdir()
+    (root / "tests" / "test_mod.py").write_text("\n".join(lines))
+    (root / "pytest.ini").write_text("[pytest]\n")
+
+
+def evaluator(root: Path) -> dict[str, dict[str, str]]:
+    """The hand-written evaluator: plain pytest -v per side, sequential, parsed text."""
+    results = {}
+    for side in ("repository_before", "repository_after"):
+        env = {**os.environ, "PYTHONPATH": str(root / side)}
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests", "-v", "-p", "no:gtguard", "-p", "no:cacheprovider"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        results[side] = dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED)", proc.stdout, re.M))
+    return results
+
+
+def gtguard(root: Path) -> int:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--before",
+            "--after",
+            "--gtguard-runs",
+            "3",
+            "--gtguard-report",
+            str(root / "out" / "report.json"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return proc.returncode
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=40)
+    parser.add_argument("--work-ms", type=float, default=5.0, help="CPU work per test")
+    parser.add_argument("--repeat", type=int, default=5)
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_task(root, opts.tests, opts.work_ms)
+        parsed = evaluator(root)  # warm-up, and a sanity check that the task behaves
+        assert sum(v == "PASSED" for v in parsed["repository_after"].values()) == opts.tests, parsed
+        assert gtguard(root) == 0
+        ev = [timed(evaluator, root) for _ in range(opts.repeat)]
+        gt = [timed(gtguard, root) for _ in range(opts.repeat)]
+    e, g = statistics.median(ev), statistics.median(gt)
+    print(f"task: {opts.tests} tests x {opts.work_ms} ms CPU; {os.cpu_count()} cores; median of {opts.repeat}")
+    print(f"hand-written evaluator (1 run per side, sequential): {e:.2f} s")
+    print(f"pytest --before --after (3 runs per side):            {g:.2f} s")
+    print(f"ratio gtguard/evaluator: {g / e:.2f}x  (target <= 1.5x) for 3x the runs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""``gtguard split [TASK_DIR] [-- PYTEST_ARGS]``: the split outside a pytest command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.settings import add_argparse_options, resolve
+from pytest_gtguard.side.task import Task
+from pytest_gtguard.split.options import SPLIT_OPTIONS
+from pytest_gtguard.split.render import progress_line, summary_lines
+from pytest_gtguard.split.runner import default_jobs
+from pytest_gtguard.split.session import SplitConfig, run_split
+from pytest_gtguard.split.verdict import ExitCode
+
+__all__ = ["add_arguments", "run"]
+
+_CHANNEL = {"gtguard_results", "gtguard_shuffle", "gtguard_trace_sides"}  # per-run options, not the split's
+_OPTIONS = tuple(opt for opt in SPLIT_OPTIONS if opt.dest not in _CHANNEL)
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``split`` subcommand's arguments (the same table as the pytest options)."""
+    parser.add_argument("task", nargs="?", default=".", type=Path, help="Task directory (default: .)")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="Arguments for every pytest run, after --")
+    add_argparse_options(parser, _OPTIONS)
+
+
+def run(ns: argparse.Namespace) -> int:
+    """Run the split for the parsed ``ns``; return the documented exit code."""
+    try:
+        task = Task.at(ns.task.resolve(), where="gtguard split TASK_DIR")
+        values = {
+            o.dest: resolve(o, cli=ns, environ=os.environ, getini=_no_ini, base=task.root).value for o in _OPTIONS
+        }
+        if values["gtguard_runs"] < 1 or (values["gtguard_jobs"] is not None and values["gtguard_jobs"] < 1):
+            raise ConfigError("--gtguard-runs and --gtguard-jobs take a whole number of at least 1")
+        args = [a for a in ns.pytest_args if a != "--"]
+        cfg = SplitConfig(
+            task=task,
+            args=tuple(args),
+            cwd=task.root,
+            runs=values["gtguard_runs"],
+            seed=values["gtguard_seed"],
+            jobs=values["gtguard_jobs"] or default_jobs(),
+            timeout=values["gtguard_run_timeout"],
+            expect_f2p=values["gtguard_expect_f2p"],
+            instance_path=values["gtguard_instance"],
+            update_instance=values["gtguard_update_instance"],
+            report_path=values["gtguard_report"],
+        )
+        result = run_split(cfg, env=os.environ, progress=lambda o: print(progress_line(o), flush=True))
+    except ConfigError as exc:
+        print(f"gtguard split: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    for text, markup in summary_lines(result):
+        print(_paint(text, markup) if color else text)
+    return int(result.exit_code)
+
+
+def _no_ini(name: str) -> Any:
+    return None  # the command has no ini file of its own; pytest's ini is read by the child runs
+
+
+def _paint(text: str, markup: dict[str, bool]) -> str:
+    codes = ";".join(_COLORS[k] for k, on in markup.items() if on and k in _COLORS)
+    return f"\033[{codes}m{text}\033[0m" if codes else text

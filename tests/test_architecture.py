@@ -1,0 +1,51 @@
+"""The layering rule of docs/architecture.md, checked on the source: pure modules never import pytest."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src" / "pytest_gtguard"
+GLUE = {"plugin.py", "_config.py", "_xdist.py", "hookspecs.py"}
+
+
+def module_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module if node.module.startswith("pytest_gtguard") else node.module.split(".")[0])
+    return names
+
+
+PURE = sorted(p for p in SRC.rglob("*.py") if p.name not in GLUE)
+
+
+@pytest.mark.parametrize("path", PURE, ids=[str(p.relative_to(SRC)) for p in PURE])
+def test_architecture_pure_module_does_not_import_pytest_or_glue(path: Path) -> None:
+    imported = module_level_imports(path)
+    assert "pytest" not in imported and "_pytest" not in imported, f"{path} imports pytest at module level"
+    glue = {m for m in imported if m.startswith("pytest_gtguard") and m.rsplit(".", 1)[-1] in {"plugin", "_config"}}
+    assert not glue, f"{path} imports glue modules {glue}"
+
+
+def test_architecture_no_private_pytest_imports_anywhere() -> None:
+    offenders = [str(p) for p in SRC.rglob("*.py") if "_pytest" in module_level_imports(p)]
+    assert offenders == []
+
+
+def test_architecture_modules_stay_under_400_lines() -> None:
+    long = {str(p.relative_to(SRC)): n for p in SRC.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}
+
+
+def test_docs_configuration_table_is_current() -> None:
+    script = Path(__file__).parents[1] / "docs" / "gen_configuration.py"
+    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,121 @@
+"""Pure split logic: id styles, instance parsing, classification edge cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord
+from pytest_gtguard.split.classify import Category, classify
+from pytest_gtguard.split.instance import load_instance, resolve_id, write_lists
+from pytest_gtguard.split.runner import plan_runs
+
+NODEIDS = [
+    "tests/test_calc.py::TestAdd::test_carry",
+    "tests/test_calc.py::TestAdd::test_zero",
+    "tests/test_calc.py::test_neg[1]",
+    "tests/test_calc.py::test_neg[2]",
+    "tests/other/test_io.py::test_read",
+]
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        ("tests/test_calc.py::TestAdd::test_carry", ["tests/test_calc.py::TestAdd::test_carry"]),
+        ("repository_after/tests/test_calc.py::TestAdd::test_carry", ["tests/test_calc.py::TestAdd::test_carry"]),
+        ("test_carry", ["tests/test_calc.py::TestAdd::test_carry"]),
+        ("TestAdd::test_zero", ["tests/test_calc.py::TestAdd::test_zero"]),
+        ("tests.test_calc.TestAdd.test_carry", ["tests/test_calc.py::TestAdd::test_carry"]),
+        ("tests/other/test_io.py", ["tests/other/test_io.py::test_read"]),
+        ("test_io.py", ["tests/other/test_io.py::test_read"]),
+        ("test_neg", ["tests/test_calc.py::test_neg[1]", "tests/test_calc.py::test_neg[2]"]),
+        ("test_neg[2]", ["tests/test_calc.py::test_neg[2]"]),
+        ("req1_atomic_validation", []),
+        ("tests/test_structure.py::test_helper_function_exists", []),
+    ],
+    ids=[
+        "nodeid",
+        "prefixed-nodeid",
+        "bare",
+        "class",
+        "dotted",
+        "file",
+        "file-name",
+        "params",
+        "one-param",
+        "requirement-label",
+        "missing-file",
+    ],
+)
+def test_split_resolves_every_id_style(listed: str, expected: list[str]) -> None:
+    assert resolve_id(listed, NODEIDS) == expected
+
+
+def test_split_instance_with_a_raw_newline_gets_the_strict_json_fix(tmp_path: Path) -> None:
+    path = tmp_path / "instance.json"
+    path.write_text('{"instance_id": "X", "problem_statement": "line one\nline two"}')
+
+    with pytest.raises(ConfigError, match=r"instance.json:1:\d+: not strict JSON: a raw line break"):
+        load_instance(path)
+
+
+def test_split_instance_lists_written_back_keep_order_and_indent(tmp_path: Path) -> None:
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps({"b": 1, "FAIL_TO_PASS": [], "a": 2, "PASS_TO_PASS": []}, indent=4))
+    instance = load_instance(path)
+
+    write_lists(instance, {"FAIL_TO_PASS": ["t::b", "t::a"], "PASS_TO_PASS": []})
+
+    text = path.read_text()
+    assert list(json.loads(text)) == ["b", "FAIL_TO_PASS", "a", "PASS_TO_PASS"]
+    assert json.loads(text)["FAIL_TO_PASS"] == ["t::a", "t::b"]
+    assert '\n    "b": 1' in text
+    assert any("missing key(s) instance_id, problem_statement" in p for p in instance.problems)
+
+
+def run(side: str, **outcomes: Outcome) -> RunResults:
+    return RunResults(side, 0, tests={n: TestRecord(n, o) for n, o in outcomes.items()})
+
+
+def test_split_classify_covers_every_category() -> None:
+    p, f, s = Outcome.PASSED, Outcome.FAILED, Outcome.SKIPPED
+    before = [
+        run("before", f2p=f, p2p=p, p2f=p, f2f=f, flaky=p, skip=s),
+        run("before", f2p=f, p2p=p, p2f=p, f2f=f, flaky=f, skip=s),
+    ]
+    after = [run("after", f2p=p, p2p=p, p2f=f, f2f=f, flaky=p, skip=s)] * 2
+
+    split = classify(before, after)
+
+    assert {t.nodeid: t.category for t in split.tests.values()} == {
+        "f2p": Category.FAIL_TO_PASS,
+        "p2p": Category.PASS_TO_PASS,
+        "p2f": Category.PASS_TO_FAIL,
+        "f2f": Category.FAIL_TO_FAIL,
+        "flaky": Category.FLAKY,
+        "skip": Category.OTHER,
+    }
+
+
+def test_split_classify_counts_a_module_that_did_not_import_as_error() -> None:
+    before = [RunResults("before", 2, collect_errors=[CollectError("tests/test_a.py", "ImportError")])]
+    after = [run("after", **{"tests/test_a.py::test_x": Outcome.PASSED})]
+
+    split = classify(before, after)
+
+    assert split.tests["tests/test_a.py::test_x"].before == (Outcome.ERROR,)
+    assert split.ids(Category.FAIL_TO_PASS) == ["tests/test_a.py::test_x"]
+
+
+def test_split_plan_is_reproducible_and_interleaves_sides() -> None:
+    plan = plan_runs(3, seed=7)
+
+    assert plan == plan_runs(3, seed=7)
+    assert [s.side for s in plan] == ["before", "after"] * 3
+    assert [s.hash_seed for s in plan if s.side == "after"] == [7, 8, 9]
+    assert [s.order_seed for s in plan if s.side == "after"] == [None, 7001, 7002]
+    assert [s.trace for s in plan] == [True, True, False, False, False, False]
