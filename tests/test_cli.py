@@ -267,3 +267,36 @@ def test_cli_calibrate_text_output_says_too_hot(
     assert "attempt attempt-5: FAIL (1 failed)" in out
     assert "    failed: tests/test_calc.py::test_sub" in out
     assert "verdict: Too Hot (target passed 4 of 5; no --reference given)" in out
+
+
+def test_cli_patch_stdout_prints_without_writing(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    _patch_task(tmp_path)
+
+    assert main(["patch", "--stdout", str(tmp_path)]) == ExitCode.OK
+
+    assert capsysbinary.readouterr().out.startswith(b"diff --git a/repository_after/data.bin")
+    assert not (tmp_path / "patches").exists()
+
+
+def test_cli_patch_check_without_a_patch_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _patch_task(tmp_path)
+
+    assert main(["patch", "--check", str(tmp_path)]) == ExitCode.FINDINGS
+    assert "no patch file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--k", "0"], "at least 1"), (["--reference", "missing-ref"], "--reference")],
+    ids=["bad-k", "missing-reference"],
+)
+def test_cli_calibrate_rejects_bad_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    _calibration_task(tmp_path, [GOOD])
+    extra = [str(tmp_path / e) if e == "missing-ref" else e for e in extra]
+
+    code = main(["calibrate", str(tmp_path), "--attempts", str(tmp_path / "attempts"), *extra])
+
+    assert code == ExitCode.USAGE_ERROR
+    assert message in capsys.readouterr().err

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gtguard.task.patch import apply_patch, check_patch, filter_sections, make_patch, normalise_paths
+from pytest_gtguard.task.patch import (
+    PatchError,
+    apply_patch,
+    check_patch,
+    filter_sections,
+    make_patch,
+    normalise_paths,
+    split_sections,
+)
 from pytest_gtguard.task.trees import compare_trees, copy_tree
 
 PNG_BEFORE = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 4
@@ -142,3 +150,117 @@ def test_patch_filter_drops_caches_and_task_files_outside_the_sides() -> None:
     assert b"__pycache__" not in kept
     assert b"repository_after/m.py" in kept
     assert caches == ("repository_after/__pycache__/m.pyc",)
+
+
+def test_patch_make_needs_repository_after(tmp_path: Path) -> None:
+    (tmp_path / "repository_before").mkdir()
+
+    with pytest.raises(PatchError, match="repository_after"):
+        make_patch(tmp_path)
+
+
+@pytest.mark.parametrize("use_git", [GIT, PURE])
+def test_patch_apply_reports_a_hunk_that_does_not_match(tmp_path: Path, use_git: bool) -> None:
+    root = _task(tmp_path)
+    data = make_patch(root, use_git=use_git)
+    work = tmp_path / "work"
+    copy_tree(root / "repository_before", work)
+    (work / "pkg" / "mod.py").write_text("something else entirely\n")
+
+    with pytest.raises(PatchError):
+        apply_patch(data, work, use_git=use_git)
+
+
+def test_patch_pure_apply_reports_a_deleted_file_that_is_absent(tmp_path: Path) -> None:
+    patch = (
+        b"diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+    )
+
+    with pytest.raises(PatchError, match="does not exist"):
+        apply_patch(patch, tmp_path, use_git=False)
+
+
+def test_patch_pure_apply_finds_a_moved_hunk_and_sets_modes(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("new top\na\nb\nc\n")
+    patch = (
+        b"diff --git a/m.py b/m.py\nold mode 100644\nnew mode 100755\n--- a/m.py\n+++ b/m.py\n"
+        b"@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+    )
+
+    apply_patch(patch, tmp_path, use_git=False)
+
+    assert (tmp_path / "m.py").read_text() == "new top\na\nB\nc\n"
+    assert os.access(tmp_path / "m.py", os.X_OK)
+
+
+def test_patch_pure_writer_rejects_symlinks(tmp_path: Path) -> None:
+    root = _task(tmp_path)
+    (root / "repository_after" / "link").symlink_to("same.txt")
+
+    with pytest.raises(PatchError, match="symbolic link"):
+        make_patch(root, use_git=False)
+
+
+def test_patch_git_writer_keeps_symlinks(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    root = _task(tmp_path)
+    (root / "repository_after" / "link").symlink_to("same.txt")
+    work = tmp_path / "work"
+    copy_tree(root / "repository_before", work)
+
+    apply_patch(make_patch(root, use_git=True), work, use_git=True)
+
+    assert compare_trees(root / "repository_after", work) == []
+    assert os.readlink(work / "link") == "same.txt"
+
+
+def test_patch_compare_trees_reports_symlink_and_mode_differences(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for side in (a, b):
+        side.mkdir()
+        (side / "x.sh").write_text("echo\n")
+    (a / "link").symlink_to("x.sh")
+    (b / "link").symlink_to("elsewhere")
+    os.chmod(a / "x.sh", 0o755)
+
+    assert compare_trees(a, b) == ["differs link"]
+    assert compare_trees(a, b, modes=True) == ["differs link", "mode x.sh"]
+
+
+def test_patch_normalises_renames_and_names_with_spaces() -> None:
+    patch = (
+        b"diff --git a/repository_before/my file.py b/repository_after/my file.py\n"
+        b"rename from repository_before/a.py\nrename to repository_after/b.py\n"
+    )
+
+    assert normalise_paths(patch) == (b"diff --git a/my file.py b/my file.py\nrename from a.py\nrename to b.py\n")
+
+
+def test_patch_splits_traditional_diffs_per_file() -> None:
+    patch = (
+        b"--- repository_before/a.py\t2026-01-01\n+++ repository_after/a.py\t2026-01-02\n@@ -1 +1 @@\n-x\n+y\n"
+        b"--- repository_before/b.py\n+++ repository_after/b.py\n@@ -1 +1 @@\n--- old comment\n+++ new\n"
+    )
+
+    sections = split_sections(patch)
+
+    assert [s.splitlines()[0] for s in sections] == [
+        b"--- repository_before/a.py\t2026-01-01",
+        b"--- repository_before/b.py",
+    ]
+
+
+def test_patch_check_of_a_cache_only_patch_compares_the_untouched_copy(tmp_path: Path) -> None:
+    root = _task(tmp_path)
+    (root / "patches").mkdir()
+    patch = root / "patches" / "diff.patch"
+    patch.write_bytes(
+        b"diff --git a/repository_after/__pycache__/m.pyc b/repository_after/__pycache__/m.pyc\n"
+        b"new file mode 100644\nBinary files differ\n"
+    )
+
+    result = check_patch(root, patch)
+
+    assert result.caches == ("repository_after/__pycache__/m.pyc",)
+    assert "differs pkg/mod.py" in result.differences

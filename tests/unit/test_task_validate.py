@@ -287,3 +287,52 @@ def test_validate_json_is_serialisable(task_factory: TaskFactory) -> None:
     assert data["counts"] == {"error": 0, "warning": 1, "todo": 0}
     assert data["findings"][0]["code"] == "GT501"
     assert data["findings"][0]["line"] > 0
+
+
+def test_validate_takes_roles_from_compose_services_and_make_targets(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "README.md").write_text("# AB12CD - x\n\nSee the compose file.\n")
+    (root / "docker-compose.yml").write_text(
+        "version: '3'\nservices:\n  test-before:\n    build: .\n    command: pytest\n"
+        "  test-after:\n    build: .\n  evaluation:\n    build: .\n    command: python evaluation/run.py\n"
+    )
+    assert "GT004" not in codes(root)
+
+    (root / "docker-compose.yml").unlink()
+    (root / "Makefile").write_text(
+        "X := 1\nbefore:\n\tpytest --before\nafter:\n\tpytest --after\nevaluation:\n\tpytest --before --after\n"
+    )
+    found = codes(root)
+    assert "GT004" not in found
+    assert "GT003" not in found
+
+
+def test_validate_reports_a_stray_package_and_an_identical_js_copy(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "repository_after" / "wcpkg").mkdir()
+    (root / "repository_after" / "wcpkg" / "core.py").write_text("x = 1\n")
+    (root / "wcpkg").mkdir()
+    (root / "wcpkg" / "core.py").write_text("x = 1\n")
+    (root / "repository_after" / "index.js").write_text("module.exports = 1;\n")
+    (root / "index.js").write_text("module.exports = 1;\n")
+    (root / "jest.config.js").write_text("module.exports = {};\n")
+    (root / "repository_after" / "jest.config.js").write_text("module.exports = {};\n")
+    (root / "patches" / "diff.patch").write_bytes(__import__("pytest_gtguard.task.patch").task.patch.make_patch(root))
+
+    assert sorted(f.file for f in codes(root)["GT401"]) == ["index.js", "wcpkg/"]
+
+
+def test_validate_accepts_a_lowercase_readme(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "README.md").rename(root / "readme.md")
+
+    assert codes(root) == {}
+
+
+def test_validate_reports_an_empty_tests_folder(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "tests" / "test_wc.py").unlink()
+
+    (finding,) = codes(root)["GT002"]
+
+    assert finding.reason == "tests/ is empty"

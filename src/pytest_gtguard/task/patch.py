@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,36 +138,37 @@ def check_patch(task_root: Path, patch_path: Path, *, use_git: bool | None = Non
         return PatchCheck(patch_path, tuple(compare_trees(task_root / AFTER, work)), caches=caches)
 
 
+_GIT_EXTENDED = (
+    b"diff --git ",
+    b"index ",
+    b"new file",
+    b"deleted file",
+    b"old mode",
+    b"new mode",
+    b"similarity",
+    b"rename ",
+    b"copy ",
+    b"dissimilarity",
+)
+
+
 def split_sections(patch: bytes) -> list[bytes]:
     """Split a patch into per-file sections (``diff --git`` blocks, or ``---``/``+++`` pairs)."""
-    lines = patch.splitlines(keepends=True)
+    tagged = list(_tagged(patch.splitlines(keepends=True)))
     starts = [0]
-    for i, line in enumerate(lines):
-        git_start = line.startswith(b"diff --git ")
+    for i, (line, header) in enumerate(tagged):
+        if not header or i == 0:
+            continue
         plain_start = (
             line.startswith(b"--- ")
-            and i + 1 < len(lines)
-            and lines[i + 1].startswith(b"+++ ")
-            and not (
-                i > 0
-                and lines[i - 1].startswith(
-                    (
-                        b"diff --git ",
-                        b"index ",
-                        b"new file",
-                        b"deleted file",
-                        b"old mode",
-                        b"new mode",
-                        b"similarity",
-                        b"rename ",
-                    )
-                )
-            )
+            and i + 1 < len(tagged)
+            and tagged[i + 1][0].startswith(b"+++ ")
+            and not tagged[i - 1][0].startswith(_GIT_EXTENDED)
         )
-        if (git_start or plain_start) and i > 0:
+        if line.startswith(b"diff --git ") or plain_start:
             starts.append(i)
-    starts.append(len(lines))
-    return [b"".join(lines[a:b]) for a, b in itertools.pairwise(starts) if a < b]
+    starts.append(len(tagged))
+    return [b"".join(line for line, _ in tagged[a:b]) for a, b in itertools.pairwise(starts) if a < b]
 
 
 def _section_path(section: bytes) -> bytes:
@@ -202,6 +204,7 @@ def filter_sections(patch: bytes) -> tuple[bytes, tuple[str, ...]]:
     return b"".join(kept), tuple(caches)
 
 
+_HUNK_HEAD = re.compile(rb"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _RENAME_KEYS = (b"rename from ", b"rename to ", b"copy from ", b"copy to ")
 _SIDE_PREFIX = re.compile(rb"^(?:[ab]/)?(?:\./)?(?:repository_before|repository_after)(?:/|$)")
 
@@ -226,25 +229,8 @@ def normalise_paths(patch: bytes) -> bytes:
     (diff -ruN) and side-relative ``a/x``. Lines inside hunks are never rewritten.
     """
     out: list[bytes] = []
-    old = new = 0
-    for line in patch.splitlines(keepends=True):
-        if old > 0 or new > 0:
-            tag = line[:1]
-            if tag in (b" ", b"\n", b"\r"):
-                old, new = old - 1, new - 1
-            elif tag == b"-":
-                old -= 1
-            elif tag == b"+":
-                new -= 1
-            elif tag != b"\\":
-                old = new = 0
-            if tag in (b" ", b"\n", b"\r", b"-", b"+", b"\\"):
-                out.append(line)
-                continue
-        hunk = re.match(rb"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@", line)
-        if hunk:
-            old = int(hunk.group(1)) if hunk.group(1) is not None else 1
-            new = int(hunk.group(2)) if hunk.group(2) is not None else 1
+    for line, header in _tagged(patch.splitlines(keepends=True)):
+        if not header:
             out.append(line)
         elif line.startswith(b"diff --git "):
             out.append(_diff_git_line(line))
@@ -258,6 +244,32 @@ def normalise_paths(patch: bytes) -> bytes:
         else:
             out.append(line)
     return b"".join(out)
+
+
+def _tagged(lines: list[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Yield each line with True when it is a header line, False inside a hunk (by the hunk's counts)."""
+    old = new = 0
+    for line in lines:
+        if old > 0 or new > 0:
+            tag = line[:1]
+            if tag in (b" ", b"\n", b"\r"):
+                old, new = old - 1, new - 1
+            elif tag == b"-":
+                old -= 1
+            elif tag == b"+":
+                new -= 1
+            elif tag != b"\\":
+                old = new = 0  # a short hunk: the header starts again here
+            if tag in (b" ", b"\n", b"\r", b"-", b"+", b"\\"):
+                yield line, False
+                continue
+        hunk = _HUNK_HEAD.match(line)
+        if hunk:
+            old = int(hunk.group(1)) if hunk.group(1) is not None else 1
+            new = int(hunk.group(2)) if hunk.group(2) is not None else 1
+            yield line, False
+        else:
+            yield line, not line.startswith(b"\\")
 
 
 def _diff_git_line(line: bytes) -> bytes:
