@@ -24,6 +24,7 @@ from pytest_gtguard.task import calibrate as cal
 from pytest_gtguard.task import patch as patching
 from pytest_gtguard.task.findings import Severity
 from pytest_gtguard.task.scaffold import Category, create_task
+from pytest_gtguard.task.trees import describe_missing
 from pytest_gtguard.task.validate import ValidationReport, validate
 
 __all__ = ["ExitCode", "build_parser", "main"]
@@ -190,7 +191,9 @@ def _validate_exit(report: ValidationReport) -> ExitCode:
 def _patch(args: argparse.Namespace) -> ExitCode:
     task = _task_dir(args.task)
     if not task.is_dir():
-        raise GtguardError(f"{task}: no such directory; pass the task folder (the one holding repository_after/)")
+        raise GtguardError(
+            f"{task}: {describe_missing(task)}; pass the task folder (the one holding repository_after/)"
+        )
     use_git = False if args.no_git else None
     existing = patching.patch_files(task)
     if args.check:
@@ -242,12 +245,12 @@ def _init(args: argparse.Namespace) -> ExitCode:
 def _calibrate(args: argparse.Namespace) -> ExitCode:
     task = Path(args.task).expanduser()
     if not task.is_dir():
-        raise GtguardError(f"{task}: no such directory; pass the task folder")
+        raise GtguardError(f"{task}: {describe_missing(task)}; pass the task folder")
     attempts = cal.attempt_dirs(Path(args.attempts).expanduser())
     references = [Path(r).expanduser() for r in args.reference]
     for ref in references:
         if not ref.is_dir():
-            raise GtguardError(f"--reference {ref}: no such directory; pass the stronger model's solution folder")
+            raise GtguardError(f"--reference {ref}: {describe_missing(ref)}; pass the stronger model's solution folder")
     if any(k < 1 for k in args.k) or args.jobs < 1 or args.timeout <= 0:
         raise GtguardError("--k and --jobs must be at least 1, and --timeout above 0")
     run = partial(cal.run_attempt, task.resolve(), python=args.python, timeout=args.timeout)

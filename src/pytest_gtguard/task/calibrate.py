@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import Outcome, RunResults
+from pytest_gtguard.task.trees import describe_missing
 
 __all__ = [
     "AttemptResult",
@@ -134,7 +135,9 @@ def attempt_dirs(folder: Path) -> list[Path]:
         ConfigError: ``folder`` is missing or holds no directories.
     """
     if not folder.is_dir():
-        raise ConfigError(f"--attempts {folder}: no such directory; pass a folder holding one folder per attempt")
+        raise ConfigError(
+            f"--attempts {folder}: {describe_missing(folder)}; pass a folder holding one folder per attempt"
+        )
     found = sorted(
         p for p in folder.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS and not p.name.startswith(".")
     )

@@ -2,7 +2,7 @@
 
 ``submitted_files`` lists what a submission contains: inside a git work tree, the tracked and
 untracked-but-not-ignored files (so a local ``__pycache__`` that .gitignore covers is not reported);
-elsewhere (a downloaded archive), every file.
+elsewhere (a downloaded archive), every file on disk, because an archive holds exactly what was committed.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def _caches(files: list[str]) -> Iterator[Finding]:
                     "GT402",
                     Severity.ERROR,
                     top,
-                    f"{top} is a cache or build artefact, committed",
+                    f"{top} is a cache or build artefact; a submission must not include it",
                     f"git rm -r --cached {top} and add {parts[cut]} to .gitignore",
                 )
             continue
@@ -202,7 +202,7 @@ def _caches(files: list[str]) -> Iterator[Finding]:
                     "GT403",
                     Severity.WARNING,
                     top,
-                    f"{top} is a generated evaluation report, committed",
+                    f"{top} is a generated evaluation report; a submission must not include it",
                     f"git rm -r --cached {top} and add evaluation/20*/ to .gitignore",
                 )
         elif _REPORT_FILE.match(f) and f not in seen:
@@ -211,6 +211,6 @@ def _caches(files: list[str]) -> Iterator[Finding]:
                 "GT403",
                 Severity.WARNING,
                 f,
-                f"{f} is a generated evaluation report, committed",
+                f"{f} is a generated evaluation report; a submission must not include it",
                 f"git rm --cached {f} and add it to .gitignore",
             )

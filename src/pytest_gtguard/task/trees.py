@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["IGNORED", "compare_trees", "copy_tree", "list_files"]
+__all__ = ["IGNORED", "compare_trees", "copy_tree", "describe_missing", "list_files"]
 
 # Never part of a solution: caches, VCS data and scaffold keep-files (a patch that creates or deletes
 # .gitkeep would be noise, and ingestion drops them anyway).
@@ -80,3 +80,8 @@ def compare_trees(expected: Path, actual: Path, *, modes: bool = False) -> list[
         if not same:
             lines.append(f"differs {relpath}")
     return sorted(lines, key=lambda line: line.split(" ", 1)[1])
+
+
+def describe_missing(path: Path) -> str:
+    """Say why ``path`` is not a usable directory: it does not exist, or it is a file."""
+    return "is a file, not a directory" if path.exists() else "no such directory"

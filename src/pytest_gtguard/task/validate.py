@@ -21,7 +21,7 @@ from pytest_gtguard.task.instance import (
 from pytest_gtguard.task.layout import REQUIRED_DIRS, check_layout, submitted_files
 from pytest_gtguard.task.patch import check_patch, git_available, patch_files
 from pytest_gtguard.task.testids import Resolution, TestIndex
-from pytest_gtguard.task.trees import list_files
+from pytest_gtguard.task.trees import describe_missing, list_files
 
 __all__ = ["ValidationReport", "validate"]
 
@@ -61,7 +61,9 @@ def validate(root: Path, *, use_git: bool = True, ignore: Iterable[str] = ()) ->
         TaskLayoutError: ``root`` does not exist or holds none of a task's folders.
     """
     if not root.is_dir():
-        raise TaskLayoutError(f"{root}: no such directory; pass the task folder (the one holding repository_after/)")
+        raise TaskLayoutError(
+            f"{root}: {describe_missing(root)}; pass the task folder (the one holding repository_after/)"
+        )
     if not any((root / name).is_dir() for name in REQUIRED_DIRS):
         raise TaskLayoutError(
             f"{root} holds none of {', '.join(d + '/' for d in REQUIRED_DIRS)}; pass the task's "
