@@ -300,3 +300,24 @@ def test_cli_calibrate_rejects_bad_options(
 
     assert code == ExitCode.USAGE_ERROR
     assert message in capsys.readouterr().err
+
+
+def test_cli_calibrate_accepts_attempts_as_patches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Real subprocesses, as above: a patch attempt is applied to a temporary copy of repository_before.
+    task = tmp_path / "task"
+    _calibration_task(task, [])
+    (task / "repository_before" / "calc.py").write_text(WRONG_SUB)
+    good = b"--- a/calc.py\n+++ b/calc.py\n@@ -5,2 +5,2 @@\n def sub(a, b):\n-    return b - a\n+    return a - b\n"
+    (task / "attempts").mkdir()
+    (task / "attempts" / "good.patch").write_bytes(good)
+    (task / "attempts" / "stale.diff").write_bytes(good.replace(b"b - a", b"a * b"))
+
+    code = main(["calibrate", str(task), "--attempts", str(task / "attempts"), "--json"])
+
+    data = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.FINDINGS
+    assert [(a["name"], a["passed"]) for a in data["attempts"]] == [("good", True), ("stale", False)]
+    assert "the patch does not apply" in data["attempts"][1]["error"]
+    assert data["verdict"] == "Undecided"
+    assert not (task / "repository_before" / "__pycache__").exists()
+    assert "return b - a" in (task / "repository_before" / "calc.py").read_text()

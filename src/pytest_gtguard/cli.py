@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report pass/fail, failing tests, pass@k and Too Hot / Goldilocks / Too Cold.",
     )
     _task_arg(p, required=True)
-    p.add_argument("--attempts", required=True, metavar="DIR", help="Folder with one folder per target-model attempt")
+    p.add_argument(
+        "--attempts",
+        required=True,
+        metavar="DIR",
+        help="Folder with one solution folder or .patch file per target-model attempt",
+    )
     p.add_argument(
         "--reference",
         action="append",

@@ -65,14 +65,15 @@ def test_calibrate_attempt_dirs_lists_folders_only(tmp_path: Path) -> None:
     for name in ("b", "a", ".hidden", "__pycache__"):
         (tmp_path / name).mkdir()
     (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "c.patch").write_text("")
 
-    assert [p.name for p in attempt_dirs(tmp_path)] == ["a", "b"]
+    assert [p.name for p in attempt_dirs(tmp_path)] == ["a", "b", "c.patch"]
 
 
 def test_calibrate_attempt_dirs_explains_a_bad_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such directory"):
         attempt_dirs(tmp_path / "missing")
-    with pytest.raises(ConfigError, match="holds no attempt folders"):
+    with pytest.raises(ConfigError, match="holds no attempts"):
         attempt_dirs(tmp_path)
 
 

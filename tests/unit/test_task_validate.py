@@ -135,6 +135,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
         ),
         Severity.WARNING,
     ),
+    "GT304": (_write("requirements.txt", "pytest>=7.0\npytest-gtguard==0.1.0\n"), Severity.WARNING),
     "GT401": (_write("wc.py", "def count(text):\n    return 2\n"), Severity.ERROR),
     "GT402": (_write("tests/__pycache__/test_wc.cpython-311.pyc", b"\0\1"), Severity.ERROR),
     "GT403": (_write("evaluation/2025-01-02/10-11-12/report.json", "{}"), Severity.WARNING),
@@ -142,6 +143,10 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     "GT502": (
         _write("tests/conftest.py", "def pytest_sessionfinish(session):\n    session.exitstatus = 0\n"),
         Severity.ERROR,
+    ),
+    "GT503": (
+        _write("evaluation/evaluation.py", "import sys\n\ndef main():\n    run()\n    sys.exit(0)\n"),
+        Severity.WARNING,
     ),
     "GT601": (_rm("patches/diff.patch"), Severity.ERROR),
     "GT602": (_write("patches/diff.patch", b""), Severity.ERROR),
@@ -336,3 +341,17 @@ def test_validate_reports_an_empty_tests_folder(task_factory: TaskFactory) -> No
     (finding,) = codes(root)["GT002"]
 
     assert finding.reason == "tests/ is empty"
+
+
+def test_validate_evaluator_with_a_verdict_exit_is_fine(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "evaluation" / "evaluation.py").write_text(
+        "import sys\n\n\ndef main():\n    ok = run()\n    if not ok:\n        sys.exit(0)\n"
+        "    sys.exit(0 if ok else 1)\n\n\nif __name__ == '__main__':\n    main()\n"
+    )
+    (root / "requirements.txt").write_text("pytest==8.3.4  # pinned\npytest-timeout>=2\n")
+
+    found = codes(root)
+
+    assert "GT503" not in found
+    assert "GT304" not in found

@@ -12,6 +12,9 @@ Verdicts for ``n`` target attempts of which ``c`` pass (the 5-attempt rule, scal
 * Too Cold: otherwise, and every reference attempt fails.
 * Undecided: otherwise, and no reference was given.
 
+An attempt is a solution folder laid out like repository_after, or a ``.patch``/``.diff`` against
+repository_before (what a model usually returns); a patch is applied to a temporary copy of before.
+
 An attempt passes when its run collected without errors, at least one test passed and no test
 failed or errored. pass@k uses the unbiased estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
 """
@@ -31,7 +34,8 @@ from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import Outcome, RunResults
-from pytest_gtguard.task.trees import describe_missing
+from pytest_gtguard.task.patch import PATCH_SUFFIXES, PatchError, apply_patch, filter_sections
+from pytest_gtguard.task.trees import copy_tree, describe_missing
 
 __all__ = [
     "AttemptResult",
@@ -129,22 +133,27 @@ def judge(target: Sequence[bool], reference: Sequence[bool]) -> Verdict:
 
 
 def attempt_dirs(folder: Path) -> list[Path]:
-    """Return the attempt directories inside ``folder`` (sorted by name).
+    """Return the attempts inside ``folder`` (sorted by name): solution folders, or patch files.
+
+    A ``.patch``/``.diff`` file is a model's answer as a diff against repository_before; it is
+    applied to a temporary copy of before when the attempt runs.
 
     Raises:
-        ConfigError: ``folder`` is missing or holds no directories.
+        ConfigError: ``folder`` is missing or holds no attempts.
     """
     if not folder.is_dir():
         raise ConfigError(
             f"--attempts {folder}: {describe_missing(folder)}; pass a folder holding one folder per attempt"
         )
     found = sorted(
-        p for p in folder.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if (p.is_dir() or p.suffix in PATCH_SUFFIXES) and p.name not in _SKIP_DIRS and not p.name.startswith(".")
     )
     if not found:
         raise ConfigError(
-            f"--attempts {folder}: holds no attempt folders; put each attempt's code in its own folder "
-            "(attempt-1/, attempt-2/, ...), laid out like repository_after/"
+            f"--attempts {folder}: holds no attempts; put each attempt's code in its own folder "
+            "(attempt-1/, attempt-2/, ...) laid out like repository_after/, or its diff as attempt-1.patch"
         )
     return found
 
@@ -163,14 +172,24 @@ def run_attempt(
     runner: Runner = subprocess.run,
 ) -> AttemptResult:
     """Run the task's tests against ``attempt`` in a fresh pytest process and return the result."""
+    name = attempt.stem if attempt.is_file() else attempt.name
     with tempfile.TemporaryDirectory(prefix="gtguard-calibrate-") as tmp:
         results_path = Path(tmp) / "results.json"
+        if attempt.is_file():
+            solution = Path(tmp) / name
+            copy_tree(task / "repository_before", solution)
+            try:
+                apply_patch(filter_sections(attempt.read_bytes())[0], solution)
+            except PatchError as exc:
+                return AttemptResult(name, attempt, False, {}, (), -1, error=f"the patch does not apply: {exc}")
+        else:
+            solution = attempt
         cmd = [
             python,
             "-m",
             "pytest",
             "--repo",
-            str(attempt),
+            str(solution),
             "-p",
             "no:cacheprovider",
             "-q",
@@ -193,12 +212,12 @@ def run_attempt(
             )
         except subprocess.TimeoutExpired:
             return AttemptResult(
-                attempt.name, attempt, False, {}, (), -1, error=f"did not finish in {timeout:g} s (raise --timeout)"
+                name, attempt, False, {}, (), -1, error=f"did not finish in {timeout:g} s (raise --timeout)"
             )
         if not results_path.exists():
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
             return AttemptResult(
-                attempt.name,
+                name,
                 attempt,
                 False,
                 {},
@@ -207,10 +226,10 @@ def run_attempt(
                 error=f"pytest exited with {proc.returncode} before writing results: " + " | ".join(tail),
             )
         results = RunResults.load(results_path)
-    return _summarise(attempt, results, proc.returncode)
+    return _summarise(name, attempt, results, proc.returncode)
 
 
-def _summarise(attempt: Path, results: RunResults, returncode: int) -> AttemptResult:
+def _summarise(name: str, attempt: Path, results: RunResults, returncode: int) -> AttemptResult:
     counts: dict[str, int] = {}
     for record in results.tests.values():
         counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
@@ -218,7 +237,7 @@ def _summarise(attempt: Path, results: RunResults, returncode: int) -> AttemptRe
     failing += sorted(e.nodeid for e in results.collect_errors)
     passed = not failing and counts.get(Outcome.PASSED.value, 0) > 0
     error = None if passed or failing else "no test passed (nothing collected, or everything skipped)"
-    return AttemptResult(attempt.name, attempt, passed, counts, tuple(failing), returncode, error=error)
+    return AttemptResult(name, attempt, passed, counts, tuple(failing), returncode, error=error)
 
 
 def calibrate(

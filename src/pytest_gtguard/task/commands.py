@@ -1,4 +1,4 @@
-"""Command checks: the three commands, commands that hide failures, conftests that force the exit code.
+"""Command checks: the three commands (before, after, evaluation) and commands that hide failures.
 
 Compose files are read with a small indentation scanner instead of PyYAML: only service names and
 ``command:`` lines matter, and gtguard keeps its runtime dependencies to pytest and pluggy.
@@ -6,7 +6,6 @@ Compose files are read with a small indentation scanner instead of PyYAML: only 
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,7 +155,6 @@ def check_commands(root: Path, files: list[str]) -> Iterator[Finding]:
                 )
     yield from _evaluation_runner(files, commands)
     yield from _hiding(root, files)
-    yield from _forced_exit(root, files)
 
 
 def _evaluation_runner(files: list[str], commands: list[Command]) -> Iterator[Finding]:
@@ -205,30 +203,4 @@ def _hiding(root: Path, files: list[str]) -> Iterator[Finding]:
                     "drop it: a failing before run is expected and the evaluation report records it; "
                     "a command that always succeeds hides a broken after run too",
                     line=number,
-                )
-
-
-def _forced_exit(root: Path, files: list[str]) -> Iterator[Finding]:
-    for relpath in files:
-        if not relpath.endswith("conftest.py") or "node_modules/" in relpath:
-            continue
-        try:
-            tree = ast.parse((root / relpath).read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError, OSError):
-            continue
-        for node in ast.walk(tree):
-            targets = (
-                node.targets
-                if isinstance(node, ast.Assign)
-                else ([node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
-            )
-            if any(isinstance(t, ast.Attribute) and t.attr == "exitstatus" for t in targets):
-                yield Finding(
-                    "GT502",
-                    Severity.ERROR,
-                    relpath,
-                    "the conftest sets session.exitstatus, so pytest reports success whatever the tests did",
-                    "delete the assignment (gtguard restores "
-                    "the real status under --before/--after, but plain pytest runs still lie)",
-                    line=getattr(node, "lineno", None),
                 )

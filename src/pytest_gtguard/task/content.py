@@ -83,6 +83,8 @@ def check_content(root: Path, files: list[str]) -> Iterator[Finding]:
         yield from (f for f in found if not (parent == "instances" and f.severity is Severity.TODO))
         if relpath.lower() == "readme.md":
             yield from _readme(root, relpath, text)
+        if relpath == "requirements.txt":
+            yield from _pytest_pin(relpath, text)
     trajectory = root / _TRAJECTORY
     if trajectory.is_file():
         yield from _trajectory(_read(trajectory) or "")
@@ -136,6 +138,22 @@ def _template_text(relpath: str, text: str) -> Iterator[Finding]:
         else "replace the template text with the task's own content, or delete the file if the task does not need it",
         line=number,
     )
+
+
+def _pytest_pin(relpath: str, text: str) -> Iterator[Finding]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        spec = line.split("#", 1)[0].strip()
+        name = re.split(r"[\s<>=!~\[;]", spec, maxsplit=1)[0]
+        if name.lower() == "pytest" and "==" not in spec:
+            yield Finding(
+                "GT304",
+                Severity.WARNING,
+                relpath,
+                f"pytest is not pinned ({spec!r}): a fresh image pulls the newest pytest, whose changes can break "
+                "the tests or their conftest",
+                "pin it, e.g. pytest==8.3.4 (the version the task was verified with)",
+                line=number,
+            )
 
 
 def _readme(root: Path, relpath: str, text: str) -> Iterator[Finding]:

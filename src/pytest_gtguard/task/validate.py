@@ -10,6 +10,7 @@ from pathlib import Path
 from pytest_gtguard.errors import TaskLayoutError
 from pytest_gtguard.task.commands import check_commands
 from pytest_gtguard.task.content import TODO_MARK, check_content, task_code
+from pytest_gtguard.task.exits import check_exits
 from pytest_gtguard.task.findings import Finding, Severity, rel
 from pytest_gtguard.task.instance import (
     ID_LISTS,
@@ -78,6 +79,7 @@ def validate(root: Path, *, use_git: bool = True, ignore: Iterable[str] = ()) ->
             check_layout(root, files),
             check_content(root, files),
             check_commands(root, files),
+            check_exits(root, files),
             _instance_checks(root),
             _patch_checks(root, use_git=use_git),
         )
