@@ -130,3 +130,14 @@ def test_calibrate_reports_pass_at_k_and_verdict(tmp_path: Path) -> None:
     assert set(result.pass_at) == {1, 3, 5}
     assert result.pass_at[1] == pytest.approx(0.4)
     assert result.to_json()["target_passed"] == 2
+
+
+def test_calibrate_refuses_a_verdict_when_no_run_wrote_results(tmp_path: Path) -> None:
+    def crash(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(cmd, 4, "", "pytest: error: unrecognized arguments: --repo\n")
+
+    def run(path: Path) -> AttemptResult:
+        return run_attempt(tmp_path, path, runner=crash)
+
+    with pytest.raises(ConfigError, match=r"no attempt produced test results.*unrecognized arguments"):
+        calibrate(tmp_path, [tmp_path / "a1", tmp_path / "a2"], run=run)

@@ -48,6 +48,7 @@ __all__ = [
     "run_attempt",
 ]
 
+_NO_RESULTS = "pytest exited with"
 _HOT_NUM, _HOT_DEN = 3, 5  # "passes 4-5 of 5" == pass rate above 3/5
 _SKIP_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", "node_modules"})
 
@@ -223,7 +224,7 @@ def run_attempt(
                 {},
                 (),
                 proc.returncode,
-                error=f"pytest exited with {proc.returncode} before writing results: " + " | ".join(tail),
+                error=f"{_NO_RESULTS} {proc.returncode} before writing results: " + " | ".join(tail),
             )
         results = RunResults.load(results_path)
     return _summarise(name, attempt, results, proc.returncode)
@@ -249,9 +250,20 @@ def calibrate(
     jobs: int = 1,
     run: Callable[[Path], AttemptResult],
 ) -> Calibration:
-    """Run every attempt (``jobs`` at a time) with ``run`` and return the calibration."""
+    """Run every attempt (``jobs`` at a time) with ``run`` and return the calibration.
+
+    Raises:
+        ConfigError: no run wrote results (pytest or pytest-gtguard missing from the Python used, a bad
+            conftest): a verdict from such runs would blame the model for a broken set-up.
+    """
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(run, [*attempts, *references]))
+    if all(r.error is not None and r.error.startswith(_NO_RESULTS) for r in results):
+        raise ConfigError(
+            f"no attempt produced test results, so there is nothing to judge; the first one says: {results[0].error}. "
+            "Check that the Python given by --python has pytest and pytest-gtguard installed, and that "
+            "`pytest --after` works in the task"
+        )
     target, reference = results[: len(attempts)], results[len(attempts) :]
     n, c = len(target), sum(a.passed for a in target)
     wanted = sorted({k for k in (1, *ks, n) if 1 <= k <= n})
