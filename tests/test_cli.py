@@ -321,3 +321,25 @@ def test_cli_calibrate_accepts_attempts_as_patches(tmp_path: Path, capsys: pytes
     assert data["verdict"] == "Undecided"
     assert not (task / "repository_before" / "__pycache__").exists()
     assert "return b - a" in (task / "repository_before" / "calc.py").read_text()
+
+
+def test_cli_split_runs_the_split_and_updates_the_instance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Real subprocesses: the split's isolation is one fresh pytest process per side and run.
+    assert main(["init", "t", "--category", "bugfix", "--dir", str(tmp_path)]) == ExitCode.OK
+    task = tmp_path / "t"
+    (task / "repository_before" / "calc.py").write_text(WRONG_SUB)
+    (task / "repository_after" / "calc.py").write_text(GOOD)
+    (task / "tests" / "test_calc.py").write_text(CALC_TESTS)
+    report = tmp_path / "report.json"
+    capsys.readouterr()
+
+    code = main(
+        ["split", str(task), "--gtguard-runs", "1", "--gtguard-report", str(report), "--gtguard-update-instance"]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "FAIL_TO_PASS 1  PASS_TO_PASS 2" in out
+    instance = json.loads((task / "instances" / "instance.json").read_text())
+    assert instance["FAIL_TO_PASS"] == ["tests/test_calc.py::test_sub"]
+    assert report.is_file()

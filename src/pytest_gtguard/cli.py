@@ -20,6 +20,7 @@ from typing import NoReturn
 from pytest_gtguard import __version__
 from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.settings import CORE_OPTIONS
+from pytest_gtguard.split import command as split_command
 from pytest_gtguard.task import calibrate as cal
 from pytest_gtguard.task import patch as patching
 from pytest_gtguard.task.findings import Severity
@@ -38,7 +39,8 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 2  # Ctrl-C
     INTERNAL_ERROR = 3  # a bug in gtguard: please report it
     USAGE_ERROR = 4  # bad arguments or input: a missing folder, malformed JSON, no attempts
-    TODO = 5  # validate found only parts a person still has to write (a fresh `gtguard init` skeleton)
+    # 5 is pytest's "no tests collected" (gtguard split returns it too), so the next free code:
+    TODO = 6  # validate found only parts a person still has to write (a fresh `gtguard init` skeleton)
 
 
 _TASK_ENV = next(o.env for o in CORE_OPTIONS if o.dest == "gtguard_task")
@@ -119,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", required=True, choices=[c.value for c in Category], help="The task's category")
     p.add_argument("--dir", default=".", metavar="DIR", help="Folder to create the task in (default: .)")
     p.set_defaults(func=_init)
+
+    p = sub.add_parser(
+        "split",
+        help="Run both sides in fresh processes and compute FAIL_TO_PASS / PASS_TO_PASS (the split run)",
+        description="The split outside a pytest command line: the same as `pytest --before --after` run in "
+        "TASK_DIR (docs/split.md). Its exit codes are the split's: 0 valid, 1 problems, 3 a run crashed, "
+        "4 usage error, 5 no tests.",
+    )
+    split_command.add_arguments(p)
+    p.set_defaults(func=split_command.run)
 
     p = sub.add_parser(
         "calibrate",
@@ -296,7 +308,15 @@ def _calibrate(args: argparse.Namespace) -> ExitCode:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gtguard`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if argv[:1] == ["split"] and "--" in argv:
+        # Everything after `--` goes to the split's pytest runs untouched (argparse would try to parse it).
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
+    if passthrough:
+        args.pytest_args = [*args.pytest_args, *passthrough]
     try:
         return int(args.func(args))
     except GtguardError as exc:

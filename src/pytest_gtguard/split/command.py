@@ -27,7 +27,8 @@ _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``split`` subcommand's arguments (the same table as the pytest options)."""
     parser.add_argument("task", nargs="?", default=".", type=Path, help="Task directory (default: .)")
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="Arguments for every pytest run, after --")
+    # nargs="*" rather than REMAINDER: REMAINDER swallowed the split's own options written after TASK_DIR.
+    parser.add_argument("pytest_args", nargs="*", help="Arguments for every pytest run, after --")
     add_argparse_options(parser, _OPTIONS)
 
 
