@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -355,3 +356,34 @@ def test_validate_evaluator_with_a_verdict_exit_is_fine(task_factory: TaskFactor
 
     assert "GT503" not in found
     assert "GT304" not in found
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pytest.ini", "[pytest]\ntestpaths = tests\ngtguard_expect_f2p = false\n"),
+        pytest.param(
+            "pyproject.toml",
+            "[tool.pytest.ini_options]\ngtguard_expect_f2p = 'false'\n",
+            marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is 3.11+"),
+        ),
+        ("tox.ini", "[pytest]\ngtguard_expect_f2p = no\n"),
+        ("setup.cfg", "[tool:pytest]\ngtguard_expect_f2p = 0\n"),
+    ],
+    ids=["pytest.ini", "pyproject", "tox", "setup.cfg"],
+)
+def test_validate_pure_refactor_may_have_no_fail_to_pass(task_factory: TaskFactory, name: str, text: str) -> None:
+    root = task_factory()
+    write_instance(root, FAIL_TO_PASS=[])
+    (root / "pytest.ini").unlink()
+    (root / name).write_text(text)
+
+    assert "GT105" not in codes(root)
+
+
+def test_validate_expect_f2p_env_wins(task_factory: TaskFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = task_factory()
+    write_instance(root, FAIL_TO_PASS=[])
+    monkeypatch.setenv("GTGUARD_EXPECT_F2P", "off")
+
+    assert "GT105" not in codes(root)
