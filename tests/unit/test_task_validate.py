@@ -1,3 +1,5 @@
+"""validate: a clean fixture task, broken one way per finding code (positive) and left alone (negative)."""
+
 from __future__ import annotations
 
 import json
@@ -6,11 +8,99 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TaskFactory, write_instance
 
 from pytest_gtguard.errors import TaskLayoutError
 from pytest_gtguard.task.findings import CODES, Finding, Severity
+from pytest_gtguard.task.patch import make_patch
+from pytest_gtguard.task.scaffold import Category, create_task
 from pytest_gtguard.task.validate import validate
+
+BEFORE_WC = "def count(text):\n    return len(text.split(' '))\n"
+AFTER_WC = "def count(text):\n    return len(text.split())\n"
+TESTS = """from wc import count
+
+
+def test_count():
+    assert count("a  b") == 2
+
+
+class TestWc:
+    def test_split(self):
+        assert count("a b") == 2
+"""
+TRAJECTORY = """# Trajectory
+
+## Analysis
+count() split on single spaces, so double spaces counted empty words.
+
+## Strategy
+Split on any whitespace with str.split().
+
+## Execution
+Changed one line; test_count covers the bug.
+
+## Resources
+- https://docs.python.org/3/library/stdtypes.html#str.split
+"""
+README = """# AB12CD - Word count
+
+count() miscounts words separated by several spaces.
+
+## Before
+```bash
+docker compose run --rm before
+```
+
+## After
+```bash
+docker compose run --rm after
+```
+
+## Evaluation
+```bash
+docker compose run --rm evaluation
+```
+"""
+
+TaskFactory = Callable[..., Path]
+
+
+def write_instance(root: Path, **changes: object) -> None:
+    """Rewrite the task's instance.json with ``changes`` applied (a value of None deletes the key)."""
+    path = root / "instances" / "instance.json"
+    data = json.loads(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path.write_text(json.dumps(data, indent=2))
+
+
+@pytest.fixture
+def task_factory(tmp_path: Path) -> TaskFactory:
+    """Return ``make(name=...)``: build a complete task that `gtguard validate` finds clean."""
+
+    def make(name: str = "ab12cd-word-count") -> Path:
+        root = create_task(tmp_path, name, Category.BUGFIX)
+        for keep in ("repository_before", "repository_after", "tests", "patches"):
+            (root / keep / ".gitkeep").unlink()
+        (root / "repository_before" / "wc.py").write_text(BEFORE_WC)
+        (root / "repository_after" / "wc.py").write_text(AFTER_WC)
+        (root / "tests" / "test_wc.py").write_text(TESTS)
+        (root / "README.md").write_text(README)
+        (root / "trajectory" / "trajectory.md").write_text(TRAJECTORY)
+        write_instance(
+            root,
+            problem_statement="count() must count words separated by any whitespace.",
+            github_url=f"https://github.com/example/tasks/tree/main/{name}",
+            FAIL_TO_PASS=["tests/test_wc.py::test_count"],
+            PASS_TO_PASS=["tests/test_wc.py::TestWc::test_split"],
+        )
+        (root / "patches" / "diff.patch").write_bytes(make_patch(root))
+        return root
+
+    return make
 
 
 def codes(root: Path) -> dict[str, list[Finding]]:
@@ -220,7 +310,7 @@ def test_validate_missing_before_command_is_only_a_warning_for_a_greenfield_task
         "# AB12CD - x\n\n```bash\ndocker compose run --rm after\ndocker compose run --rm evaluation\n```\n"
     )
     (root / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
-    (root / "patches" / "diff.patch").write_bytes(__import__("pytest_gtguard.task.patch").task.patch.make_patch(root))
+    (root / "patches" / "diff.patch").write_bytes(make_patch(root))
 
     found = codes(root)
 
@@ -323,7 +413,7 @@ def test_validate_reports_a_stray_package_and_an_identical_js_copy(task_factory:
     (root / "index.js").write_text("module.exports = 1;\n")
     (root / "jest.config.js").write_text("module.exports = {};\n")
     (root / "repository_after" / "jest.config.js").write_text("module.exports = {};\n")
-    (root / "patches" / "diff.patch").write_bytes(__import__("pytest_gtguard.task.patch").task.patch.make_patch(root))
+    (root / "patches" / "diff.patch").write_bytes(make_patch(root))
 
     assert sorted(f.file for f in codes(root)["GT401"]) == ["index.js", "wcpkg/"]
 
