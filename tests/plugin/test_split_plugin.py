@@ -33,6 +33,7 @@ def instance(**lists: list[str]) -> str:
         "instance_id": "T1",
         "problem_statement": "fix add",
         "base_commit": "repository_before/",
+        "github_url": "https://github.com/example/calc",
         "FAIL_TO_PASS": [],
         "PASS_TO_PASS": [],
         "extra": {"keep": True},
@@ -230,7 +231,15 @@ def test_split_update_instance_writes_lists_and_keeps_other_keys(pytester: pytes
 
     assert result.ret == 0
     data = json.loads((bugfix_task / "instances/instance.json").read_text())
-    assert list(data) == ["instance_id", "problem_statement", "base_commit", "FAIL_TO_PASS", "PASS_TO_PASS", "extra"]
+    assert list(data) == [
+        "instance_id",
+        "problem_statement",
+        "base_commit",
+        "github_url",
+        "FAIL_TO_PASS",
+        "PASS_TO_PASS",
+        "extra",
+    ]
     assert data["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
     assert data["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
     assert data["extra"] == {"keep": True}

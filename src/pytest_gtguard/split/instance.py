@@ -1,4 +1,7 @@
-"""Read a task's instance file, map its hand-written test ids to node ids, and write computed lists back.
+"""Map an instance file's hand-written test ids to collected node ids, and write computed lists back.
+
+Reading and the schema are ``task.instance``'s (shared with ``gtguard validate``); this module adds
+what only the split can do: resolve ids against the node ids the runs actually collected.
 
 Real instance files name tests in five styles (survey §4): ``tests/x.py::Class::test``, bare
 ``test_name``, ``Class::test``, dotted ``tests.test_x.Class.test`` and file names. ``resolve_ids``
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.task.instance import InstanceError, find_instance_files, parse_instances, schema_problems
 
 __all__ = ["Instance", "find_instance", "load_instance", "resolve_id", "write_lists"]
 
@@ -27,6 +31,7 @@ class Instance:
     path: Path
     data: dict[str, Any]
     indent: int = 2
+    wrapped: bool = False  # the file holds a one-element list
     problems: list[str] = field(default_factory=list)
 
     def listed(self, key: str) -> list[str]:
@@ -41,55 +46,29 @@ class Instance:
 
 
 def find_instance(task_root: Path) -> Path | None:
-    """Return the task's instance file: instances/instance.json, instances.json or the only JSON there."""
-    folder = task_root / "instances"
-    for candidate in (folder / "instance.json", folder / "instances.json", task_root / "instance.json"):
-        if candidate.is_file():
-            return candidate
-    found = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    return found[0] if len(found) == 1 else None
+    """Return the task's instance file (see ``task.instance.find_instance_files``), or None."""
+    found = find_instance_files(task_root)
+    return found[0] if found else None
 
 
 def load_instance(path: Path) -> Instance:
-    """Parse ``path`` as strict JSON.
+    """Parse ``path`` as strict JSON (one object, or a list holding one) and note its schema problems.
 
     Raises:
         ConfigError: not strict JSON (the message gives line, column and the usual fix) or not an object.
     """
-    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(_json_help(path, text, exc)) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the instance must be a JSON object with FAIL_TO_PASS and PASS_TO_PASS keys")
-    instance = Instance(path, data, indent=_indent_of(text))
-    missing = [k for k in ("instance_id", "problem_statement", *LIST_KEYS) if k not in data]
-    if missing:
-        instance.problems.append(f"{path}: missing key(s) {', '.join(missing)}")
-    for key in LIST_KEYS:
-        if key in data and not isinstance(data[key], list):
-            instance.problems.append(f"{path}: {key} should be a JSON list of test ids, not {type(data[key]).__name__}")
+        text = path.read_text(encoding="utf-8-sig")
+        items = parse_instances(text, where=str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it as UTF-8 text ({exc}); save it as UTF-8") from None
+    except InstanceError as exc:
+        raise ConfigError(str(exc)) from None
+    if len(items) != 1:
+        raise ConfigError(f"{path}: holds {len(items)} instances; the split checks a file with exactly one")
+    instance = Instance(path, items[0], indent=_indent_of(text), wrapped=text.lstrip().startswith("["))
+    instance.problems.extend(f"{path}: {p.key}: {p.reason}; {p.fix}" for p in schema_problems(items[0]))
     return instance
-
-
-def _json_help(path: Path, text: str, exc: json.JSONDecodeError) -> str:
-    where = f"{path}:{exc.lineno}:{exc.colno}"
-    try:
-        json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        pass
-    else:
-        return (
-            f"{where}: not strict JSON: a raw line break or tab inside a string ({exc.msg}); "
-            "write it as \\n (json.dumps does this) so every JSON reader accepts the file"
-        )
-    if "delimiter" in exc.msg or "Expecting" in exc.msg:
-        return (
-            f"{where}: not valid JSON ({exc.msg}); most often an unescaped double quote inside "
-            'problem_statement: write it as \\" or use single quotes in the text'
-        )
-    return f"{where}: not valid JSON ({exc.msg}); fix the file so json.load() reads it"
 
 
 def _indent_of(text: str) -> int:
@@ -140,7 +119,7 @@ def write_lists(instance: Instance, lists: dict[str, Iterable[str]]) -> None:
     data = dict(instance.data)
     for key, ids in lists.items():
         data[key] = sorted(ids)
-    text = json.dumps(data, indent=instance.indent, ensure_ascii=False) + "\n"
+    text = json.dumps([data] if instance.wrapped else data, indent=instance.indent, ensure_ascii=False) + "\n"
     tmp = instance.path.with_suffix(".json.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(instance.path)

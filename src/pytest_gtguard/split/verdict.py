@@ -126,8 +126,10 @@ def judge(split: Split, *, expect_f2p: bool, run_errors: Sequence[str] = ()) -> 
 
 def compare_instance(instance: Instance, split: Split) -> list[Problem]:
     """Compare the instance's hand-written lists with the computed ones."""
+    # Schema completeness is gtguard validate's job; the split only warns so its own verdict stays about the lists.
     problems = [
-        Problem("INSTANCE_SCHEMA", Severity.ERROR, p, "see docs/split.md for the schema") for p in instance.problems
+        Problem("INSTANCE_SCHEMA", Severity.WARNING, p, "gtguard validate lists every schema problem")
+        for p in instance.problems
     ]
     nodeids = sorted(split.tests)
     computed = {
