@@ -11,14 +11,17 @@ from types import ModuleType
 import pytest
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import CORE_OPTIONS, Option, resolve
+from pytest_gtguard.settings import CORE_OPTIONS, resolve
+from pytest_gtguard.side.conventions import TaskConventions, scan_conventions
 from pytest_gtguard.side.imports import SideFinder
 from pytest_gtguard.side.load import load_module
-from pytest_gtguard.side.task import Side, SideKind, Task, render_env, select_sides
+from pytest_gtguard.side.task import AFTER_DIR, BEFORE_DIR, Side, SideKind, Task, render_env, select_sides
 
-__all__ = ["SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures"]
+__all__ = ["SIDES_KEY", "SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures", "select"]
 
 _OPTS = {opt.dest: opt for opt in CORE_OPTIONS}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass
@@ -29,6 +32,7 @@ class SideRun:
     finder: SideFinder
     env: dict[str, str]
     sources: dict[str, str]
+    notes: list[str] = field(default_factory=list)  # extra header lines: alias, detected variables
     monkeypatch: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
 
 
@@ -39,7 +43,11 @@ SIDES_KEY = pytest.StashKey["tuple[Side, ...]"]()
 
 def _value(config: pytest.Config, dest: str) -> tuple[object, str]:
     got = resolve(
-        _OPTS[dest], cli=config.known_args_namespace, environ=os.environ, getini=config.getini, base=config.rootpath
+        _OPTS[dest],
+        cli=config.known_args_namespace,
+        environ=os.environ,
+        getini=config.getini,
+        base=config.rootpath,
     )
     return got.value, got.source
 
@@ -70,19 +78,65 @@ def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tup
 
 def activate(config: pytest.Config, side: Side) -> SideRun:
     """Point imports and environment variables at ``side`` before any conftest is imported."""
-    templates, where = _value(config, "gtguard_env")
-    alias, _ = _value(config, "gtguard_repo_alias")
     try:
-        env = render_env(tuple(templates or ()), side, where=where)  # type: ignore[call-overload]
+        run = _prepare(config, side)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    run = SideRun(side, SideFinder(side, alias=str(alias) or None), env, {"gtguard_env": where})
-    for name, value in env.items():
+    for name, value in run.env.items():
         run.monkeypatch.setenv(name, value)
     # Subprocesses the tests start see the side too, as with the PYTHONPATH swap 38% of tasks use.
     run.monkeypatch.setenv("PYTHONPATH", str(side.path), prepend=os.pathsep)
     run.finder.install()
     return run
+
+
+def _prepare(config: pytest.Config, side: Side) -> SideRun:
+    templates, where = _value(config, "gtguard_env")
+    detect, _ = _value(config, "gtguard_env_detect")
+    conventions = scan_conventions(side.task) if side.task else TaskConventions((), False, False)
+    items = [str(t) for t in templates] if isinstance(templates, tuple) else []
+    sources = dict.fromkeys((item.partition("=")[0] for item in items), where)
+    notes: list[str] = []
+    if detect:
+        for guess in conventions.env:
+            if guess.name not in sources:  # an explicit gtguard_env item wins over a guess
+                items.append(guess.item)
+                sources[guess.name] = f"read at {guess.where}"
+    env = render_env(items, side, where=where)
+    detected = [f"{name}={env[name]} ({src})" for name, src in sources.items() if src.startswith("read at")]
+    if detected:
+        notes.append("gtguard: env detected from the tests: " + ", ".join(detected))
+    alias = _alias_for(config, side, conventions)
+    if alias is not None and side.kind is SideKind.BEFORE:
+        notes.append(
+            f"gtguard: import {alias} loads {BEFORE_DIR} (the tests import {AFTER_DIR} and never name "
+            f"{BEFORE_DIR}; set gtguard_alias_before = false to turn this off)"
+        )
+    elif alias is not None and side.kind is SideKind.CANDIDATE:
+        notes.append(f"gtguard: import {alias} loads the candidate (gtguard_repo_alias)")
+    return SideRun(side, SideFinder(side, alias=alias), env, sources, notes)
+
+
+def _alias_for(config: pytest.Config, side: Side, conventions: TaskConventions) -> str | None:
+    """Return the package name that should resolve to ``side``, or None."""
+    name, _ = _value(config, "gtguard_repo_alias")
+    if not name:
+        return None
+    if side.kind is SideKind.CANDIDATE:
+        return str(name)
+    if side.kind is SideKind.AFTER:
+        return None  # repository_after is the real folder already
+    mode, where = _value(config, "gtguard_alias_before")
+    text = str(mode).strip().lower()
+    if text in _TRUE:
+        return str(name)
+    if text in _FALSE:
+        return None
+    if text != "auto":
+        raise ConfigError(f"{where}: gtguard_alias_before must be auto, true or false, got {mode!r}")
+    # Hard-coded-after tasks (survey §2: 58 tasks) import repository_after whatever the side; a task
+    # that names repository_before anywhere in its tests picks sides itself and is left alone.
+    return str(name) if conventions.names_after and not conventions.names_before else None
 
 
 def deactivate(run: SideRun) -> None:
@@ -96,8 +150,29 @@ class SidePlugin:
 
     def __init__(self, run: SideRun) -> None:
         self._run = run
+        self._empty = run.side.is_empty  # walk the folder once, not once per report
         self._passed_on_empty = 0
-        self._restored: tuple[int, int] | None = None
+        task = run.side.task
+        self._other_sides = tuple(
+            folder.resolve()
+            for folder in ((task.before_dir, task.after_dir) if task else ())
+            if folder.is_dir() and folder.resolve() != run.side.path
+        )
+        self._explicit: tuple[Path, ...] | None = None
+
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Do not collect the other side's folder: its tests and conftests belong to that side.
+
+        Testing tasks ship the solution's own suite in repository_after (survey §5); collecting it under
+        --before would import repository_after through the back door. Naming the folder (or a file in
+        it) on the command line still collects it.
+        """
+        if self._explicit is None:
+            self._explicit = tuple(Path(arg.split("::")[0]).resolve() for arg in config.args)
+        for folder in self._other_sides:
+            if _within(collection_path, folder) and not any(_within(arg, folder) for arg in self._explicit):
+                return True
+        return None
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         """Say which side and path are under test, first thing in the run."""
@@ -107,23 +182,36 @@ class SidePlugin:
             lines.append(f"gtguard: task {side.task.root}")
         if self._run.env:
             lines.append("gtguard: env " + " ".join(f"{k}={v}" for k, v in self._run.env.items()))
+        lines.extend(self._run.notes)
         return lines
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         """On an empty side a skip is a failure: nothing there can make a test legitimately skip."""
-        report: pytest.TestReport = yield
-        if self._run.side.is_empty:
+        report: pytest.TestReport = yield  # type: ignore[assignment]
+        if self._empty:
             if report.skipped and not hasattr(report, "wasxfail"):
-                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 report.outcome = "failed"
-                report.longrepr = (
-                    f"gtguard: skipped against an empty side {self._run.side.describe()} ({reason}); "
-                    "on an empty side a skip counts as a failure"
-                )
+                report.longrepr = self._skip_message(report.longrepr)
             elif report.passed and report.when == "call":
                 self._passed_on_empty += 1
         return report  # type: ignore[return-value]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
+        """Turn a module-level skip (``importorskip``, module-level ``pytest.skip``) into an error."""
+        report: pytest.CollectReport = yield  # type: ignore[assignment]
+        if self._empty and report.skipped:
+            report.outcome = "failed"
+            report.longrepr = self._skip_message(report.longrepr)
+        return report  # type: ignore[return-value]
+
+    def _skip_message(self, longrepr: object) -> str:
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        return (
+            f"gtguard: skipped against the empty side {self._run.side.describe()} ({reason}); "
+            "on an empty side a skip counts as a failure"
+        )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
@@ -132,10 +220,12 @@ class SidePlugin:
             return (yield)
         finally:
             if exitstatus != 0 and session.exitstatus == 0:
-                self._restored = (int(exitstatus), 0)
                 session.exitstatus = exitstatus
-                _warn_line(session.config, f"gtguard: a pytest_sessionfinish hook changed the exit status from "
-                           f"{int(exitstatus)} to 0; restored {int(exitstatus)} so a failing side cannot pass")
+                _warn_line(
+                    session.config,
+                    f"gtguard: a pytest_sessionfinish hook changed the exit status from {int(exitstatus)} "
+                    f"to 0; restored {int(exitstatus)} so a failing side cannot pass",
+                )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Warn about tests that pass against an empty side: they cannot be testing its code."""
@@ -145,6 +235,10 @@ class SidePlugin:
                 f"{self._run.side.describe()}: they do not exercise its code (check their imports)",
                 yellow=True,
             )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _warn_line(config: pytest.Config, text: str) -> None:
@@ -161,13 +255,14 @@ class Fixtures:
         """Return the side under test (kind, path, task); fail the test when no side was selected."""
         run = request.config.stash.get(SIDE_RUN_KEY, None)
         if run is None:
-            pytest.fail("gtguard_side: no side under test; run pytest --before, --after or --repo PATH",
-                        pytrace=False)
+            pytest.fail(
+                "gtguard_side: no side under test; run pytest --before, --after or --repo PATH", pytrace=False
+            )
         return run.side
 
     @pytest.fixture
     def load_side(self, request: pytest.FixtureRequest) -> Callable[[str, str], ModuleType]:
-        """Return ``load(side, module)``: import ``module`` from side "before", "after" or a path, isolated."""
+        """Return ``load(side, module)``: import ``module`` from "before", "after" or a path, isolated."""
         config = request.config
         run = config.stash.get(SIDE_RUN_KEY, None)
         task = config.stash.get(TASK_KEY, None)
@@ -185,15 +280,24 @@ def _named_side(which: str, task: Task | None, run: SideRun | None) -> Side:
     __tracebackhide__ = True
     if which in ("before", "after"):
         if task is None:
-            pytest.fail(f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task",
-                        pytrace=False)
+            pytest.fail(
+                f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task",
+                pytrace=False,
+            )
         kind = SideKind(which)
         return Side(kind, task.before_dir if kind is SideKind.BEFORE else task.after_dir, task)
-    if which in ("candidate", "under_test") and run is not None:
+    if which in ("candidate", "under_test"):
+        if run is None:
+            pytest.fail(
+                f"load_side({which!r}, ...): no side under test; run pytest --repo PATH", pytrace=False
+            )
         return run.side
     path = Path(which)
     if not path.is_dir():
-        pytest.fail(f"load_side({which!r}, ...): not 'before', 'after' or an existing folder", pytrace=False)
+        pytest.fail(
+            f"load_side({which!r}, ...): not 'before', 'after', 'under_test' or an existing folder",
+            pytrace=False,
+        )
     return Side(SideKind.CANDIDATE, path.resolve(), task)
 
 

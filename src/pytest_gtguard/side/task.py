@@ -20,7 +20,7 @@ AFTER_DIR = "repository_after"
 _PLACEHOLDER_NAMES = frozenset({".gitkeep", ".keep", ".gitignore", ".DS_Store", "__init__.py"})
 _PLACEHOLDER_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".git"})
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ENV_FIELDS = frozenset({"side", "name", "path", "task"})
+_ENV_FIELDS = frozenset({"side", "SIDE", "name", "rel", "path", "task"})
 
 
 class SideKind(enum.Enum):
@@ -62,11 +62,15 @@ class Task:
     def at(cls, root: Path, *, where: str) -> Task:
         """Return the task at ``root`` as named by the user; raise if it is not a task directory."""
         if not root.is_dir():
-            raise TaskLayoutError(f"{where}: task directory {root} does not exist; pass the folder that holds "
-                                  f"{BEFORE_DIR}/ and {AFTER_DIR}/")
+            raise TaskLayoutError(
+                f"{where}: task directory {root} does not exist; pass the folder that holds "
+                f"{BEFORE_DIR}/ and {AFTER_DIR}/"
+            )
         if not ((root / BEFORE_DIR).is_dir() or (root / AFTER_DIR).is_dir()):
-            raise TaskLayoutError(f"{where}: {root} holds neither {BEFORE_DIR}/ nor {AFTER_DIR}/; pass the task's "
-                                  "top folder (the one with tests/ and the two repository folders)")
+            raise TaskLayoutError(
+                f"{where}: {root} holds neither {BEFORE_DIR}/ nor {AFTER_DIR}/; pass the task's "
+                "top folder (the one with tests/ and the two repository folders)"
+            )
         return cls(root.resolve())
 
 
@@ -87,6 +91,17 @@ class Side:
     def is_empty(self) -> bool:
         """Return True when the side is missing or holds only scaffold placeholders (greenfield tasks)."""
         return _is_empty(self.path)
+
+    @property
+    def rel(self) -> str:
+        """Return the path relative to the task root (``repository_after``), or the absolute path outside it.
+
+        This is the spelling most real tasks compare against (``REPO_PATH == "repository_before"``) and it
+        still works where they join it to the task root or import ``f"{rel}.module"``.
+        """
+        if self.task is not None and _within(self.path, self.task.root) and self.path != self.task.root:
+            return self.path.relative_to(self.task.root).as_posix()
+        return str(self.path)
 
     def describe(self) -> str:
         """Return a short human label such as ``before (/task/repository_before, empty)``."""
@@ -110,7 +125,9 @@ def select_sides(
         ConfigError: the side options contradict each other.
     """
     if repo is not None and (before or after):
-        raise ConfigError("--repo PATH replaces --before/--after: give either --repo or the side options, not both")
+        raise ConfigError(
+            "--repo PATH replaces --before/--after: give either --repo or the side options, not both"
+        )
     if repo is not None:
         return (_candidate(repo, task, where="--repo"),)
     if not (before or after) and fallback:
@@ -135,19 +152,26 @@ def select_sides(
 def _candidate(path: Path, task: Task | None, *, where: str) -> Side:
     path = path.expanduser()
     if not path.is_dir():
-        raise TaskLayoutError(f"{where}: {path} is not a directory; pass the folder that holds the solution's code")
+        raise TaskLayoutError(
+            f"{where}: {path} is not a directory; pass the folder that holds the solution's code"
+        )
     return Side(SideKind.CANDIDATE, path.resolve(), task)
 
 
 def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str, str]:
-    """Expand ``NAME=TEMPLATE`` items for ``side``; fields are {side}, {name}, {path} and {task}.
+    """Expand ``NAME=TEMPLATE`` items for ``side``.
+
+    Fields: {side} (before/after/candidate), {SIDE} (upper case), {name} (folder name), {rel} (path
+    relative to the task root, absolute outside it), {path} (absolute path) and {task} (task root).
 
     Raises:
         ConfigError: an item is not ``NAME=TEMPLATE`` or names an unknown field.
     """
     values = {
         "side": side.kind.value,
+        "SIDE": side.kind.value.upper(),
         "name": side.name,
+        "rel": side.rel,
         "path": str(side.path),
         "task": str(side.task.root if side.task else side.path.parent),
     }
@@ -156,15 +180,24 @@ def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str,
         name, sep, template = item.partition("=")
         if not sep or not _ENV_NAME.match(name):
             raise ConfigError(f"{where}: {item!r} is not NAME=TEMPLATE, e.g. TARGET_REPO={{path}}")
-        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {item!r} is not a valid template ({exc}); write fields as {{path}}"
+            ) from None
         unknown = fields - _ENV_FIELDS
         if unknown:
             raise ConfigError(
-                f"{where}: {item!r} uses unknown field(s) {', '.join(sorted(unknown))}; "
-                "use {side}, {name}, {path} or {task}"
+                f"{where}: {item!r} uses unknown field(s) {', '.join(repr(f) for f in sorted(unknown))}; "
+                "use {side}, {SIDE}, {name}, {rel}, {path} or {task}"
             )
         env[name] = template.format(**values)
     return env
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _is_empty(path: Path) -> bool:
