@@ -16,7 +16,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: Sequence[str]) -> None:
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: Sequence[str]
+) -> None:
     """Select the side before any conftest is imported: conftests read env vars and sys.path at import."""
     # tryfirst: the environment must be in place before pytest imports the initial conftests.
     task, sides = side.select(early_config, args)

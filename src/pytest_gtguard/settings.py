@@ -196,7 +196,9 @@ def resolve(
         return Resolved(_parse(opt, environ[opt.env], where, Path.cwd()), where)
     if opt.ini:
         raw_ini = getini(opt.ini)
-        if raw_ini not in (None, "", []):
+        # An explicitly empty text value means "empty" (e.g. gtguard_repo_alias = to disable the alias);
+        # unset keys read as None (pytest >= 8.4) or [] (older pytest).
+        if raw_ini not in (None, []) and (raw_ini != "" or opt.kind is Kind.TEXT):
             where = f"ini key {opt.ini}"
             if opt.kind is Kind.ARGS:
                 return Resolved(tuple(str(w) for w in raw_ini), where)

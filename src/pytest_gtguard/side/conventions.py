@@ -2,10 +2,11 @@
 
 Real tasks pick their side through one of 19 environment variable names, each with its own value
 format (survey §2: ``REPO_PATH=repository_after``, ``TEST_REPO=after``,
-``TEST_REPO_PATH=/app/repository_after``), and they almost always read it with a default that names the after side. That default tells us both the
-name and the format, so gtguard can set the variable for the side under test instead of letting a
-missing or misspelt variable silently test "after" twice. A text scan (not an import) because the
-scan must run before the conftests that read the variables are imported.
+``TEST_REPO_PATH=/app/repository_after``), and they almost always read it with a default that names
+the after side. That default tells us both the name and the format, so gtguard can set the variable
+for the side under test instead of letting a missing or misspelt variable silently test "after"
+twice. A text scan (not an import) because it must run before the conftests that read the variables
+are imported.
 """
 
 from __future__ import annotations

@@ -42,7 +42,13 @@ def top_level_names(folder: Path) -> frozenset[str]:
             stem = entry.name.split(".", 1)[0]
             if stem.isidentifier():
                 names.add(stem)
-    return frozenset(names - _TASK_FOLDERS)
+    # Test modules are pytest's to import (a side's own suite, named on the command line), never code
+    # under test.
+    return frozenset(n for n in names - _TASK_FOLDERS if not _is_test_module(n))
+
+
+def _is_test_module(name: str) -> bool:
+    return name == "conftest" or name.startswith("test_") or name.endswith("_test")
 
 
 @dataclass(frozen=True)

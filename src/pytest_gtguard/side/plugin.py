@@ -109,7 +109,7 @@ def _prepare(config: pytest.Config, side: Side) -> SideRun:
     alias = _alias_for(config, side, conventions)
     if alias is not None and side.kind is SideKind.BEFORE:
         notes.append(
-            f"gtguard: import {alias} loads {BEFORE_DIR} (the tests import {AFTER_DIR} and never name "
+            f"gtguard: import {alias} loads {BEFORE_DIR} (the tests name {AFTER_DIR} but never "
             f"{BEFORE_DIR}; set gtguard_alias_before = false to turn this off)"
         )
     elif alias is not None and side.kind is SideKind.CANDIDATE:
@@ -132,7 +132,7 @@ def _alias_for(config: pytest.Config, side: Side, conventions: TaskConventions) 
         return str(name)
     if text in _FALSE:
         return None
-    if text != "auto":
+    if text not in ("auto", ""):
         raise ConfigError(f"{where}: gtguard_alias_before must be auto, true or false, got {mode!r}")
     # Hard-coded-after tasks (survey §2: 58 tasks) import repository_after whatever the side; a task
     # that names repository_before anywhere in its tests picks sides itself and is left alone.
