@@ -7,15 +7,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import CORE_OPTIONS, resolve
-from pytest_gtguard.side.conventions import TaskConventions, scan_conventions
-from pytest_gtguard.side.imports import SideFinder
-from pytest_gtguard.side.load import load_module
 from pytest_gtguard.side.task import AFTER_DIR, BEFORE_DIR, Side, SideKind, Task, render_env, select_sides
+
+if TYPE_CHECKING:
+    from pytest_gtguard.side.conventions import TaskConventions
+    from pytest_gtguard.side.imports import SideFinder
+
+# The import machinery (imports, load, conventions) is imported inside the functions that need it: this
+# module is imported by every pytest run of everyone who has gtguard installed (bench/import_cost.py).
 
 __all__ = ["SIDES_KEY", "SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures", "select"]
 
@@ -91,6 +96,9 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
 
 
 def _prepare(config: pytest.Config, side: Side) -> SideRun:
+    from pytest_gtguard.side.conventions import TaskConventions, scan_conventions
+    from pytest_gtguard.side.imports import SideFinder
+
     templates, where = _value(config, "gtguard_env")
     detect, _ = _value(config, "gtguard_env_detect")
     conventions = scan_conventions(side.task) if side.task else TaskConventions((), False, False)
@@ -270,6 +278,8 @@ class Fixtures:
 
         def load(which: str, module: str) -> ModuleType:
             __tracebackhide__ = True
+            from pytest_gtguard.side.load import load_module
+
             side = _named_side(which, task, run)
             return load_module(side, module, finder=run.finder if run else None, alias=str(alias) or None)
 
