@@ -71,6 +71,7 @@ class SideFinder(importlib.abc.MetaPathFinder):
     def __init__(self, side: Side, *, alias: str | None) -> None:
         self._alias = alias or None
         self._target = self._target_for(side, self._alias)
+        self._inserted_path: str | None = None
 
     @property
     def side(self) -> Side:
@@ -138,15 +139,25 @@ class SideFinder(importlib.abc.MetaPathFinder):
         side_dir = str(self._target.side.path)
         if side_dir not in sys.path:
             sys.path.insert(0, side_dir)
-        for name in [n for n, m in sys.modules.items() if m is not None and self.owns(m)]:
+            self._inserted_path = side_dir
+        task = self._target.side.task
+        # Only modules loaded from this task (or the side) are stale; an unrelated module that shares a
+        # name with a side's module (a plugin's ``utils``) stays.
+        roots = (task.root,) if task else (self._target.side.path,)
+        stale = [
+            n for n, m in sys.modules.items() if m is not None and self.owns(m) and _loaded_from(m, roots)
+        ]
+        for name in stale:
             del sys.modules[name]
 
     def uninstall(self) -> None:
         """Undo ``install`` (in-process pytester runs share one interpreter)."""
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(self._target.side.path))
+        if self._inserted_path is not None:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(self._inserted_path)
+            self._inserted_path = None
 
     @staticmethod
     def _target_for(side: Side, alias: str | None) -> _Target:
@@ -165,7 +176,8 @@ class SideFinder(importlib.abc.MetaPathFinder):
     def _explain(self, name: str, where: Path) -> str:
         side = self._target.side
         task_root = side.task.root if side.task else None
-        if task_root is not None and where.parent == task_root:
+        stray = where.parent == task_root or (where.stem == "__init__" and where.parent.parent == task_root)
+        if task_root is not None and stray:
             fix = "it is a stray copy at the task root: delete it or move it into a repository folder"
         else:
             other = next(p for p in self._target.foreign if _within(where, p))
@@ -218,6 +230,14 @@ def _location(spec: importlib.machinery.ModuleSpec | None) -> Path | None:
     if spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations))).resolve()
     return None
+
+
+def _loaded_from(module: ModuleType, roots: tuple[Path, ...]) -> bool:
+    locations = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or ())]
+    for location in locations:
+        if isinstance(location, str) and any(_within(Path(location).resolve(), root) for root in roots):
+            return True
+    return False
 
 
 def _within(path: Path, folder: Path) -> bool:

@@ -13,10 +13,9 @@ import pytest
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import CORE_OPTIONS, resolve
-from pytest_gtguard.side.task import AFTER_DIR, BEFORE_DIR, Side, SideKind, Task, render_env, select_sides
+from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
 if TYPE_CHECKING:
-    from pytest_gtguard.side.conventions import TaskConventions
     from pytest_gtguard.side.imports import SideFinder
 
 # The import machinery (imports, load, conventions) is imported inside the functions that need it: this
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["SIDES_KEY", "SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures", "select"]
 
 _OPTS = {opt.dest: opt for opt in CORE_OPTIONS}
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass
@@ -98,53 +95,22 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
 def _prepare(config: pytest.Config, side: Side) -> SideRun:
     from pytest_gtguard.side.conventions import TaskConventions, scan_conventions
     from pytest_gtguard.side.imports import SideFinder
+    from pytest_gtguard.side.plan import plan_side
 
-    templates, where = _value(config, "gtguard_env")
-    detect, _ = _value(config, "gtguard_env_detect")
-    conventions = scan_conventions(side.task) if side.task else TaskConventions((), False, False)
-    items = [str(t) for t in templates] if isinstance(templates, tuple) else []
-    sources = dict.fromkeys((item.partition("=")[0] for item in items), where)
-    notes: list[str] = []
-    if detect:
-        for guess in conventions.env:
-            if guess.name not in sources:  # an explicit gtguard_env item wins over a guess
-                items.append(guess.item)
-                sources[guess.name] = f"read at {guess.where}"
-    env = render_env(items, side, where=where)
-    detected = [f"{name}={env[name]} ({src})" for name, src in sources.items() if src.startswith("read at")]
-    if detected:
-        notes.append("gtguard: env detected from the tests: " + ", ".join(detected))
-    alias = _alias_for(config, side, conventions)
-    if alias is not None and side.kind is SideKind.BEFORE:
-        notes.append(
-            f"gtguard: import {alias} loads {BEFORE_DIR} (the tests name {AFTER_DIR} but never "
-            f"{BEFORE_DIR}; set gtguard_alias_before = false to turn this off)"
-        )
-    elif alias is not None and side.kind is SideKind.CANDIDATE:
-        notes.append(f"gtguard: import {alias} loads the candidate (gtguard_repo_alias)")
-    return SideRun(side, SideFinder(side, alias=alias), env, sources, notes)
-
-
-def _alias_for(config: pytest.Config, side: Side, conventions: TaskConventions) -> str | None:
-    """Return the package name that should resolve to ``side``, or None."""
-    name, _ = _value(config, "gtguard_repo_alias")
-    if not name:
-        return None
-    if side.kind is SideKind.CANDIDATE:
-        return str(name)
-    if side.kind is SideKind.AFTER:
-        return None  # repository_after is the real folder already
-    mode, where = _value(config, "gtguard_alias_before")
-    text = str(mode).strip().lower()
-    if text in _TRUE:
-        return str(name)
-    if text in _FALSE:
-        return None
-    if text not in ("auto", ""):
-        raise ConfigError(f"{where}: gtguard_alias_before must be auto, true or false, got {mode!r}")
-    # Hard-coded-after tasks (survey §2: 58 tasks) import repository_after whatever the side; a task
-    # that names repository_before anywhere in its tests picks sides itself and is left alone.
-    return str(name) if conventions.names_after and not conventions.names_before else None
+    templates, templates_where = _value(config, "gtguard_env")
+    alias_mode, alias_mode_where = _value(config, "gtguard_alias_before")
+    plan = plan_side(
+        side,
+        conventions=scan_conventions(side.task) if side.task else TaskConventions((), False, False),
+        templates=[str(t) for t in templates] if isinstance(templates, tuple) else [],
+        templates_where=templates_where,
+        detect=bool(_value(config, "gtguard_env_detect")[0]),
+        alias_name=str(_value(config, "gtguard_repo_alias")[0] or ""),
+        alias_mode=str(alias_mode or ""),
+        alias_mode_where=alias_mode_where,
+    )
+    finder = SideFinder(side, alias=plan.alias)
+    return SideRun(side, finder, plan.env, plan.sources, list(plan.notes))
 
 
 def deactivate(run: SideRun) -> None:
