@@ -134,3 +134,58 @@ def test_side_load_module_without_active_finder(task: Task, clean_modules: None)
 def test_side_load_module_names_the_side_when_missing(task: Task, clean_modules: None) -> None:
     with pytest.raises(ModuleNotFoundError, match="no module 'only_after' in before"):
         load_module(Side(SideKind.BEFORE, task.before_dir, task), "only_after", finder=None)
+
+
+def test_side_finder_keeps_only_own_part_of_a_namespace_package(
+    task: Task, clean_modules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for side in ("repository_before", "repository_after"):
+        (task.root / side / "space").mkdir()
+        (task.root / side / "space" / f"in_{side}.py").write_text("")
+    monkeypatch.syspath_prepend(str(task.after_dir))
+    finder = SideFinder(Side(SideKind.BEFORE, task.before_dir, task), alias=None)
+    finder.install()
+    try:
+        import space
+
+        paths = [Path(p) for p in space.__path__]
+    finally:
+        finder.uninstall()
+
+    assert paths == [task.before_dir / "space"]
+
+
+def test_side_finder_blocks_stray_package_at_task_root(task: Task, clean_modules: None) -> None:
+    (task.root / "widget").mkdir()
+    (task.root / "widget" / "__init__.py").write_text("VALUE = 'stray'\n")
+    (task.before_dir / "widget" / "__init__.py").unlink()
+    (task.before_dir / "widget").rmdir()
+    finder = SideFinder(Side(SideKind.BEFORE, task.before_dir, task), alias=None)
+    finder.install()
+    sys.path.insert(0, str(task.root))
+    try:
+        with pytest.raises(ModuleNotFoundError, match="stray copy at the task root"):
+            import widget  # noqa: F401
+    finally:
+        sys.path.remove(str(task.root))
+        finder.uninstall()
+
+
+def test_side_finder_install_drops_stale_task_modules_only(
+    task: Task, clean_modules: None, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    unrelated = tmp_path_factory.mktemp("plugin") / "helper.py"
+    unrelated.write_text("")
+    stale = type(sys)("widget")
+    stale.__file__ = str(task.after_dir / "widget" / "__init__.py")
+    other = type(sys)("helper")
+    other.__file__ = str(unrelated)
+    monkeypatch.setitem(sys.modules, "widget", stale)
+    monkeypatch.setitem(sys.modules, "helper", other)
+    finder = SideFinder(Side(SideKind.BEFORE, task.before_dir, task), alias=None)
+
+    finder.install()
+    finder.uninstall()
+
+    assert "widget" not in sys.modules
+    assert sys.modules["helper"] is other
