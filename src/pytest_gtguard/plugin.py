@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,9 @@ from pytest_gtguard.side import plugin as side
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare gtguard's options and ini keys (one table: settings.ALL_OPTIONS)."""
-    declare_options(parser.getgroup("gtguard", "ground-truth guard (pytest-gtguard)"), parser.addini)
+    # A task's conftest may declare --repo itself (survey §2): gtguard then keeps only --gtguard-repo.
+    options = side.declared_options(Path.cwd())
+    declare_options(parser.getgroup("gtguard", "ground-truth guard (pytest-gtguard)"), parser.addini, options)
 
 
 @pytest.hookimpl(tryfirst=True)

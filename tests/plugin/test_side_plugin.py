@@ -408,6 +408,25 @@ def test_side_gtguard_task_points_at_task_from_elsewhere(pytester: pytest.Pytest
     result.assert_outcomes(passed=1)
 
 
+def test_side_yields_repo_flag_to_a_conftest_that_declares_it(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    # Survey §2: 9 tasks declare their own --repo before|after; argparse would abort on the clash.
+    (bugfix_task / "tests" / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--repo', action='store', default='after', help='before or after')\n"
+        "\n"
+        "def pytest_report_header(config):\n"
+        "    return f\"TASK REPO {config.getoption('--repo')}\"\n"
+    )
+
+    result = pytester.runpytest("--before", "--repo", "before")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["gtguard: testing before*", "TASK REPO before"])
+    pytester.runpytest("--gtguard-repo", "repository_after").assert_outcomes(passed=1)
+
+
 # --- fixtures -----------------------------------------------------------------------------------------------
 
 

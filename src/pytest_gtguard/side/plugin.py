@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import CORE_OPTIONS, resolve
+from pytest_gtguard.settings import ALL_OPTIONS, CORE_OPTIONS, Option, resolve
+from pytest_gtguard.side.flags import claimed_flags
 from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
 if TYPE_CHECKING:
@@ -21,7 +22,17 @@ if TYPE_CHECKING:
 # The import machinery (imports, load, conventions) is imported inside the functions that need it: this
 # module is imported by every pytest run of everyone who has gtguard installed (bench/import_cost.py).
 
-__all__ = ["SIDES_KEY", "SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures", "select"]
+__all__ = [
+    "SIDES_KEY",
+    "SIDE_RUN_KEY",
+    "TASK_KEY",
+    "SidePlugin",
+    "SideRun",
+    "activate",
+    "declared_options",
+    "fixtures",
+    "select",
+]
 
 _OPTS = {opt.dest: opt for opt in CORE_OPTIONS}
 
@@ -52,6 +63,18 @@ def _value(config: pytest.Config, dest: str) -> tuple[object, str]:
         base=config.rootpath,
     )
     return got.value, got.source
+
+
+def declared_options(start: Path, options: Sequence[Option] = ALL_OPTIONS) -> tuple[Option, ...]:
+    """Return ``options`` minus the short flags a conftest under ``start`` declares itself.
+
+    The namespaced spelling (``--gtguard-repo``) always stays, so the feature remains reachable.
+    """
+    short = {f for opt in options for f in opt.flags if not f.startswith("--gtguard-")}
+    claimed = claimed_flags(start, short)
+    if not claimed:
+        return tuple(options)
+    return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
 
 
 def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tuple[Side, ...]]:
