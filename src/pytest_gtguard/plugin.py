@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pytest_gtguard.side import plugin as side
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare gtguard's options and ini keys (one table: settings.ALL_OPTIONS)."""
     # A task's conftest may declare --repo itself (survey §2): gtguard then keeps only --gtguard-repo.
-    options = side.declared_options(Path.cwd())
+    options = side.declared_options(Path.cwd(), sys.argv[1:])
     declare_options(parser.getgroup("gtguard", "ground-truth guard (pytest-gtguard)"), parser.addini, options)
 
 

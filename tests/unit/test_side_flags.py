@@ -57,3 +57,13 @@ def test_side_declared_options_keeps_namespaced_flag(tmp_path: Path) -> None:
 
 def test_side_declared_options_unchanged_without_conftest(tmp_path: Path) -> None:
     assert declared_options(tmp_path) == ALL_OPTIONS
+
+
+def test_side_declared_options_looks_at_paths_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "task" / "tests").mkdir(parents=True)
+    (tmp_path / "task" / "tests" / "conftest.py").write_text("parser.addoption('--repo')\n")
+    (tmp_path / "elsewhere").mkdir()
+
+    options = declared_options(tmp_path / "elsewhere", ["-q", str(tmp_path / "task" / "tests") + "::x"])
+
+    assert {opt.dest: opt.flags for opt in options}["gtguard_repo"] == ("--gtguard-repo",)

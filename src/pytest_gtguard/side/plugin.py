@@ -65,13 +65,22 @@ def _value(config: pytest.Config, dest: str) -> tuple[object, str]:
     return got.value, got.source
 
 
-def declared_options(start: Path, options: Sequence[Option] = ALL_OPTIONS) -> tuple[Option, ...]:
-    """Return ``options`` minus the short flags a conftest under ``start`` declares itself.
+def declared_options(
+    start: Path, argv: Sequence[str] = (), options: Sequence[Option] = ALL_OPTIONS
+) -> tuple[Option, ...]:
+    """Return ``options`` minus the short flags that a conftest pytest will load declares itself.
 
-    The namespaced spelling (``--gtguard-repo``) always stays, so the feature remains reachable.
+    Conftests are looked for from ``start`` (the invocation directory) and from the existing paths in
+    ``argv`` (pytest does not pass its arguments to ``pytest_addoption``). The namespaced spelling
+    (``--gtguard-repo``) always stays, so the feature remains reachable.
     """
     short = {f for opt in options for f in opt.flags if not f.startswith("--gtguard-")}
-    claimed = claimed_flags(start, short)
+    starts = {start}
+    for arg in argv:
+        path = Path(arg.split("::")[0])
+        if not arg.startswith("-") and path.exists():
+            starts.add(path if path.is_dir() else path.parent)
+    claimed = frozenset().union(*(claimed_flags(folder.resolve(), short) for folder in starts))
     if not claimed:
         return tuple(options)
     return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
