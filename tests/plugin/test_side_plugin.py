@@ -364,7 +364,6 @@ def test_side_forced_exit_status_zero_is_undone(pytester: pytest.Pytester, bugfi
             ["--before", "-o", "gtguard_alias_before=maybe"],
             "*gtguard_alias_before must be auto, true or false*",
         ),
-        (["--before", "--after"], "*split run*"),
     ],
     ids=[
         "repo-missing",
@@ -375,7 +374,6 @@ def test_side_forced_exit_status_zero_is_undone(pytester: pytest.Pytester, bugfi
         "env-field",
         "env-template",
         "alias-mode",
-        "both-sides",
     ],
 )
 def test_side_bad_option_is_a_usage_error(
@@ -396,6 +394,18 @@ def test_side_before_without_task_is_a_usage_error(pytester: pytest.Pytester) ->
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --before: no task found*pass --gtguard-task DIR"])
     _no_traceback(result)
+
+
+def test_side_gtguard_side_env_selects_a_side_without_options(
+    pytester: pytest.Pytester, bugfix_task: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GTGUARD_SIDE", "before")
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["gtguard: testing before*"])
+    pytester.runpytest("--after").assert_outcomes(passed=1)
 
 
 def test_side_gtguard_task_points_at_task_from_elsewhere(pytester: pytest.Pytester, make_task) -> None:
