@@ -262,6 +262,20 @@ def test_side_env_and_sys_path_are_restored_after_the_run(
     assert (sys.path, sys.meta_path) == (before_path, before_meta)
 
 
+def test_side_is_undone_when_a_conftest_fails_to_import(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    import os
+    import sys
+
+    before_path, before_meta = list(sys.path), list(sys.meta_path)
+    (bugfix_task / "tests" / "conftest.py").write_text("this is not python\n")
+
+    result = pytester.runpytest("--before", "tests")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "REPO_PATH" not in os.environ
+    assert (sys.path, sys.meta_path) == (before_path, before_meta)
+
+
 # --- empty and missing sides ----------------------------------------------------------------------------
 
 

@@ -121,6 +121,9 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
     # Subprocesses the tests start see the side too, as with the PYTHONPATH swap 38% of tasks use.
     run.monkeypatch.setenv("PYTHONPATH", str(side.path), prepend=os.pathsep)
     run.finder.install()
+    # Cleanups run even when the session dies before pytest_configure (a broken conftest), which
+    # pytest_unconfigure would not see; pytest.main embedded twice must not inherit the side.
+    config.add_cleanup(lambda: deactivate(run))
     return run
 
 
@@ -146,7 +149,7 @@ def _prepare(config: pytest.Config, side: Side) -> SideRun:
 
 
 def deactivate(run: SideRun) -> None:
-    """Undo ``activate`` (in-process pytester runs share the interpreter)."""
+    """Undo ``activate`` (in-process pytester runs share the interpreter); safe to call twice."""
     run.finder.uninstall()
     run.monkeypatch.undo()
 
