@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,9 @@ from pytest_gtguard.split import plugin as split
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare gtguard's options and ini keys (one table: settings.ALL_OPTIONS)."""
-    declare_options(parser.getgroup("gtguard", "ground-truth guard (pytest-gtguard)"), parser.addini)
+    # A task's conftest may declare --repo itself (survey §2): gtguard then keeps only --gtguard-repo.
+    options = side.declared_options(Path.cwd(), sys.argv[1:])
+    declare_options(parser.getgroup("gtguard", "ground-truth guard (pytest-gtguard)"), parser.addini, options)
 
 
 @pytest.hookimpl(tryfirst=True)

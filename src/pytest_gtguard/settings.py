@@ -102,14 +102,32 @@ CORE_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "gtguard_env",
-        "Environment variables to set for the side under test, as NAME=TEMPLATE with {side}, {name} and "
-        "{path} (default: REPO_PATH={path})",
+        "Environment variables to set for the side under test, as NAME=TEMPLATE with {side}, {SIDE}, "
+        "{name}, {rel}, {path} and {task} (default: REPO_PATH={rel}, i.e. repository_before or _after)",
         Kind.ARGS,
         flags=("--gtguard-env",),
         ini="gtguard_env",
         metavar="NAME=TEMPLATE",
         append=True,
-        default=("REPO_PATH={path}",),
+        default=("REPO_PATH={rel}",),
+    ),
+    Option(
+        "gtguard_env_detect",
+        "Also set the variables the tests read with a side-naming default, e.g. os.environ.get('TEST_REPO', "
+        "'after') (default: true)",
+        Kind.FLAG,
+        env="GTGUARD_ENV_DETECT",
+        ini="gtguard_env_detect",
+        default=True,
+    ),
+    Option(
+        "gtguard_alias_before",
+        "With --before, make `import repository_after.x` load repository_before: auto (when the tests never "
+        "name repository_before), true or false (default: auto)",
+        Kind.TEXT,
+        env="GTGUARD_ALIAS_BEFORE",
+        ini="gtguard_alias_before",
+        default="auto",
     ),
     Option(
         "gtguard_repo_alias",
@@ -190,7 +208,9 @@ def resolve(
         return Resolved(_parse(opt, environ[opt.env], where, Path.cwd()), where)
     if opt.ini:
         raw_ini = getini(opt.ini)
-        if raw_ini not in (None, "", []):
+        # An explicitly empty text value means "empty" (e.g. gtguard_repo_alias = to disable the alias);
+        # unset keys read as None (pytest >= 8.4) or [] (older pytest).
+        if raw_ini not in (None, []) and (raw_ini != "" or opt.kind is Kind.TEXT):
             where = f"ini key {opt.ini}"
             if opt.kind is Kind.ARGS:
                 return Resolved(tuple(str(w) for w in raw_ini), where)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from pytest_gtguard.side.imports import SideFinder
-from pytest_gtguard.side.task import Side
+from pytest_gtguard.side.task import Side, SideKind
 
 __all__ = ["load_module"]
 
@@ -56,7 +56,7 @@ def _isolated(side: Side, finder: SideFinder | None, alias: str | None) -> Itera
         with finder.retarget(side):
             yield finder
         return
-    temporary = SideFinder(side, alias=alias)
+    temporary = SideFinder(side, alias=alias if side.kind is SideKind.CANDIDATE else None)
     sys.meta_path.insert(0, temporary)
     try:
         yield temporary

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.side.imports import SideFinder
-from pytest_gtguard.side.load import load_module
-from pytest_gtguard.side.task import Side, SideKind, Task, render_env, select_sides
+from pytest_gtguard.settings import ALL_OPTIONS, Option
+from pytest_gtguard.side.flags import claimed_flags
+from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
-__all__ = ["SIDE_RUN_KEY", "TASK_KEY", "SidePlugin", "SideRun", "activate", "fixtures"]
+if TYPE_CHECKING:
+    from pytest_gtguard.side.imports import SideFinder
+
+# The import machinery (imports, load, conventions) is imported inside the functions that need it: this
+# module is imported by every pytest run of everyone who has gtguard installed (bench/import_cost.py).
+
+__all__ = [
+    "SIDES_KEY",
+    "SIDE_RUN_KEY",
+    "TASK_KEY",
+    "SidePlugin",
+    "SideRun",
+    "activate",
+    "declared_options",
+    "fixtures",
+    "select",
+]
 
 
 @dataclass
@@ -28,6 +44,7 @@ class SideRun:
     finder: SideFinder
     env: dict[str, str]
     sources: dict[str, str]
+    notes: list[str] = field(default_factory=list)  # extra header lines: alias, detected variables
     monkeypatch: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
 
 
@@ -39,6 +56,27 @@ SIDES_KEY = pytest.StashKey["tuple[Side, ...]"]()
 def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
     got = option(config, dest)
     return got.value, got.source
+
+
+def declared_options(
+    start: Path, argv: Sequence[str] = (), options: Sequence[Option] = ALL_OPTIONS
+) -> tuple[Option, ...]:
+    """Return ``options`` minus the short flags that a conftest pytest will load declares itself.
+
+    Conftests are looked for from ``start`` (the invocation directory) and from the existing paths in
+    ``argv`` (pytest does not pass its arguments to ``pytest_addoption``). The namespaced spelling
+    (``--gtguard-repo``) always stays, so the feature remains reachable.
+    """
+    short = {f for opt in options for f in opt.flags if not f.startswith("--gtguard-")}
+    starts = {start}
+    for arg in argv:
+        path = Path(arg.split("::")[0])
+        if not arg.startswith("-") and path.exists():
+            starts.add(path if path.is_dir() else path.parent)
+    claimed = frozenset().union(*(claimed_flags(folder.resolve(), short) for folder in starts))
+    if not claimed:
+        return tuple(options)
+    return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
 
 
 def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tuple[Side, ...]]:
@@ -67,23 +105,44 @@ def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tup
 
 def activate(config: pytest.Config, side: Side) -> SideRun:
     """Point imports and environment variables at ``side`` before any conftest is imported."""
-    templates, where = _value(config, "gtguard_env")
-    alias, _ = _value(config, "gtguard_repo_alias")
     try:
-        env = render_env(tuple(templates or ()), side, where=where)
+        run = _prepare(config, side)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    run = SideRun(side, SideFinder(side, alias=str(alias) or None), env, {"gtguard_env": where})
-    for name, value in env.items():
+    for name, value in run.env.items():
         run.monkeypatch.setenv(name, value)
     # Subprocesses the tests start see the side too, as with the PYTHONPATH swap 38% of tasks use.
     run.monkeypatch.setenv("PYTHONPATH", str(side.path), prepend=os.pathsep)
     run.finder.install()
+    # Cleanups run even when the session dies before pytest_configure (a broken conftest), which
+    # pytest_unconfigure would not see; pytest.main embedded twice must not inherit the side.
+    config.add_cleanup(lambda: deactivate(run))
     return run
 
 
+def _prepare(config: pytest.Config, side: Side) -> SideRun:
+    from pytest_gtguard.side.conventions import TaskConventions, scan_conventions
+    from pytest_gtguard.side.imports import SideFinder
+    from pytest_gtguard.side.plan import plan_side
+
+    templates, templates_where = _value(config, "gtguard_env")
+    alias_mode, alias_mode_where = _value(config, "gtguard_alias_before")
+    plan = plan_side(
+        side,
+        conventions=scan_conventions(side.task) if side.task else TaskConventions((), False, False),
+        templates=[str(t) for t in templates] if isinstance(templates, tuple) else [],
+        templates_where=templates_where,
+        detect=bool(_value(config, "gtguard_env_detect")[0]),
+        alias_name=str(_value(config, "gtguard_repo_alias")[0] or ""),
+        alias_mode=str(alias_mode or ""),
+        alias_mode_where=alias_mode_where,
+    )
+    finder = SideFinder(side, alias=plan.alias)
+    return SideRun(side, finder, plan.env, plan.sources, list(plan.notes))
+
+
 def deactivate(run: SideRun) -> None:
-    """Undo ``activate`` (in-process pytester runs share the interpreter)."""
+    """Undo ``activate`` (in-process pytester runs share the interpreter); safe to call twice."""
     run.finder.uninstall()
     run.monkeypatch.undo()
 
@@ -93,8 +152,29 @@ class SidePlugin:
 
     def __init__(self, run: SideRun) -> None:
         self._run = run
+        self._empty = run.side.is_empty  # walk the folder once, not once per report
         self._passed_on_empty = 0
-        self._restored: tuple[int, int] | None = None
+        task = run.side.task
+        self._other_sides = tuple(
+            folder.resolve()
+            for folder in ((task.before_dir, task.after_dir) if task else ())
+            if folder.is_dir() and folder.resolve() != run.side.path
+        )
+        self._explicit: tuple[Path, ...] | None = None
+
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Do not collect the other side's folder: its tests and conftests belong to that side.
+
+        Testing tasks ship the solution's own suite in repository_after (survey §5); collecting it under
+        --before would import repository_after through the back door. Naming the folder (or a file in
+        it) on the command line still collects it.
+        """
+        if self._explicit is None:
+            self._explicit = tuple(Path(arg.split("::")[0]).resolve() for arg in config.args)
+        for folder in self._other_sides:
+            if _within(collection_path, folder) and not any(_within(arg, folder) for arg in self._explicit):
+                return True
+        return None
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         """Say which side and path are under test, first thing in the run."""
@@ -104,25 +184,36 @@ class SidePlugin:
             lines.append(f"gtguard: task {side.task.root}")
         if self._run.env:
             lines.append("gtguard: env " + " ".join(f"{k}={v}" for k, v in self._run.env.items()))
+        lines.extend(self._run.notes)
         return lines
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         """On an empty side a skip is a failure: nothing there can make a test legitimately skip."""
-        report: pytest.TestReport = yield
-        if self._run.side.is_empty:
+        report: pytest.TestReport = yield  # type: ignore[assignment]
+        if self._empty:
             if report.skipped and not hasattr(report, "wasxfail"):
-                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
                 report.outcome = "failed"
-                report.longrepr = (
-                    f"gtguard: skipped against an empty side {self._run.side.describe()} ({reason}); "
-                    "on an empty side a skip counts as a failure"
-                )
+                report.longrepr = self._skip_message(report.longrepr)
             elif report.passed and report.when == "call":
                 self._passed_on_empty += 1
-        return report
+        return report  # type: ignore[return-value]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
+        """Turn a module-level skip (``importorskip``, module-level ``pytest.skip``) into an error."""
+        report: pytest.CollectReport = yield  # type: ignore[assignment]
+        if self._empty and report.skipped:
+            report.outcome = "failed"
+            report.longrepr = self._skip_message(report.longrepr)
+        return report  # type: ignore[return-value]
+
+    def _skip_message(self, longrepr: object) -> str:
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        return (
+            f"gtguard: skipped against the empty side {self._run.side.describe()} ({reason}); "
+            "on an empty side a skip counts as a failure"
+        )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
@@ -131,12 +222,11 @@ class SidePlugin:
             return (yield)
         finally:
             if exitstatus != 0 and session.exitstatus == 0:
-                self._restored = (int(exitstatus), 0)
                 session.exitstatus = exitstatus
                 _warn_line(
                     session.config,
-                    f"gtguard: a pytest_sessionfinish hook changed the exit status from "
-                    f"{int(exitstatus)} to 0; restored {int(exitstatus)} so a failing side cannot pass",
+                    f"gtguard: a pytest_sessionfinish hook changed the exit status from {int(exitstatus)} "
+                    f"to 0; restored {int(exitstatus)} so a failing side cannot pass",
                 )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -147,6 +237,10 @@ class SidePlugin:
                 f"{self._run.side.describe()}: they do not exercise its code (check their imports)",
                 yellow=True,
             )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _warn_line(config: pytest.Config, text: str) -> None:
@@ -168,7 +262,7 @@ class Fixtures:
 
     @pytest.fixture
     def load_side(self, request: pytest.FixtureRequest) -> Callable[[str, str], ModuleType]:
-        """Return ``load(side, module)``: import ``module`` from side "before", "after" or a path, isolated."""
+        """Return ``load(side, module)``: import ``module`` from "before", "after" or a path, isolated."""
         config = request.config
         run = config.stash.get(SIDE_RUN_KEY, None)
         task = config.stash.get(TASK_KEY, None)
@@ -176,6 +270,8 @@ class Fixtures:
 
         def load(which: str, module: str) -> ModuleType:
             __tracebackhide__ = True
+            from pytest_gtguard.side.load import load_module
+
             side = _named_side(which, task, run)
             return load_module(side, module, finder=run.finder if run else None, alias=str(alias) or None)
 
@@ -187,15 +283,21 @@ def _named_side(which: str, task: Task | None, run: SideRun | None) -> Side:
     if which in ("before", "after"):
         if task is None:
             pytest.fail(
-                f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task", pytrace=False
+                f"load_side({which!r}, ...): no task found; run inside the task or pass --gtguard-task",
+                pytrace=False,
             )
         kind = SideKind(which)
         return Side(kind, task.before_dir if kind is SideKind.BEFORE else task.after_dir, task)
-    if which in ("candidate", "under_test") and run is not None:
+    if which in ("candidate", "under_test"):
+        if run is None:
+            pytest.fail(f"load_side({which!r}, ...): no side under test; run pytest --repo PATH", pytrace=False)
         return run.side
     path = Path(which)
     if not path.is_dir():
-        pytest.fail(f"load_side({which!r}, ...): not 'before', 'after' or an existing folder", pytrace=False)
+        pytest.fail(
+            f"load_side({which!r}, ...): not 'before', 'after', 'under_test' or an existing folder",
+            pytrace=False,
+        )
     return Side(SideKind.CANDIDATE, path.resolve(), task)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ AFTER_DIR = "repository_after"
 _PLACEHOLDER_NAMES = frozenset({".gitkeep", ".keep", ".gitignore", ".DS_Store", "__init__.py"})
 _PLACEHOLDER_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".git"})
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ENV_FIELDS = frozenset({"side", "name", "path", "task"})
+_ENV_FIELDS = frozenset({"side", "SIDE", "name", "rel", "path", "task"})
 
 
 class SideKind(enum.Enum):
@@ -92,6 +91,17 @@ class Side:
         """Return True when the side is missing or holds only scaffold placeholders (greenfield tasks)."""
         return _is_empty(self.path)
 
+    @property
+    def rel(self) -> str:
+        """Return the path relative to the task root (``repository_after``), or the absolute path outside it.
+
+        This is the spelling most real tasks compare against (``REPO_PATH == "repository_before"``) and it
+        still works where they join it to the task root or import ``f"{rel}.module"``.
+        """
+        if self.task is not None and _within(self.path, self.task.root) and self.path != self.task.root:
+            return self.path.relative_to(self.task.root).as_posix()
+        return str(self.path)
+
     def describe(self) -> str:
         """Return a short human label such as ``before (/task/repository_before, empty)``."""
         state = ", empty" if self.is_empty else ""
@@ -144,14 +154,19 @@ def _candidate(path: Path, task: Task | None, *, where: str) -> Side:
 
 
 def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str, str]:
-    """Expand ``NAME=TEMPLATE`` items for ``side``; fields are {side}, {name}, {path} and {task}.
+    """Expand ``NAME=TEMPLATE`` items for ``side``.
+
+    Fields: {side} (before/after/candidate), {SIDE} (upper case), {name} (folder name), {rel} (path
+    relative to the task root, absolute outside it), {path} (absolute path) and {task} (task root).
 
     Raises:
         ConfigError: an item is not ``NAME=TEMPLATE`` or names an unknown field.
     """
     values = {
         "side": side.kind.value,
+        "SIDE": side.kind.value.upper(),
         "name": side.name,
+        "rel": side.rel,
         "path": str(side.path),
         "task": str(side.task.root if side.task else side.path.parent),
     }
@@ -160,15 +175,24 @@ def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str,
         name, sep, template = item.partition("=")
         if not sep or not _ENV_NAME.match(name):
             raise ConfigError(f"{where}: {item!r} is not NAME=TEMPLATE, e.g. TARGET_REPO={{path}}")
-        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        import string  # only when a side is under test: keeps plugin import cheap
+
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {item!r} is not a valid template ({exc}); write fields as {{path}}") from None
         unknown = fields - _ENV_FIELDS
         if unknown:
             raise ConfigError(
-                f"{where}: {item!r} uses unknown field(s) {', '.join(sorted(unknown))}; "
-                "use {side}, {name}, {path} or {task}"
+                f"{where}: {item!r} uses unknown field(s) {', '.join(repr(f) for f in sorted(unknown))}; "
+                "use {side}, {SIDE}, {name}, {rel}, {path} or {task}"
             )
         env[name] = template.format(**values)
     return env
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _is_empty(path: Path) -> bool:

@@ -1,0 +1,76 @@
+"""Shared fixtures: scenario builders for task repositories (pytester is enabled via addopts)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+Files = Mapping[str, str]
+MakeTask = Callable[..., Path]
+
+
+def _write(root: Path, files: Files) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def build_task(
+    root: Path,
+    *,
+    before: Files | None = None,
+    after: Files | None = None,
+    tests: Files | None = None,
+    root_files: Files | None = None,
+    ini: str | None = "",
+) -> Path:
+    """Write a task repository under ``root`` and return ``root``.
+
+    ``before``/``after``: files of repository_before/ and repository_after/; ``{}`` makes an empty side
+    (a ``.gitkeep`` only), None leaves the folder out (git drops empty folders). ``tests``: files under
+    tests/. ``root_files``: files at the task root (stray copies, conftest.py). ``ini``: lines of the
+    ``[pytest]`` section of pytest.ini (None: no pytest.ini at all).
+    """
+    for folder, files in (("repository_before", before), ("repository_after", after)):
+        if files is None:
+            continue
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        if not files:
+            (root / folder / ".gitkeep").write_text("", encoding="utf-8")
+        _write(root / folder, files)
+    _write(root / "tests", tests or {})
+    _write(root, root_files or {})
+    if ini is not None:
+        (root / "pytest.ini").write_text("[pytest]\n" + textwrap.dedent(ini).strip() + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_task(pytester: pytest.Pytester) -> MakeTask:
+    """Return ``make_task(before=, after=, tests=, root_files=, ini=)`` writing into pytester.path."""
+
+    def make(**kwargs: object) -> Path:
+        return build_task(pytester.path, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def bugfix_task(make_task: MakeTask) -> Path:
+    """Build a bug-fix task in the PYTHONPATH style: tests import ``calc`` by its bare name."""
+    return make_task(
+        before={"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a - b\n"},
+        after={"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a + b\n"},
+        tests={
+            "test_ops.py": """
+                from calc.ops import add
+
+                def test_add():
+                    assert add(2, 3) == 5
+            """
+        },
+    )
