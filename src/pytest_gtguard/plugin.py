@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from pytest_gtguard.checks import plugin as checks
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 
@@ -33,6 +34,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
+    checks.register(config)  # markers, fixtures and the "gtguard-checks" plugin
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

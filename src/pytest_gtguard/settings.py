@@ -120,7 +120,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS
+from pytest_gtguard.checks.options import CHECKS_OPTIONS  # noqa: E402  (needs Option and Kind above)
+
+ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS + CHECKS_OPTIONS
 
 
 def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] = ALL_OPTIONS) -> None:
