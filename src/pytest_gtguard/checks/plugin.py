@@ -274,8 +274,9 @@ class DeterminismProbe:
         )
         differences = det.compare_runs(results)
         if differences:
+            path, line = self._node.location[0], (self._node.location[1] or 0) + 1
             findings = [
-                Finding("determinism", f"{module}.{qualname}", "fresh-process call", self._node.nodeid, 0, d)
+                Finding("determinism", f"{module}.{qualname}", "fresh-process call", path, line, d)
                 for d in differences
             ]
             self._node.user_properties.append((PROPERTY, [f.to_json() for f in findings]))

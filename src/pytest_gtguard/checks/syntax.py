@@ -48,5 +48,19 @@ def syntax_findings(files: Iterable[Path], version: tuple[int, int], scope: Scop
         try:
             ast.parse(source, filename=str(path), feature_version=version)
         except SyntaxError as exc:
-            out.append(Finding(CHECK, label, "parse", scope.relative(str(path)), exc.lineno or 0, exc.msg))
+            line = _statement_line(source, exc)
+            out.append(Finding(CHECK, label, "parse", scope.relative(str(path)), line, exc.msg))
     return out
+
+
+def _statement_line(source: str, exc: SyntaxError) -> int:
+    """Return the line a reader should look at: CPython reports ``match`` at the end of the block."""
+    line = exc.lineno or 0
+    if "Pattern matching" not in exc.msg:
+        return line
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return line
+    starts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Match) and node.lineno <= line]
+    return max(starts, default=line)
