@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.plugin.test_checks_plugin import make_task
+from _checks_task import make_task
 
 CALLS = """
 def by_sorted(xs):

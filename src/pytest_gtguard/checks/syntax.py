@@ -20,7 +20,11 @@ __all__ = ["CHECK", "parse_version", "syntax_findings"]
 
 CHECK = "python_syntax"
 _VERSION = re.compile(r"3\.(\d+)\Z")
-_OLDEST_MINOR = 4  # ast.parse accepts feature_version (3, 4) and later
+_OLDEST_MINOR = 4
+_BLOCK_ERRORS = (
+    ("Pattern matching", "Match"),
+    ("Exception groups", "TryStar"),
+)  # ast.parse accepts feature_version (3, 4) and later
 
 
 def parse_version(raw: object, *, where: str) -> tuple[int, int]:
@@ -54,13 +58,18 @@ def syntax_findings(files: Iterable[Path], version: tuple[int, int], scope: Scop
 
 
 def _statement_line(source: str, exc: SyntaxError) -> int:
-    """Return the line a reader should look at: CPython reports ``match`` at the end of the block."""
+    """Return the line a reader should look at: CPython reports ``match``/``except*`` at the block's end."""
     line = exc.lineno or 0
-    if "Pattern matching" not in exc.msg:
+    kind = next((name for text, name in _BLOCK_ERRORS if text in exc.msg), None)
+    if kind is None:
         return line
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return line
-    starts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Match) and node.lineno <= line]
+    starts = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and type(node).__name__ == kind and node.lineno <= line
+    ]
     return max(starts, default=line)
