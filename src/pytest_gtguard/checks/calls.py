@@ -3,24 +3,36 @@
 Static: resolved call names from the AST index (aliases followed, shadowed builtins ignored); a
 method such as ``list.sort`` is matched statically only where the receiver is visibly a list (a list
 display, comprehension or ``list(...)``/``sorted(...)`` result), because ``x.sort()`` may be another
-type's method. Runtime: the profile tracer matches the callee object itself, so ``xs.sort()`` on any
-list, aliases and ``getattr`` tricks are seen in the tests that run them.
+type's method. Runtime, two ways, the cheap one where it is sound:
+
+* a function reached through a module attribute (builtins such as ``sorted`` and ``eval``, or
+  ``json.dumps``) is replaced by a thin wrapper for the test's duration, so only its own calls cost
+  anything; ``eval``/``exec`` get the caller's namespaces, as unwrapped;
+* a method of a builtin type (``list.sort``), which cannot be patched, and the frame-sensitive
+  builtins (``super``, ``locals``, ``vars``, ``dir``, ``globals``) are matched by the profile tracer,
+  which costs on every call of the test (research note §4.7).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
 from pytest_gtguard.checks.scope import Finding, Scope
 from pytest_gtguard.checks.static import CallSite
 from pytest_gtguard.checks.tracer import CallEvent, Targets
 
-__all__ = ["CHECK", "call_targets", "runtime_call_findings", "static_call_findings"]
+__all__ = ["CHECK", "CallWrappers", "call_targets", "runtime_call_findings", "static_call_findings"]
 
 CHECK = "forbid_calls"
+# Builtins that read the caller's frame: a wrapper would change what they see.
+_FRAME_SENSITIVE = frozenset({"super", "locals", "vars", "dir", "globals", "breakpoint", "__import__"})
+_NAMESPACE_TAKERS = frozenset({"eval", "exec"})
 
 
 def _canonical(name: str) -> str:
@@ -40,11 +52,18 @@ def static_call_findings(
     return out
 
 
-def call_targets(forbidden: Sequence[str], targets: Targets | None = None) -> tuple[Targets, list[str]]:
+def call_targets(
+    forbidden: Sequence[str],
+    targets: Targets | None = None,
+    *,
+    patches: list[tuple[ModuleType, str, str]] | None = None,
+) -> tuple[Targets, list[str]]:
     """Return tracer targets for ``forbidden`` and the names that could not be resolved (static only).
 
-    Nothing is imported: a dotted name resolves only if its module is already loaded, since a
-    forbidden module must not be imported on the code's behalf.
+    With ``patches`` given, module-level functions are appended to it as ``(module, attribute, name)``
+    for ``CallWrappers`` instead of becoming tracer targets. Nothing is imported: a dotted name
+    resolves only if its module is already loaded, since a forbidden module must not be imported on
+    the code's behalf.
     """
     targets = targets if targets is not None else Targets()
     unresolved: list[str] = []
@@ -54,6 +73,13 @@ def call_targets(forbidden: Sequence[str], targets: Targets | None = None) -> tu
         targets.direct.add(name)  # a forbidden call is one the code under test makes itself
         if obj is None:
             unresolved.append(name)
+        elif (
+            patches is not None
+            and isinstance(owner, ModuleType)
+            and callable(obj)
+            and attr not in _FRAME_SENSITIVE
+        ):
+            patches.append((owner, attr, name))
         elif owner is not None and isinstance(owner, type) and inspect.ismethoddescriptor(obj):
             targets.methods[(owner, attr)] = name  # list.sort: any list's bound sort
         else:
@@ -99,3 +125,51 @@ def runtime_call_findings(
         for event in events
         if event.label in wanted
     ]
+
+
+class CallWrappers:
+    """Replace module-level functions by recording wrappers inside a ``with`` block."""
+
+    def __init__(self, scope: Scope, patches: Sequence[tuple[ModuleType, str, str]]) -> None:
+        self.scope = scope
+        self.events: list[CallEvent] = []
+        self._patches = patches
+        self._saved: list[tuple[ModuleType, str, object]] = []
+
+    def __enter__(self) -> CallWrappers:
+        for module, attr, label in self._patches:
+            original = getattr(module, attr)
+            self._saved.append((module, attr, original))
+            setattr(module, attr, self._wrap(original, attr, label))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, attr, original in reversed(self._saved):
+            setattr(module, attr, original)
+        self._saved.clear()
+
+    def _wrap(self, original: Callable[..., Any], attr: str, label: str) -> Callable[..., Any]:
+        scope, events = self.scope, self.events
+
+        def note(frame: Any) -> None:
+            if scope.contains(frame.f_code.co_filename):
+                events.append(CallEvent(label, frame.f_code.co_filename, frame.f_lineno))
+
+        if attr in _NAMESPACE_TAKERS:
+
+            def run_code(
+                source: Any, globals: Any = None, locals: Any = None, *args: Any, **kwargs: Any
+            ) -> Any:
+                frame = sys._getframe(1)
+                note(frame)
+                if globals is None:  # as unwrapped: the caller's namespaces
+                    globals, locals = frame.f_globals, frame.f_locals if locals is None else locals
+                return original(source, globals, locals, *args, **kwargs)
+
+            return functools.wraps(original)(run_code)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            note(sys._getframe(1))
+            return original(*args, **kwargs)
+
+        return functools.wraps(original)(call)

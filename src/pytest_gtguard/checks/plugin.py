@@ -146,18 +146,14 @@ class ChecksPlugin:
         if constraints is None or not constraints.any():
             return (yield)
         since = self._judge.marks()
-        tracer = self._judge.tracer(constraints)
+        watch = self._judge.watch(constraints)
         error: BaseException | None = None
-        if tracer is not None:
-            tracer.__enter__()
-        try:
-            result = yield
-        except BaseException as exc:  # re-raised below, after the findings are attached
-            error, result = exc, None
-        finally:
-            if tracer is not None:
-                tracer.__exit__()
-        findings = self._judge.findings(constraints, since, tracer)
+        with watch:
+            try:
+                result = yield
+            except BaseException as exc:  # re-raised below, after the findings are attached
+                error, result = exc, None
+        findings = self._judge.findings(constraints, since, watch.events)
         spec = constraints.determinism
         if error is None and spec is not None and spec.rerun:
             findings += self._rerun(item, spec.runs or self._settings.runs)

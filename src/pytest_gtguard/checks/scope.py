@@ -52,9 +52,9 @@ def _library_dirs() -> tuple[str, ...]:
     dirs = {str(Path(__file__).resolve().parents[1])}
     for entry in sys.path:
         if entry.endswith(("site-packages", "dist-packages")):
-            dirs.add(str(Path(entry).resolve()))
+            dirs |= {entry, str(Path(entry).resolve())}
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
-        dirs.add(str(Path(prefix).resolve() / "lib"))
+        dirs |= {os.path.join(prefix, "lib"), str(Path(prefix).resolve() / "lib")}
     return tuple(sorted(dirs))
 
 
@@ -82,6 +82,9 @@ class Scope:
     def _decide(self, filename: str) -> bool:
         if not filename or filename.startswith("<"):
             return False
+        roots = tuple(str(r) + os.sep for r in self.roots)
+        if filename.startswith(self._libs) and not filename.startswith(roots):
+            return False  # fast path: most modules are libraries, and realpath costs ~20 us per file
         path = os.path.realpath(filename)
         if path.startswith(self._libs) and not any(path.startswith(str(r) + os.sep) for r in self.roots):
             return False

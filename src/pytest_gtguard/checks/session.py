@@ -7,11 +7,13 @@ test, one result per forbidden list), so a run with 200 tests parses each file o
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from pytest_gtguard.checks import calls, imports, sources
+from pytest_gtguard.checks.calls import CallWrappers
 from pytest_gtguard.checks.constraints import Constraints
 from pytest_gtguard.checks.deps import new_dependency_findings
 from pytest_gtguard.checks.imports import ImportRecorder
@@ -19,9 +21,38 @@ from pytest_gtguard.checks.scope import Finding, Scope, dedupe
 from pytest_gtguard.checks.sources import NetworkRecorder
 from pytest_gtguard.checks.static import CallSite, ImportSite, SourceIndex, index_source
 from pytest_gtguard.checks.syntax import syntax_findings
-from pytest_gtguard.checks.tracer import CallTracer, Targets
+from pytest_gtguard.checks.tracer import CallEvent, CallTracer, Targets
 
-__all__ = ["Judge", "Marks"]
+__all__ = ["Judge", "Marks", "Watch"]
+
+
+class Watch:
+    """The runtime watchers of one test: cheap wrappers and, only when needed, the profile tracer."""
+
+    def __init__(self, wrappers: CallWrappers | None, tracer: CallTracer | None) -> None:
+        self._wrappers = wrappers
+        self._tracer = tracer
+
+    def __enter__(self) -> Watch:
+        if self._wrappers is not None:
+            self._wrappers.__enter__()
+        if self._tracer is not None:
+            self._tracer.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tracer is not None:
+            self._tracer.__exit__()
+        if self._wrappers is not None:
+            self._wrappers.__exit__()
+
+    @property
+    def events(self) -> list[CallEvent]:
+        """Return what both watchers recorded (tracer events keep their call order)."""
+        return [
+            *(self._wrappers.events if self._wrappers else []),
+            *(self._tracer.events if self._tracer else []),
+        ]
 
 
 @dataclass(frozen=True)
@@ -52,6 +83,11 @@ class Judge:
     collected: Marks = field(init=False)
     _index: dict[str, SourceIndex] | None = field(default=None, init=False)
     _cache: dict[tuple[object, ...], list[Finding]] = field(default_factory=dict, init=False)
+    _modules: list[ModuleType] = field(default_factory=list, init=False)
+    _plans: dict[Constraints, tuple[Targets | None, list[tuple[ModuleType, str, str]]]] = field(
+        default_factory=dict, init=False
+    )
+    _module_count: int = field(default=-1, init=False)
 
     def __post_init__(self) -> None:
         self.recorder = ImportRecorder(self.scope)
@@ -71,37 +107,56 @@ class Judge:
     def end_of_collection(self) -> None:
         """Remember what the code under test did while being imported: it counts for every test."""
         self.collected = self.marks()
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != "collected"}
 
     def marks(self) -> Marks:
         """Return the current end of each event list."""
         return Marks(len(self.recorder.events), len(self.network.events))
 
-    def tracer(self, constraints: Constraints) -> CallTracer | None:
-        """Return a call tracer for the runtime half of ``constraints``, or None if nothing needs one."""
+    def watch(self, constraints: Constraints) -> Watch:
+        """Return the runtime watchers ``constraints`` need (enter it around the test call)."""
+        plan = self._plans.get(constraints)
+        if plan is None:
+            plan = self._plans[constraints] = self._plan(constraints)
+        targets, patches = plan
+        tracer = None if targets is None else CallTracer(self.scope, targets)
+        return Watch(CallWrappers(self.scope, patches) if patches else None, tracer)
+
+    def _plan(self, constraints: Constraints) -> tuple[Targets | None, list[tuple[ModuleType, str, str]]]:
         targets = Targets()
+        patches: list[tuple[ModuleType, str, str]] = []
         if constraints.forbid_calls:
-            calls.call_targets(constraints.forbid_calls, targets)
-        for name in constraints.forbid_imports:
-            targets.module_prefixes[name] = name
+            calls.call_targets(constraints.forbid_calls, targets, patches=patches)
         if constraints.determinism is not None and constraints.determinism.sources:
             sources.source_targets(targets)
-        return None if targets.empty() else CallTracer(self.scope, targets)
+        if constraints.forbid_imports and (not targets.empty() or self._dynamic_access()):
+            # Calls into a forbidden module reached without an import (sys.modules with a computed key):
+            # traced when the code has such access, or when the tracer runs anyway.
+            for name in constraints.forbid_imports:
+                targets.module_prefixes[name] = name
+        return (None if targets.empty() else targets), patches
 
-    def findings(self, constraints: Constraints, since: Marks, tracer: CallTracer | None) -> list[Finding]:
-        """Return every violation of ``constraints``: static ones and those seen since ``since``."""
+    def findings(self, constraints: Constraints, since: Marks, events: Sequence[CallEvent]) -> list[Finding]:
+        """Return every violation of ``constraints``: static, recorded since ``since``, and in ``events``."""
         out: list[Finding] = []
-        events = tracer.events if tracer is not None else []
         if constraints.forbid_imports:
             forbidden = constraints.forbid_imports
             out += self._cached(
                 ("imports", forbidden),
                 lambda: imports.static_import_findings(self._import_sites(), forbidden, self.scope),
             )
-            out += self.recorder.findings(forbidden, upto=self.collected.imports)
+            out += self._cached(
+                ("collected", forbidden),
+                lambda: self.recorder.findings(forbidden, upto=self.collected.imports),
+            )
             out += self.recorder.findings(forbidden, since=since.imports)
             # Reaching a module without importing it is news only where no import of it was seen.
             seen = {(f.subject, f.file) for f in out}
-            reached = imports.reached_globals(list(sys.modules.values()), self.scope, forbidden)
+            modules = self._scope_modules()
+            state = tuple((id(m), len(vars(m))) for m in modules)  # rescan only modules whose globals changed
+            reached = self._cached(
+                ("reached", forbidden, state), lambda: imports.reached_globals(modules, self.scope, forbidden)
+            )
             reached += [
                 Finding(
                     imports.CHECK,
@@ -151,6 +206,21 @@ class Judge:
                 except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
                     continue  # importing it fails the tests anyway; python_syntax names it
         return self._index
+
+    def _scope_modules(self) -> list[ModuleType]:
+        # Rescanning ~1000 modules per test costs more than the rest of the checks; modules come and
+        # go rarely, so the in-scope list is rebuilt only when sys.modules changes size.
+        if len(sys.modules) != self._module_count:
+            self._module_count = len(sys.modules)
+            self._modules = [
+                m
+                for m in list(sys.modules.values())
+                if isinstance(getattr(m, "__file__", None), str) and self.scope.contains(m.__file__ or "")
+            ]
+        return self._modules
+
+    def _dynamic_access(self) -> bool:
+        return any(index.dynamic for index in self._indexed().values())
 
     def _import_sites(self) -> list[tuple[str, ImportSite]]:
         return [(name, site) for name, idx in self._indexed().items() for site in idx.imports]

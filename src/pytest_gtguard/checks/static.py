@@ -43,6 +43,9 @@ class SourceIndex:
 
     imports: list[ImportSite] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
+    # Lines that reach modules by a name the AST cannot read: sys.modules with a computed key, or
+    # importlib/__import__ with one. The runtime guard traces calls of tests running such code.
+    dynamic: list[int] = field(default_factory=list)
 
 
 _IMPORT_FUNCS = {"importlib.import_module", "importlib.__import__", "builtins.__import__", "__import__"}
@@ -114,6 +117,17 @@ class _Indexer(ast.NodeVisitor):
             name = _literal(node.slice)
             if name:
                 self.index.imports.append(ImportSite(name, node.lineno, "sys.modules[...]"))
+            else:
+                self.index.dynamic.append(node.lineno)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if (
+            node.attr == "modules"
+            and self._resolve(node) == "sys.modules"
+            and not isinstance(node.ctx, ast.Store)
+        ):
+            self.index.dynamic.append(node.lineno)  # any use; a literal subscript is an import site too
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -134,6 +148,8 @@ class _Indexer(ast.NodeVisitor):
             self.index.calls.append(CallSite(name, node.lineno, "call"))
             if name in _IMPORT_FUNCS and first:
                 self.index.imports.append(ImportSite(first, node.lineno, f"{name}(...)"))
+            elif name in _IMPORT_FUNCS:
+                self.index.dynamic.append(node.lineno)
             elif name == "sys.modules.get" and first:
                 self.index.imports.append(ImportSite(first, node.lineno, "sys.modules.get(...)"))
             elif name in _EXEC_FUNCS and first:
