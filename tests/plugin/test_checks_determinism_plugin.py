@@ -236,4 +236,6 @@ def test_checks_determinism_sources_ini_applies_to_every_test(pytester: pytest.P
     result = pytester.runpytest("--after")
 
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*test_a: repository_after/pkg/core.py:8: determinism: random*"])
+    result.stdout.fnmatch_lines(
+        ["*repository_after/pkg/core.py:8: determinism: random via call (runtime)*[[]*test_a[]]"]
+    )

@@ -209,7 +209,11 @@ def test_checks_ini_forbids_for_every_test(pytester: pytest.Pytester) -> None:
 
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
-        ["*= gtguard checks =*", "*test_a: repository_after/pkg/core.py:1: forbid_imports: json*"]
+        [
+            "*= gtguard checks =*",
+            "repository_after/pkg/core.py:1: forbid_imports: json via import statement"
+            "  [[]*test_a, *test_b[]]",
+        ]
     )
 
 

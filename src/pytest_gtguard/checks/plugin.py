@@ -197,14 +197,18 @@ class ChecksPlugin:
                 self._summary[report.nodeid] = [Finding(**item) for item in value if isinstance(item, dict)]
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """List every finding, by test, under one section."""
+        """List each finding once, with the tests it failed (an ini constraint fails every test)."""
         if not self._summary:
             return
-        terminalreporter.write_sep("=", "gtguard checks")
-        terminalreporter.write_line(f"code under test: {self._judge.scope.label}")
+        tests_by_finding: dict[str, list[str]] = {}
         for nodeid, findings in self._summary.items():
             for finding in findings:
-                terminalreporter.write_line(f"{nodeid}: {finding.render()}")
+                tests_by_finding.setdefault(finding.render(), []).append(nodeid)
+        terminalreporter.write_sep("=", "gtguard checks")
+        terminalreporter.write_line(f"code under test: {self._judge.scope.label}")
+        for rendered, nodeids in tests_by_finding.items():
+            shown = ", ".join(nodeids[:3]) + (f" and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
+            terminalreporter.write_line(f"{rendered}  [{shown}]")
 
     def pytest_unconfigure(self) -> None:
         """Put the import system back (pytester runs many sessions in one interpreter)."""
