@@ -239,3 +239,25 @@ def test_checks_determinism_sources_ini_applies_to_every_test(pytester: pytest.P
     result.stdout.fnmatch_lines(
         ["*repository_after/pkg/core.py:8: determinism: random via call (runtime)*[[]*test_a[]]"]
     )
+
+
+def test_checks_determinism_under_xdist(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    tests = f"""
+    import pytest
+    from pkg.core import unique, unique_sorted
+
+    def test_hash_order(gtguard_determinism):
+        gtguard_determinism.check(unique, ({WORDS},), runs=2)
+
+    def test_sorted(gtguard_determinism):
+        gtguard_determinism.check(unique_sorted, ({WORDS},), runs=2)
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": UNIQUE}, tests)
+
+    result = pytester.runpytest("--after", "-n", "2")
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*= gtguard checks =*", "*determinism: pkg.core.unique via fresh-process call*"]
+    )

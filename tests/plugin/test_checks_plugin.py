@@ -65,6 +65,28 @@ def test_checks_forbid_imports_catches_route(pytester: pytest.Pytester, code: st
     result.stdout.fnmatch_lines([line])
 
 
+def test_checks_forbid_imports_catches_find_spec(pytester: pytest.Pytester) -> None:
+    # A module that does not exist, so the finders are asked whatever the interpreter has loaded.
+    code = """
+    import importlib.util
+
+    def run():
+        return importlib.util.find_spec("gtguard_" + "absent") is None
+    """
+    make_task(
+        pytester,
+        {"pkg/__init__.py": "", "pkg/core.py": code},
+        FORBID_JSON.replace('"json"', '"gtguard_absent"'),
+    )
+
+    result = pytester.runpytest("--after")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*pkg/core.py:5: forbid_imports: gtguard_absent via import system (runtime)*"]
+    )
+
+
 def test_checks_forbid_imports_catches_module_already_loaded(pytester: pytest.Pytester) -> None:
     # decimal is loaded by the test module first; the code reaches it through sys.modules, no import.
     code = """
@@ -278,6 +300,18 @@ def test_checks_plugin_can_be_disabled(pytester: pytest.Pytester) -> None:
     )
 
     result = pytester.runpytest("--after", "-p", "no:gtguard-checks")
+
+    result.assert_outcomes(passed=1)
+
+
+def test_checks_gtguard_can_be_disabled_entirely(pytester: pytest.Pytester) -> None:
+    make_task(
+        pytester,
+        {"pkg/__init__.py": "", "pkg/core.py": "def run():\n    return 1\n"},
+        "def test_a():\n    pass\n",
+    )
+
+    result = pytester.runpytest("-p", "no:gtguard")
 
     result.assert_outcomes(passed=1)
 

@@ -92,7 +92,10 @@ class _Finder(importlib.abc.MetaPathFinder):
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         frame: FrameType | None = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        while frame is not None and (
+            frame.f_code.co_filename.startswith("<frozen importlib")
+            or str(frame.f_globals.get("__name__", "")).startswith("importlib")
+        ):
             frame = frame.f_back
         # Only the direct importer counts: json importing re is not the code under test importing re.
         if frame is not None and frame.f_code.co_filename != __file__:
