@@ -278,6 +278,37 @@ def test_checks_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> Non
     result.stderr.fnmatch_lines(["*ini key gtguard_python_syntax: python_syntax version '2.7'*"])
 
 
+def test_checks_missing_source_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_a():\n    pass\n")
+
+    result = pytester.runpytest("--gtguard-checks-source", "nowhere")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gtguard-checks-source: code under test */nowhere does not exist*"])
+
+
+def test_checks_source_option_sets_the_code_under_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        lib="import json\n",
+        test_lib="""
+        import pytest
+        import lib
+
+        @pytest.mark.forbid_imports("json")
+        def test_lib():
+            pass
+        """,
+    )
+    (pytester.path / "other").mkdir()
+
+    judged = pytester.runpytest()
+    elsewhere = pytester.runpytest("--gtguard-checks-source", "other")
+
+    judged.assert_outcomes(failed=1)
+    judged.stdout.fnmatch_lines(["*lib.py:1: forbid_imports: json via import statement*"])
+    elsewhere.assert_outcomes(passed=1)
+
+
 def test_checks_markers_are_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
 

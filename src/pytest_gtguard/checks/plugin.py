@@ -68,7 +68,12 @@ class ChecksSettings:
             if int(runs) < 2:
                 raise InvalidMarker(f"{runs_where}: determinism runs must be at least 2, got {runs}")
             timeout, _ = value("gtguard_determinism_timeout")
-            source, _ = value("gtguard_checks_source")
+            source, source_where = value("gtguard_checks_source")
+            if source is not None and not Path(source).exists():
+                raise InvalidMarker(
+                    f"{source_where}: code under test {source} does not exist; pass the folder (or file) "
+                    "that holds the code the tests exercise"
+                )
         except GtguardError as exc:
             raise pytest.UsageError(str(exc)) from None
         return cls(constraints, int(runs), float(timeout), source)
