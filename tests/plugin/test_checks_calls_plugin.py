@@ -186,3 +186,29 @@ def test_checks_no_new_dependencies_reads_pyproject(pytester: pytest.Pytester) -
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*pyproject.toml:5: no_new_dependencies: numpy*"])
+
+
+def test_checks_forbid_calls_keeps_a_tests_monkeypatch(pytester: pytest.Pytester) -> None:
+    code = "import json\n\ndef run():\n    return json.loads('[1]')\n"
+    tests = """
+    import json
+    import pytest
+    from pkg.core import run
+
+    @pytest.mark.forbid_calls("json.dumps")
+    def test_patched(monkeypatch):
+        monkeypatch.setattr(json, "loads", lambda text: "patched")
+        assert run() == "patched"
+
+    @pytest.mark.forbid_calls("json.loads")
+    def test_caught_through_patch(monkeypatch):
+        monkeypatch.setattr(json, "loads", lambda text: "patched")
+        assert run() == "patched"
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": code}, tests)
+
+    result = pytester.runpytest("--after")
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*pkg/core.py:4: forbid_calls: json.loads via call*"])
+    result.stdout.no_fnmatch_line("*AssertionError*")  # the wrapper forwarded to the test's patch

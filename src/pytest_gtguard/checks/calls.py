@@ -128,32 +128,38 @@ def runtime_call_findings(
 
 
 class CallWrappers:
-    """Replace module-level functions by recording wrappers inside a ``with`` block."""
+    """Replace module-level functions by recording wrappers inside a ``with`` block.
+
+    The wrappers are built once; each ``with`` block starts a fresh ``events`` list and forwards to
+    whatever the attribute held on entry (a test's own monkeypatch stays in effect).
+    """
 
     def __init__(self, scope: Scope, patches: Sequence[tuple[ModuleType, str, str]]) -> None:
         self.scope = scope
         self.events: list[CallEvent] = []
-        self._patches = patches
-        self._saved: list[tuple[ModuleType, str, object]] = []
+        self._current: list[Callable[..., Any]] = [getattr(module, attr) for module, attr, _ in patches]
+        self._wrapped = [
+            (module, attr, self._wrap(i, getattr(module, attr), attr, label))
+            for i, (module, attr, label) in enumerate(patches)
+        ]
 
     def __enter__(self) -> CallWrappers:
-        for module, attr, label in self._patches:
-            original = getattr(module, attr)
-            self._saved.append((module, attr, original))
-            setattr(module, attr, self._wrap(original, attr, label))
+        self.events = []
+        for i, (module, attr, wrapper) in enumerate(self._wrapped):
+            self._current[i] = getattr(module, attr)
+            setattr(module, attr, wrapper)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for module, attr, original in reversed(self._saved):
-            setattr(module, attr, original)
-        self._saved.clear()
+        for i, (module, attr, _) in reversed(list(enumerate(self._wrapped))):
+            setattr(module, attr, self._current[i])
 
-    def _wrap(self, original: Callable[..., Any], attr: str, label: str) -> Callable[..., Any]:
-        scope, events = self.scope, self.events
+    def _wrap(self, index: int, original: Callable[..., Any], attr: str, label: str) -> Callable[..., Any]:
+        scope, current = self.scope, self._current
 
         def note(frame: Any) -> None:
             if scope.contains(frame.f_code.co_filename):
-                events.append(CallEvent(label, frame.f_code.co_filename, frame.f_lineno))
+                self.events.append(CallEvent(label, frame.f_code.co_filename, frame.f_lineno))
 
         if attr in _NAMESPACE_TAKERS:
 
@@ -164,12 +170,12 @@ class CallWrappers:
                 note(frame)
                 if globals is None:  # as unwrapped: the caller's namespaces
                     globals, locals = frame.f_globals, frame.f_locals if locals is None else locals
-                return original(source, globals, locals, *args, **kwargs)
+                return current[index](source, globals, locals, *args, **kwargs)
 
             return functools.wraps(original)(run_code)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             note(sys._getframe(1))
-            return original(*args, **kwargs)
+            return current[index](*args, **kwargs)
 
         return functools.wraps(original)(call)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import Any
 
+from pytest_gtguard.checks import _audit
 from pytest_gtguard.checks.scope import Finding, Scope
 from pytest_gtguard.checks.static import ImportSite, index_source
 
@@ -113,22 +114,24 @@ class ImportRecorder:
         self._saved_import: Callable[..., Any] | None = None
         self._saved_import_module: Callable[..., ModuleType] | None = None
         self._finder = _Finder(self)
-        self._hooked = False
 
     def install(self) -> None:
-        """Wrap the import entry points; add the audit hook once (audit hooks cannot be removed)."""
+        """Wrap the import entry points, add the finder and listen to audit events."""
         if self._active:
             return
         self._active = True
         self._saved_import = original_import = builtins.__import__
         self._saved_import_module = original_import_module = importlib.import_module
-        scope, note = self.scope, self.note
+        scope, note, decided = self.scope, self.note, self.scope.decided
 
         def guarded_import(
             name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
         ) -> ModuleType:
-            # Cheap path first: attribute by the importing module's globals (one dict lookup).
-            filename = globals.get("__file__") if isinstance(globals, dict) else None
+            # Runs for every import statement in the process: the common case (an importer outside the
+            # code under test, already decided) costs two dict lookups.
+            filename = globals.get("__file__") if type(globals) is dict else None
+            if filename is not None and decided.get(filename) is False:
+                return original_import(name, globals, locals, fromlist, level)
             if level == 0 and (filename is None or scope.contains(filename)):
                 caller: FrameType | None = sys._getframe(1)
                 while caller is not None and caller.f_code.co_filename.startswith("<"):
@@ -154,12 +157,10 @@ class ImportRecorder:
         builtins.__import__ = guarded_import
         importlib.import_module = guarded_import_module
         sys.meta_path.insert(0, self._finder)
-        if not self._hooked:
-            sys.addaudithook(self._audit)
-            self._hooked = True
+        _audit.subscribe(self._audit)
 
     def uninstall(self) -> None:
-        """Restore the import entry points; the audit hook stays but goes quiet."""
+        """Restore the import entry points and stop listening."""
         if not self._active:
             return
         self._active = False
@@ -169,6 +170,7 @@ class ImportRecorder:
             importlib.import_module = self._saved_import_module
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
+        _audit.unsubscribe(self._audit)
 
     def note(self, module: str, frame: FrameType, route: str) -> None:
         """Record ``module`` as imported by ``frame`` (already known to be in scope)."""
@@ -251,7 +253,7 @@ def reached_globals(modules: Iterable[ModuleType], scope: Scope, forbidden: Sequ
     """
     out: list[Finding] = []
     for module in modules:
-        filename = getattr(module, "__file__", None)
+        filename = vars(module).get("__file__")
         if not isinstance(filename, str) or not scope.contains(filename):
             continue
         for name, value in list(vars(module).items()):

@@ -72,6 +72,11 @@ class Scope:
         """Return the scope of ``roots`` (resolved)."""
         return cls(tuple(Path(r).resolve() for r in roots), label)
 
+    @property
+    def decided(self) -> dict[str, bool]:
+        """Return the cache behind ``contains`` (read-only use: a fast path for hot callers)."""
+        return self._cache
+
     def contains(self, filename: str) -> bool:
         """Return True if ``filename`` (a code object's ``co_filename``) belongs to the code under test."""
         hit = self._cache.get(filename)

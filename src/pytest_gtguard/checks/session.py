@@ -84,7 +84,7 @@ class Judge:
     _index: dict[str, SourceIndex] | None = field(default=None, init=False)
     _cache: dict[tuple[object, ...], list[Finding]] = field(default_factory=dict, init=False)
     _modules: list[ModuleType] = field(default_factory=list, init=False)
-    _plans: dict[Constraints, tuple[Targets | None, list[tuple[ModuleType, str, str]]]] = field(
+    _plans: dict[Constraints, tuple[Targets | None, CallWrappers | None]] = field(
         default_factory=dict, init=False
     )
     _module_count: int = field(default=-1, init=False)
@@ -117,10 +117,13 @@ class Judge:
         """Return the runtime watchers ``constraints`` need (enter it around the test call)."""
         plan = self._plans.get(constraints)
         if plan is None:
-            plan = self._plans[constraints] = self._plan(constraints)
-        targets, patches = plan
-        tracer = None if targets is None else CallTracer(self.scope, targets)
-        return Watch(CallWrappers(self.scope, patches) if patches else None, tracer)
+            targets, patches = self._plan(constraints)
+            plan = self._plans[constraints] = (
+                targets,
+                CallWrappers(self.scope, patches) if patches else None,
+            )
+        targets, wrappers = plan
+        return Watch(wrappers, None if targets is None else CallTracer(self.scope, targets))
 
     def _plan(self, constraints: Constraints) -> tuple[Targets | None, list[tuple[ModuleType, str, str]]]:
         targets = Targets()
@@ -212,11 +215,12 @@ class Judge:
         # go rarely, so the in-scope list is rebuilt only when sys.modules changes size.
         if len(sys.modules) != self._module_count:
             self._module_count = len(sys.modules)
-            self._modules = [
-                m
-                for m in list(sys.modules.values())
-                if isinstance(getattr(m, "__file__", None), str) and self.scope.contains(m.__file__ or "")
-            ]
+            self._modules = []
+            for module in list(sys.modules.values()):
+                # vars(), not getattr: a module-level __getattr__ may import or warn for "__file__".
+                filename = vars(module).get("__file__") if isinstance(module, ModuleType) else None
+                if isinstance(filename, str) and self.scope.contains(filename):
+                    self._modules.append(module)
         return self._modules
 
     def _dynamic_access(self) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from pytest_gtguard.checks import _audit
 from pytest_gtguard.checks.scope import Finding, Scope
 from pytest_gtguard.checks.tracer import CallEvent, Targets
 
@@ -130,27 +131,22 @@ class NetEvent:
 
 
 class NetworkRecorder:
-    """Record socket connect/bind/sendto/getaddrinfo by the code under test, from an audit hook.
-
-    Audit hooks cannot be removed; ``stop`` makes this one a no-op (pytester runs many sessions).
-    """
+    """Record socket connect/bind/sendto/getaddrinfo by the code under test, from audit events."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.events: list[NetEvent] = []
         self._active = False
-        self._hooked = False
 
     def start(self) -> None:
-        """Begin recording (adds the audit hook on first use)."""
+        """Begin recording."""
         self._active = True
-        if not self._hooked:
-            sys.addaudithook(self._audit)
-            self._hooked = True
+        _audit.subscribe(self._audit)
 
     def stop(self) -> None:
         """Stop recording."""
         self._active = False
+        _audit.unsubscribe(self._audit)
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         if not self._active or event not in _NET_EVENTS:
