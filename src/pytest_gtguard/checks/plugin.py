@@ -197,9 +197,14 @@ class ChecksPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect findings from reports (works on the xdist controller too)."""
+        # Setup, call and teardown reports all carry the item's properties: keep each finding once.
         for key, value in report.user_properties:
             if key == PROPERTY and isinstance(value, list):
-                self._summary[report.nodeid] = [Finding(**item) for item in value if isinstance(item, dict)]
+                known = self._summary.setdefault(report.nodeid, [])
+                for item in value:
+                    finding = Finding(**item) if isinstance(item, dict) else None
+                    if finding is not None and finding not in known:
+                        known.append(finding)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """List each finding once, with the tests it failed (an ini constraint fails every test)."""
