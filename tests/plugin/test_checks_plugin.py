@@ -239,6 +239,28 @@ def test_checks_ini_forbids_for_every_test(pytester: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.parametrize("how", ["cli", "env"])
+def test_checks_forbid_imports_from_cli_or_env(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    code = "import json\n\ndef run():\n    return 1\n"
+    make_task(
+        pytester,
+        {"pkg/__init__.py": "", "pkg/core.py": code},
+        "from pkg.core import run\n\ndef test_a():\n    run()\n",
+    )
+    args = ["--after"]
+    if how == "cli":
+        args += ["--gtguard-forbid-imports", "re json"]
+    else:
+        monkeypatch.setenv("GTGUARD_FORBID_IMPORTS", "json")
+
+    result = pytester.runpytest(*args)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*pkg/core.py:1: forbid_imports: json via import statement*"])
+
+
 def test_checks_bad_marker_fails_only_that_test(pytester: pytest.Pytester) -> None:
     tests = """
     import pytest
