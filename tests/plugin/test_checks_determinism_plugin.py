@@ -261,3 +261,35 @@ def test_checks_determinism_under_xdist(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*= gtguard checks =*", "*determinism: pkg.core.unique via fresh-process call*"]
     )
+
+
+@pytest.mark.parametrize(("first", "outcome"), [("fill", "failed"), ("clean", "passed")])
+def test_checks_determinism_marker_catches_order_dependence(
+    pytester: pytest.Pytester, first: str, outcome: str
+) -> None:
+    # test_uses passes in the session only because test_fill ran before it (when first == "fill").
+    tests = f"""
+    import pytest
+
+    CACHE = []
+
+    def test_{first}():
+        if "{first}" == "fill":
+            CACHE.append(1)
+
+    @pytest.mark.determinism(runs=2, sources=False)
+    def test_uses():
+        assert CACHE == ([1] if "{first}" == "fill" else [])
+    """
+    make_task(pytester, {"pkg/__init__.py": ""}, tests)
+
+    result = pytester.runpytest("--after", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=1 if outcome == "failed" else 2, failed=1 if outcome == "failed" else 0)
+    if outcome == "failed":
+        result.stdout.fnmatch_lines(
+            [
+                "*determinism: test outcome via fresh-process re-run (failed alone in a fresh process*",
+                "*determinism: test outcome via fresh-process re-run (failed with its file in reverse order*",
+            ]
+        )

@@ -4,8 +4,9 @@ Fresh processes because ``PYTHONHASHSEED`` cannot change inside one (research no
 ``-B -s`` plus an explicit environment rather than ``-I``, which ignores ``PYTHONHASHSEED``. In-process
 repeaters (pytest-repeat, flakefinder) cannot vary any of this, so gtguard does its own. Outputs are
 compared as values (unpickled, ``==``), so a function returning a set is stable while one returning
-``list(a_set)`` is not. The order variation for a test is "alone in a fresh process" against "in the
-session", which exposes tests that pass only after another test ran.
+``list(a_set)`` is not. The order variation for a test alternates "alone" and "after the rest of its
+file, in reverse order", against "in the session", which exposes tests that pass only after (or only
+before) another test ran.
 """
 
 from __future__ import annotations
@@ -221,15 +222,20 @@ def run_test(
     pytest_args: Sequence[str],
     variant: Variant,
     *,
+    reverse_file: bool = False,
     sys_path: Sequence[str],
     cwd: Path,
     timeout: float,
 ) -> TestRun:
-    """Run one test alone in a fresh pytest process under ``variant``; read the result from JUnit XML."""
+    """Run one test in a fresh pytest process under ``variant``; read the result from JUnit XML.
+
+    The test runs alone, or with ``reverse_file`` inside its whole file run in reverse order.
+    """
     with tempfile.TemporaryDirectory(prefix="gtguard-det-xml-") as tmp:
         xml_path = Path(tmp) / "junit.xml"
+        target = [nodeid.split("::")[0], "-p", "pytest_gtguard.checks._reverse"] if reverse_file else [nodeid]
         args = [
-            nodeid,
+            *target,
             *pytest_args,
             "-q",
             "-p",
@@ -246,15 +252,22 @@ def run_test(
         ]
         payload = {"mode": "pytest", "pytest_args": args, "sys_path": list(sys_path)}
         code, _, tail = _spawn(payload, variant, cwd=cwd, timeout=timeout)
-        where = f"alone in a fresh process, {variant.describe()}"
+        order = "with its file in reverse order" if reverse_file else "alone"
+        where = f"{order} in a fresh process, {variant.describe()}"
         if not xml_path.exists():
             return TestRun(where, "error", (), f"pytest exited {code}: {tail}")
-        return _read_junit(xml_path, where)
+        return _read_junit(xml_path, nodeid, where)
 
 
-def _read_junit(path: Path, where: str) -> TestRun:
+def _read_junit(path: Path, nodeid: str, where: str) -> TestRun:
+    # JUnit names a test by classname "tests.test_x.TestCls" and name "test_y[param]".
+    parts = nodeid.split("::")
+    classname = ".".join([parts[0].removesuffix(".py").replace("/", "."), *parts[1:-1]])
     root = ET.parse(path).getroot()
-    case = root.find(".//testcase")
+    case = next(
+        (c for c in root.iter("testcase") if c.get("name") == parts[-1] and c.get("classname") == classname),
+        None,
+    )
     if case is None:
         return TestRun(where, "missing", (), "the test was not collected")
     outcome = "passed"

@@ -175,11 +175,12 @@ class ChecksPlugin:
         args = _side_args(self._config)
         path, line = item.location[0], (item.location[1] or 0) + 1
         out: list[Finding] = []
-        for variant in det.variants(runs):
+        for i, variant in enumerate(det.variants(runs)):
             child = det.run_test(
                 item.nodeid,
                 args,
                 variant,
+                reverse_file=i % 2 == 1,
                 sys_path=sys.path,
                 cwd=self._config.rootpath,
                 timeout=self._settings.timeout,
