@@ -216,6 +216,19 @@ def test_checks_determinism_sources_catch_socket_at_import(pytester: pytest.Pyte
     )
 
 
+def test_checks_determinism_sources_ini_sees_import_time_clock(pytester: pytest.Pytester) -> None:
+    code = "import time\n\nSTARTED = time.time()\n\ndef run():\n    return 1\n"
+    tests = "from pkg.core import run\n\ndef test_a():\n    assert run() == 1\n"
+    make_task(
+        pytester, {"pkg/__init__.py": "", "pkg/core.py": code}, tests, ini="gtguard_determinism_sources = 1"
+    )
+
+    result = pytester.runpytest("--after")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*pkg/core.py:3: determinism: time.time via call (runtime)*"])
+
+
 def test_checks_determinism_sources_ini_applies_to_every_test(pytester: pytest.Pytester) -> None:
     tests = """
     from pkg import core

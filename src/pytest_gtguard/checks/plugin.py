@@ -115,7 +115,8 @@ class ChecksPlugin:
         self._config = config
         self._settings = settings
         self._judge = Judge(scope, deps)
-        self._judge.start()
+        task_wide = settings.task_wide.determinism
+        self._judge.start(trace_sources=task_wide is not None and task_wide.sources)
         self._summary: dict[str, list[Finding]] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

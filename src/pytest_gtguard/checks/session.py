@@ -84,6 +84,8 @@ class Judge:
     _index: dict[str, SourceIndex] | None = field(default=None, init=False)
     _cache: dict[tuple[object, ...], list[Finding]] = field(default_factory=dict, init=False)
     _modules: list[ModuleType] = field(default_factory=list, init=False)
+    _import_tracer: CallTracer | None = field(default=None, init=False)
+    _import_events: list[CallEvent] = field(default_factory=list, init=False)
     _plans: dict[Constraints, tuple[Targets | None, CallWrappers | None]] = field(
         default_factory=dict, init=False
     )
@@ -94,18 +96,33 @@ class Judge:
         self.network = NetworkRecorder(self.scope)
         self.collected = Marks(0, 0)
 
-    def start(self) -> None:
-        """Start recording imports and network use (call before the code under test is imported)."""
+    def start(self, *, trace_sources: bool = False) -> None:
+        """Start recording imports and network use (call before the code under test is imported).
+
+        With ``trace_sources``, nondeterminism sources are traced until the end of collection too, so
+        ``SEED = time.time()`` at module level is seen (the profile hook slows collection down).
+        """
         self.recorder.install()
         self.network.start()
+        if trace_sources:
+            self._import_tracer = CallTracer(self.scope, sources.source_targets())
+            self._import_tracer.__enter__()
 
     def stop(self) -> None:
-        """Stop recording; the audit hooks stay installed but go quiet."""
+        """Stop recording and listening."""
+        self._stop_import_tracer()
         self.recorder.uninstall()
         self.network.stop()
 
+    def _stop_import_tracer(self) -> None:
+        if self._import_tracer is not None:
+            self._import_tracer.__exit__()
+            self._import_events = self._import_tracer.events
+            self._import_tracer = None
+
     def end_of_collection(self) -> None:
         """Remember what the code under test did while being imported: it counts for every test."""
+        self._stop_import_tracer()
         self.collected = self.marks()
         self._cache = {k: v for k, v in self._cache.items() if k[0] != "collected"}
 
@@ -190,7 +207,7 @@ class Judge:
                 ("deps",), lambda: new_dependency_findings(deps.under_test, deps.baseline, base=deps.base)
             )
         if constraints.determinism is not None and constraints.determinism.sources:
-            out += sources.source_findings(events, self.scope)
+            out += sources.source_findings([*self._import_events, *events], self.scope)
             out += self.network.findings(upto=self.collected.network)
             out += self.network.findings(since=since.network)
         return dedupe(out)
