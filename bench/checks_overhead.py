@@ -11,7 +11,9 @@ Prints the best and the median CPU time (user + system of the pytest process; wa
 more when other jobs share the machine) of each, and their ratios to the baseline. The headline is
 the ratio of the best runs, as ``timeit`` advises: noise only ever adds time (target: <= 1.05).
 A second measurement runs the same sessions in this process (``pytest.main``, imports warm), which
-leaves out interpreter start-up and shows the steady per-test cost alone.
+leaves out interpreter start-up and shows the steady per-test cost alone. A third profiles one warm
+guarded session and prints the share of time spent in gtguard's checks code itself, a figure that
+machine load does not move.
 Usage: python bench/checks_overhead.py [--rounds N]
 """
 
@@ -137,6 +139,29 @@ def in_process(root: Path, rounds: int) -> dict[str, list[float]]:
     return times
 
 
+def own_share(root: Path) -> float:
+    import cProfile
+    import pstats
+
+    import pytest
+
+    args = ["--after", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *CONFIGS["guarded"]]
+    here = Path.cwd()
+    os.chdir(root)
+    try:
+        profile = cProfile.Profile()
+        with contextlib.redirect_stdout(io.StringIO()):
+            pytest.main(args)  # warm
+            profile.enable()
+            pytest.main(args)
+            profile.disable()
+    finally:
+        os.chdir(here)
+    stats = pstats.Stats(profile)
+    ours = sum(row[2] for key, row in stats.stats.items() if "pytest_gtguard/checks" in key[0])  # type: ignore[attr-defined]
+    return ours / stats.total_tt  # type: ignore[attr-defined]
+
+
 def report(title: str, times: dict[str, list[float]]) -> None:
     best_base, median_base = min(times["baseline"]), statistics.median(times["baseline"])
     print(title)
@@ -162,9 +187,11 @@ def main() -> None:
             for name, extra in CONFIGS.items():  # interleaved, so drift hits all configs alike
                 times[name].append(run(root, extra))
         warm = in_process(root, rounds)
+        share = own_share(root)
     version = sys.version.split()[0]
     report(f"200 tests, {rounds} rounds, CPU time per pytest process (python {version}):", times)
     report("same sessions in one process (imports warm, no start-up):", warm)
+    print(f"time in gtguard.checks' own functions, warm guarded session (cProfile): {share:.1%}")
     print(
         f"overhead ratio (guarded / baseline, best of {rounds}): "
         f"{min(times['guarded']) / min(times['baseline']):.3f} per process, "
