@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_gtguard.checks import plugin as checks
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 from pytest_gtguard.split import plugin as split
@@ -42,6 +43,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets, and the results channel when asked for."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
+    checks.register(config)  # markers, fixtures and the "gtguard-checks" plugin
     run = config.stash.get(side.SIDE_RUN_KEY, None)
     if not config.pluginmanager.has_plugin("gtguard-split"):
         split.register_channel(config, run.side if run else None)

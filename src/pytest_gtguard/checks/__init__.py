@@ -1,0 +1,1 @@
+"""Negative constraints (forbidden imports and calls, syntax level, dependencies) and determinism checks."""

@@ -1,0 +1,321 @@
+"""pytest glue for the checks feature: markers, ini constraints, per-test verdicts, fixtures, summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_gtguard.checks import determinism as det
+from pytest_gtguard.checks.constraints import MARKERS, Constraints, apply_marker
+from pytest_gtguard.checks.scope import Finding, Scope
+from pytest_gtguard.checks.session import DependencyBaseline, Judge
+from pytest_gtguard.errors import GtguardError, InvalidMarker
+from pytest_gtguard.settings import ALL_OPTIONS, resolve
+from pytest_gtguard.side.plugin import SIDE_RUN_KEY, TASK_KEY
+from pytest_gtguard.side.task import SideKind
+
+__all__ = ["PROPERTY", "ChecksPlugin", "ChecksSettings", "register"]
+
+PROPERTY = "gtguard_checks"  # report.user_properties key: a list of Finding.to_json() dicts
+OUTPUT_PROPERTY = "gtguard_output"
+_MARKER_NAMES = ("forbid_imports", "forbid_calls", "python_syntax", "no_new_dependencies", "determinism")
+_CONSTRAINTS_KEY = pytest.StashKey[Constraints]()
+_OPTS = {opt.dest: opt for opt in ALL_OPTIONS}  # checks.options is imported by settings
+
+
+@dataclass(frozen=True)
+class ChecksSettings:
+    """Resolved options: the whole-task constraints and determinism run settings."""
+
+    task_wide: Constraints
+    runs: int
+    timeout: float
+    source: Path | None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> ChecksSettings:
+        """Resolve every checks option; raise ``pytest.UsageError`` naming the bad value's source."""
+
+        def value(dest: str) -> tuple[Any, str]:
+            got = resolve(
+                _OPTS[dest], cli=config.option, environ=os.environ, getini=config.getini, base=config.rootpath
+            )
+            return got.value, got.source
+
+        try:
+            constraints = Constraints()
+            for dest, marker in (
+                ("gtguard_forbid_imports", "forbid_imports"),
+                ("gtguard_forbid_calls", "forbid_calls"),
+            ):
+                names, where = value(dest)
+                if names:
+                    constraints = apply_marker(constraints, marker, tuple(names), {}, where=where)
+            version, where = value("gtguard_python_syntax")
+            if version:
+                constraints = apply_marker(constraints, "python_syntax", (version,), {}, where=where)
+            if value("gtguard_no_new_dependencies")[0]:
+                constraints = apply_marker(constraints, "no_new_dependencies", (), {}, where="")
+            if value("gtguard_determinism_sources")[0]:
+                constraints = apply_marker(constraints, "determinism", (), {"rerun": False}, where="")
+            runs, runs_where = value("gtguard_determinism_runs")
+            if int(runs) < 2:
+                raise InvalidMarker(f"{runs_where}: determinism runs must be at least 2, got {runs}")
+            timeout, _ = value("gtguard_determinism_timeout")
+            source, source_where = value("gtguard_checks_source")
+            if source is not None and not Path(source).exists():
+                raise InvalidMarker(
+                    f"{source_where}: code under test {source} does not exist; pass the folder (or file) "
+                    "that holds the code the tests exercise"
+                )
+        except GtguardError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return cls(constraints, int(runs), float(timeout), source)
+
+
+def register(config: pytest.Config) -> None:
+    """Add the markers and register the fixtures and the checks plugin (``-p no:gtguard-checks`` stops it)."""
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    settings = ChecksSettings.from_config(config)
+    config.pluginmanager.register(Fixtures(settings), "gtguard-checks-fixtures")
+    if config.pluginmanager.is_blocked("gtguard-checks"):
+        return
+    config.pluginmanager.register(ChecksPlugin(config, settings), "gtguard-checks")
+
+
+def _scope_and_deps(config: pytest.Config, settings: ChecksSettings) -> tuple[Scope, DependencyBaseline | None]:
+    run = config.stash.get(SIDE_RUN_KEY, None)
+    task = run.side.task if run is not None else config.stash.get(TASK_KEY, None)
+    if run is not None:
+        under_test, label = run.side.path, run.side.describe()
+    elif settings.source is not None:
+        under_test, label = settings.source, str(settings.source)
+    else:
+        under_test, label = config.rootpath, f"{config.rootpath} (without test files)"
+    deps = None
+    if task is not None:
+        deps = DependencyBaseline(under_test, [task.before_dir, task.root], task.root)
+    return Scope.of([under_test], label=label), deps
+
+
+class ChecksPlugin:
+    """Record what the code under test does and fail tests whose constraints it breaks."""
+
+    def __init__(self, config: pytest.Config, settings: ChecksSettings) -> None:
+        scope, deps = _scope_and_deps(config, settings)
+        self._config = config
+        self._settings = settings
+        self._judge = Judge(scope, deps)
+        task_wide = settings.task_wide.determinism
+        self._judge.start(trace_sources=task_wide is not None and task_wide.sources)
+        self._summary: dict[str, list[Finding]] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Keep what imports did so far; stop recording when no test has any constraint (no overhead)."""
+        self._judge.end_of_collection()
+        used = self._settings.task_wide.any() or any(
+            item.get_closest_marker(name) is not None for item in items for name in _MARKER_NAMES
+        )
+        if not used:
+            self._judge.stop()
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Merge the whole-task constraints with the test's markers; a bad marker fails only this test."""
+        constraints = self._settings.task_wide
+        try:
+            for name in _MARKER_NAMES:
+                for mark in reversed(list(item.iter_markers(name))):  # class/module marks first, test's last
+                    constraints = apply_marker(constraints, name, mark.args, mark.kwargs, where=item.nodeid)
+        except InvalidMarker as exc:
+            pytest.fail(str(exc), pytrace=False)
+        if constraints.no_new_dependencies and self._judge.deps is None:
+            pytest.fail(
+                f"{item.nodeid}: no_new_dependencies needs the task's repository_before/ to compare "
+                "with; run inside a task directory (pytest --after or --repo PATH)",
+                pytrace=False,
+            )
+        item.stash[_CONSTRAINTS_KEY] = constraints
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Trace the test, then fail it with every finding (file:line) if its constraints are broken."""
+        constraints = item.stash.get(_CONSTRAINTS_KEY, None)
+        if constraints is None or not constraints.any():
+            return (yield)
+        since = self._judge.marks()
+        watch = self._judge.watch(constraints)
+        error: BaseException | None = None
+        with watch:
+            try:
+                result = yield
+            except BaseException as exc:  # re-raised below, after the findings are attached
+                error, result = exc, None
+        findings = self._judge.findings(constraints, since, watch.events)
+        spec = constraints.determinism
+        if error is None and spec is not None and spec.rerun:
+            findings += self._rerun(item, spec.runs or self._settings.runs)
+        if findings:
+            item.user_properties.append((PROPERTY, [f.to_json() for f in findings]))
+        if error is not None:
+            raise error
+        if findings:
+            pytest.fail(_message(item.nodeid, findings, self._judge.scope), pytrace=False)
+        return result
+
+    def _rerun(self, item: pytest.Item, runs: int) -> list[Finding]:
+        here = tuple(str(v) for k, v in item.user_properties if k == OUTPUT_PROPERTY)
+        args = _side_args(self._config)
+        path, line = item.location[0], (item.location[1] or 0) + 1
+        out: list[Finding] = []
+        for i, variant in enumerate(det.variants(runs)):
+            child = det.run_test(
+                item.nodeid,
+                args,
+                variant,
+                reverse_file=i % 2 == 1,
+                sys_path=sys.path,
+                cwd=self._config.rootpath,
+                timeout=self._settings.timeout,
+            )
+            if child.outcome != "passed":
+                detail = f"{child.outcome} {child.where}: {child.detail}".strip()
+            elif child.outputs != here:
+                detail = f"gtguard_output {list(child.outputs)} {child.where}, but {list(here)} in the session"
+            else:
+                continue
+            out.append(Finding("determinism", "test outcome", "fresh-process re-run", path, line, detail))
+        return out
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect findings from reports (works on the xdist controller too)."""
+        # Setup, call and teardown reports all carry the item's properties: keep each finding once.
+        for key, value in report.user_properties:
+            if key == PROPERTY and isinstance(value, list):
+                known = self._summary.setdefault(report.nodeid, [])
+                for item in value:
+                    finding = Finding(**item) if isinstance(item, dict) else None
+                    if finding is not None and finding not in known:
+                        known.append(finding)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """List each finding once, with the tests it failed (an ini constraint fails every test)."""
+        if not self._summary:
+            return
+        tests_by_finding: dict[str, list[str]] = {}
+        for nodeid, findings in self._summary.items():
+            for finding in findings:
+                tests_by_finding.setdefault(finding.render(), []).append(nodeid)
+        terminalreporter.write_sep("=", "gtguard checks")
+        terminalreporter.write_line(f"code under test: {self._judge.scope.label}")
+        for rendered, nodeids in tests_by_finding.items():
+            shown = ", ".join(nodeids[:3]) + (f" and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
+            terminalreporter.write_line(f"{rendered}  [{shown}]")
+
+    def pytest_unconfigure(self) -> None:
+        """Put the import system back (pytester runs many sessions in one interpreter)."""
+        self._judge.stop()
+
+
+def _message(nodeid: str, findings: Sequence[Finding], scope: Scope) -> str:
+    lines = [f"gtguard checks: {len(findings)} finding(s) in the code under test {scope.label}:"]
+    lines += [f"  {f.render()}" for f in findings]
+    return "\n".join(lines)
+
+
+def _side_args(config: pytest.Config) -> list[str]:
+    run = config.stash.get(SIDE_RUN_KEY, None)
+    args = [f"--rootdir={config.rootpath}"]
+    if config.inipath is not None:
+        args += ["-c", str(config.inipath)]
+    if run is None:
+        return args
+    if run.side.task is not None:
+        args += ["--gtguard-task", str(run.side.task.root)]
+    if run.side.kind is SideKind.CANDIDATE:
+        return [*args, "--repo", str(run.side.path)]
+    return [*args, f"--{run.side.kind.value}"]
+
+
+class DeterminismProbe:
+    """Call a function in fresh processes under varied hash seed, random seed and clock; compare results."""
+
+    def __init__(self, node: pytest.Item, settings: ChecksSettings, rootpath: Path) -> None:
+        self._node = node
+        self._settings = settings
+        self._root = rootpath
+
+    def check(
+        self,
+        func: Callable[..., object] | str,
+        args: Sequence[object] = (),
+        kwargs: Mapping[str, object] | None = None,
+        *,
+        runs: int | None = None,
+    ) -> object:
+        """Return the function's result if every run agrees; otherwise fail the test with the differences."""
+        __tracebackhide__ = True
+        if isinstance(func, str):
+            module, _, qualname = func.partition(":")
+            if not (module and qualname):
+                pytest.fail(f"gtguard_determinism: {func!r} is not 'package.module:function'", pytrace=False)
+        else:
+            try:
+                module, qualname = det.callable_name(func)
+            except ValueError as exc:
+                pytest.fail(f"gtguard_determinism: {exc}", pytrace=False)
+        results = det.run_callable(
+            module,
+            qualname,
+            args,
+            kwargs,
+            runs=det.variants(runs or self._settings.runs),
+            sys_path=sys.path,
+            cwd=self._root,
+            timeout=self._settings.timeout,
+        )
+        differences = det.compare_runs(results)
+        if differences:
+            path, line = self._node.location[0], (self._node.location[1] or 0) + 1
+            findings = [
+                Finding("determinism", f"{module}.{qualname}", "fresh-process call", path, line, d) for d in differences
+            ]
+            self._node.user_properties.append((PROPERTY, [f.to_json() for f in findings]))
+            pytest.fail(
+                "gtguard determinism: results differ between fresh processes:\n  " + "\n  ".join(differences),
+                pytrace=False,
+            )
+        if not results[0].ok:
+            pytest.fail(
+                f"gtguard_determinism: {module}.{qualname} failed in a fresh process: {results[0].error}",
+                pytrace=False,
+            )
+        return results[0].value
+
+
+class Fixtures:
+    """Fixtures of the checks feature (registered even when the checks plugin is blocked, for child runs)."""
+
+    def __init__(self, settings: ChecksSettings) -> None:
+        self._settings = settings
+
+    @pytest.fixture
+    def gtguard_output(self, request: pytest.FixtureRequest) -> Callable[[object], None]:
+        """Return ``record(value)``: values a determinism re-run must reproduce (sets compare unordered)."""
+        node = request.node
+
+        def record(value: object) -> None:
+            node.user_properties.append((OUTPUT_PROPERTY, det.canonical(value)))
+
+        return record
+
+    @pytest.fixture
+    def gtguard_determinism(self, request: pytest.FixtureRequest) -> DeterminismProbe:
+        """Return a probe: ``check(func, args)`` runs ``func`` in fresh processes and compares the results."""
+        return DeterminismProbe(request.node, self._settings, request.config.rootpath)
