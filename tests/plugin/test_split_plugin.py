@@ -369,3 +369,22 @@ def test_split_does_not_flag_a_test_that_branches_to_its_own_side(pytester: pyte
     assert result.ret == 0
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add_by_side"]
     assert report["split"]["side_independent"] == {}
+
+
+def test_split_report_carries_check_findings_of_the_side_under_test(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": "import decimal\n" + FIXED,
+            "tests/test_calc.py": TESTS,
+            "pytest.ini": "[pytest]\ngtguard_forbid_imports = decimal\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    after = {t["nodeid"]: t for t in report["results"]["after"]["tests"]}
+    findings = after["tests/test_calc.py::test_add"]["properties"]["gtguard_checks"]
+    assert any(f["subject"] == "decimal" and f["file"].endswith("calc.py") for f in findings)
