@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 
@@ -33,6 +34,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
+    config.addinivalue_line("markers", PERF_GATE_MARKER_HELP)
+    config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

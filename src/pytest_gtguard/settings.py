@@ -120,7 +120,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS
+from pytest_gtguard.perf.options import PERF_OPTIONS  # noqa: E402  (needs Option and Kind above)
+
+ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS + PERF_OPTIONS
 
 
 def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] = ALL_OPTIONS) -> None:
