@@ -274,7 +274,11 @@ def judge_time(budget: PerfBudget, scaling: Scaling, runs: Sequence[Run], *, fin
     if budget.ms is None or not runs:
         return PASSED if budget.ms is None else None
     last = runs[-1]
-    if any(run.call_ms <= pass_limit_ms(budget, scaling, run.ref_ms) and not run.killed for run in runs):
+    if any(
+        run.call_ms <= pass_limit_ms(budget, scaling, run.ref_ms)
+        for run in runs
+        if not (run.killed or run.stalled)
+    ):
         return PASSED
     slow_machine = machine_factor(last.ref_ms, scaling) > MACHINE_CAP
     if last.killed:
@@ -283,8 +287,9 @@ def judge_time(budget: PerfBudget, scaling: Scaling, runs: Sequence[Run], *, fin
         text = (
             f"perf_gate: stopped at n={last.size} after {last.call_ms:.1f} {unit}, over the kill limit "
             f"{last.kill_at_ms or 0:.0f} ms = {KILL_FACTOR * budget.tolerance:g}x the budget "
-            f"{budget.ms:g} ms{scaled} ({describe_scaling(budget, scaling, last.ref_ms)}) + {KILL_SLACK_MS:g} ms; "
-            "the call is far too slow (wrong complexity?); fix the code, or raise ms= if the budget is too tight"
+            f"{budget.ms:g} ms{scaled} ({describe_scaling(budget, scaling, last.ref_ms)}) "
+            f"+ {KILL_SLACK_MS:g} ms; the call is far too slow (wrong complexity?); fix the code, "
+            "or raise ms= if the budget is too tight"
         )
         return Verdict(Outcome.INCONCLUSIVE if slow_machine else Outcome.FAILED, text, "kill")
     if last.stalled:

@@ -1,0 +1,111 @@
+"""run_gate's protocol with a scripted measurer: no forks, no clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pytest_gtguard.perf.budget import Complexity, Outcome, PerfBudget, Run, Scaling
+from pytest_gtguard.perf.child import Tracing
+from pytest_gtguard.perf.measure import Measurement
+from pytest_gtguard.perf.runner import SWEEP_REPEATS, run_gate
+
+SCALING = Scaling(baseline_ms=0.0)
+
+
+class Script:
+    """A measurer that answers from ``cost(size)`` and records the sizes asked for."""
+
+    def __init__(self, cost: Callable[[int], float], **extra: object) -> None:
+        self.cost, self.extra, self.sizes = cost, extra, []
+
+    def __call__(self, call, *, size, wall, kill_for_ref, want_result=False):
+        self.sizes.append(size)
+        ms, kill = self.cost(size), kill_for_ref(0.0)
+        if kill is not None and ms >= kill:
+            return Measurement(Run(size, kill, 0.0, killed=True, kill_at_ms=kill), **self.extra)
+        value = call()
+        return Measurement(
+            Run(size, ms, 0.0, peak_mb=1.0), result=value, has_result=want_result, **self.extra
+        )
+
+
+def _prepare(size: int) -> Callable[[], object]:
+    return lambda: size * 2
+
+
+def test_perf_runner_passes_after_one_run_and_returns_the_value() -> None:
+    script = Script(lambda size: 5.0)
+
+    report = run_gate(PerfBudget(n=100, ms=10.0), SCALING, _prepare, want_result=True, measurer=script)
+
+    assert report.outcome is Outcome.PASSED and script.sizes == [100]
+    assert report.result == 200 and report.has_result
+    assert report.properties()["best_ms"] == 5.0
+
+
+def test_perf_runner_repeats_noisy_runs_before_judging() -> None:
+    costs = iter([30.0, 30.0, 12.0])
+    script = Script(lambda size: next(costs))
+
+    report = run_gate(PerfBudget(n=100, ms=10.0), SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.PASSED and len(script.sizes) == 3
+
+
+def test_perf_runner_fails_after_all_repeats() -> None:
+    script = Script(lambda size: 20.0)
+
+    report = run_gate(PerfBudget(n=100, ms=10.0, repeats=4), SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.FAILED and len(script.sizes) == 4
+    assert report.verdicts[0].message.startswith("perf_gate: best of 4 runs at n=100 took 20.0 ms CPU")
+
+
+def test_perf_runner_complexity_sweeps_smallest_first_and_passes_linear() -> None:
+    script = Script(lambda size: 10.0 * size / 10**5)
+    budget = PerfBudget(n=10**5, ms=10.0, complexity=Complexity.LINEAR)
+
+    report = run_gate(budget, SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.PASSED and report.slope is not None and abs(report.slope - 1) < 1e-9
+    assert script.sizes == sorted(script.sizes) and script.sizes[0] == 1000
+    assert script.sizes.count(10**5) == 1 and script.sizes.count(1000) == SWEEP_REPEATS
+
+
+def test_perf_runner_stops_a_quadratic_solution_before_the_full_size() -> None:
+    script = Script(lambda size: 10.0 * (size / 1000) ** 2)  # 100 s at n=10**5
+    budget = PerfBudget(n=10**5, ms=100.0, complexity=Complexity.LINEAR)
+
+    report = run_gate(budget, SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.FAILED and 10**5 not in script.sizes
+    assert report.verdicts[0].kind == "kill" and "stopped at n=" in report.verdicts[0].message
+
+
+def test_perf_runner_confirms_a_complexity_failure_before_reporting_it() -> None:
+    script = Script(lambda size: 1.0 * (size / 10**4) ** 1.8)  # steep but cheap: never killed
+    budget = PerfBudget(n=10**4, ms=100.0, complexity=Complexity.LINEAR)
+
+    report = run_gate(budget, SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.FAILED and report.verdicts[-1].kind == "complexity"
+    assert script.sizes.count(100) == SWEEP_REPEATS + 2 and script.sizes.count(10**4) == 2
+
+
+def test_perf_runner_reports_a_raising_call_for_an_in_process_rerun() -> None:
+    def measurer(call, *, size, wall, kill_for_ref, want_result=False):
+        return Measurement(Run(size, 1.0, 0.0), raised="Traceback ...\nZeroDivisionError")
+
+    report = run_gate(PerfBudget(n=10, ms=10.0), SCALING, _prepare, measurer=measurer)
+
+    assert report.raised is not None and report.failing_call is not None and report.failing_call() == 20
+
+
+def test_perf_runner_timing_failure_under_a_residual_tracer_is_inconclusive() -> None:
+    script = Script(lambda size: 50.0, tracing=Tracing(("sys.monitoring:coverage.py",), residual=True))
+
+    report = run_gate(PerfBudget(n=10, ms=10.0, repeats=1), SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.INCONCLUSIVE
+    assert "measured under sys.monitoring:coverage.py" in report.verdicts[0].message
+    assert report.properties()["tracers_removed"] == ["sys.monitoring:coverage.py"]
