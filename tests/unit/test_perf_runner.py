@@ -73,13 +73,14 @@ def test_perf_runner_complexity_sweeps_smallest_first_and_passes_linear() -> Non
 
 
 def test_perf_runner_stops_a_quadratic_solution_before_the_full_size() -> None:
-    script = Script(lambda size: 10.0 * (size / 1000) ** 2)  # 100 s at n=10**5
+    script = Script(lambda size: 0.5 * (size / 1000) ** 2)  # 5 s at n=10**5; killed at n=10**4
     budget = PerfBudget(n=10**5, ms=100.0, complexity=Complexity.LINEAR)
 
     report = run_gate(budget, SCALING, _prepare, measurer=script)
 
-    assert report.outcome is Outcome.FAILED and 10**5 not in script.sizes
-    assert report.verdicts[0].kind == "kill" and "stopped at n=" in report.verdicts[0].message
+    assert report.outcome is Outcome.FAILED and max(script.sizes) == 10**4
+    assert report.verdicts[0].kind == "kill" and "stopped at n=10000" in report.verdicts[0].message
+    assert "; growth exponent so far 2.00 (allowed 1.5 for O(n))" in report.verdicts[0].message
 
 
 def test_perf_runner_confirms_a_complexity_failure_before_reporting_it() -> None:

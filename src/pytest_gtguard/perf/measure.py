@@ -39,6 +39,7 @@ BACKSTOP_FACTOR = 20.0  # wall backstop = 20 x the CPU kill: under 2x oversubscr
 MIN_BACKSTOP_S = 10.0
 NO_KILL_BACKSTOP_S = 300.0  # memory-only gates have no time budget; still never hang forever
 START_TIMEOUT_S = 60.0  # fork + tracer removal + reference workload
+RESULT_TIMEOUT_S = 60.0  # pickling the return value back
 CPU_BACKSTOP_S = 2.0  # RLIMIT_CPU beyond the kill, in case the parent is gone
 
 
@@ -154,6 +155,12 @@ class _Watch:
                 if self.finished and (self.finished[0] == "raised" or not want_result or self.result):
                     return
             if self.finished is None and self._over_limit():
+                return
+            if self.finished is not None and time.perf_counter() - self.started_at > RESULT_TIMEOUT_S + (
+                self.finished[3] / 1000
+            ):
+                self._kill()  # a __reduce__ that never ends must not hang the run
+                self.result = ("unpicklable", f"sending the value back took over {RESULT_TIMEOUT_S:g} s")
                 return
 
     def _on_frame(self, frame: object) -> None:

@@ -7,7 +7,7 @@ decades from n/100 to n) so the fit is comparable between runs, and shrinking ha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from pytest_gtguard.perf.budget import (
@@ -131,21 +131,46 @@ def run_gate(
     """
     report = GateReport(budget, scaling)
     sizes = sweep_sizes(budget)
+    if _measure_sizes(report, prepare, sizes, measurer, want_result=want_result):
+        _complexity(report, prepare, sizes, measurer)
+    return _traced(_with_exponent(report))
+
+
+def _measure_sizes(
+    report: GateReport, prepare: Prepare, sizes: list[int], measurer: Measure, *, want_result: bool
+) -> bool:
+    """Measure every size, smallest first; return False when the gate was decided early."""
+    budget = report.budget
     for index, size in enumerate(sizes):
         call = prepare(size)
         if size < budget.n:
             if not _sweep_size(report, call, size, measurer):
-                return report
+                return False
             if index >= 3:  # 1.5 decades measured: stop a clearly super-linear call before n
-                verdict, report.slope = judge_complexity(budget, scaling, report.runs, early=True)
+                verdict, report.slope = judge_complexity(budget, report.scaling, report.runs, early=True)
                 if verdict.outcome is Outcome.FAILED:
                     report.verdicts.append(verdict)
-                    return report
+                    return False
             continue
         _full_size(report, call, measurer, want_result=want_result)
-    if all(v.outcome is not Outcome.FAILED for v in report.verdicts):
-        _complexity(report, prepare, sizes, measurer)
-    return _traced(report)
+    return all(v.outcome is not Outcome.FAILED for v in report.verdicts)
+
+
+def _with_exponent(report: GateReport) -> GateReport:
+    """Add the growth exponent measured so far to time failures of a gate with ``complexity=``."""
+    growth = report.budget.complexity
+    if growth is None:
+        return report
+    if report.slope is None:
+        _, report.slope = judge_complexity(report.budget, report.scaling, report.runs)
+    if report.slope is not None:
+        note = (
+            f"; growth exponent so far {report.slope:.2f} (allowed {growth.max_slope:g} for {growth.value})"
+        )
+        report.verdicts = [
+            replace(v, message=v.message + note) if v.kind in ("time", "kill") else v for v in report.verdicts
+        ]
+    return report
 
 
 def _traced(report: GateReport) -> GateReport:
