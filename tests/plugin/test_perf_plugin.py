@@ -405,3 +405,51 @@ def test_perf_gate_marker_is_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
 
     result.stdout.fnmatch_lines(["@pytest.mark.perf_gate(n=1, ms=None, *, mb=None, complexity=None, *"])
+
+
+def test_perf_gate_wall_clock_and_skips_in_the_body(pytester: pytest.Pytester, fake_clock: FakeClock) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_gtguard import _timing
+
+        @pytest.mark.perf_gate(n=1, ms=10, clock="wall")
+        def test_waits():
+            _timing.sleep(0.005)
+
+        @pytest.mark.perf_gate(n=1, ms=1, clock="wall", repeats=1)
+        def test_waits_too_long():
+            _timing.sleep(0.005)
+
+        @pytest.mark.perf_gate(n=1, ms=10)
+        def test_skips():
+            pytest.skip("not on this platform")
+        """
+    )
+
+    result = pytester.runpytest("-rs")
+
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*best of 1 runs at n=1 took 5.0 ms wall*", "*not on this platform*"])
+
+
+def test_perf_gate_env_scale_applies_below_the_command_line(
+    pytester: pytest.Pytester, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GTGUARD_PERF_SCALE", "4")
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_gtguard import _timing
+
+        @pytest.mark.perf_gate(n=3, ms=1, repeats=1)
+        def test_slow():
+            _timing.sleep(0.005)
+        """
+    )
+
+    relaxed = pytester.runpytest()
+    overridden = pytester.runpytest("--gtguard-perf-scale=1")
+
+    relaxed.assert_outcomes(passed=1)
+    overridden.assert_outcomes(failed=1)
