@@ -77,7 +77,7 @@ def test_perf_judge_complexity_early_fails_only_when_projection_exceeds_the_kill
     small = [Run(s, ms, 0.0) for s, ms in points]
     cheap = [Run(s, ms / 1000, 0.0) for s, ms in points]
 
-    slow, _ = judge_complexity(budget, SCALING, small, early=True)  # projects 10 s at n, kill at 320 ms
+    slow, _ = judge_complexity(budget, SCALING, small, early=True)  # projects 10 s at n, kill at 310 ms
     fine, _ = judge_complexity(budget, SCALING, cheap, early=True)  # steep, but projects 10 ms at n
 
     assert slow.outcome is Outcome.FAILED and "projected n=100000" in slow.message

@@ -36,7 +36,7 @@ __all__ = [
 
 MACHINE_CAP = 3.0  # a reference workload slower than this x baseline makes a time verdict inconclusive
 KILL_FACTOR = 2.0  # kill at KILL_FACTOR x tolerance x budget (3x at the default tolerance 1.5)
-KILL_SLACK_MS = 20.0  # so tiny budgets are not killed by a page fault; bounded spend stays 3x + 50 ms
+KILL_SLACK_MS = 10.0  # so tiny budgets are not killed by a page fault; bounded spend stays 3x + 50 ms
 JITTER_MS = 1.0  # added to the pass limit: timer and fork granularity for sub-millisecond budgets
 MEMORY_TOLERANCE = 0.10  # page granularity and allocator slack (VmHWM vs tracemalloc: 1-8 %)
 MEMORY_SLACK_MB = 1.0
