@@ -1,11 +1,11 @@
 """Measure one call in a forked child; the parent watches the child's CPU time and SIGKILLs it when over.
 
 Why our own code rather than pytest-timeout: both of its methods wait for a long GIL-holding C call
-(``sum(range(10**10))``) to return before they act, and its ``thread`` method ``os._exit``s the whole
-run (research/perf-gating.md §1). A parent polling ``/proc/<pid>/stat`` stops the child within one poll
-interval wherever it is, and the pytest process lives on to report the failure. Why not
-pytest-benchmark: it times wall clock in-process with at least 5 rounds, is disabled under xdist and
-has no hard stop; a perf gate needs CPU time, isolation and a kill (docs/perf.md).
+(``sum(range(10**10))``) to return before they act (pytest-timeout 2.4: 3.3 s for a 0.5 s timeout),
+and its ``thread`` method ``os._exit``s the whole run. A parent polling the child's CPU time in
+``/proc`` stops the child within one poll interval wherever it is, and the pytest process lives on to
+report the failure. Why not pytest-benchmark: it times wall clock in-process with at least 5 rounds,
+is disabled under xdist and has no hard stop; a perf gate needs CPU time, isolation and a kill.
 """
 
 from __future__ import annotations
