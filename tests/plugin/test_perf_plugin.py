@@ -465,3 +465,37 @@ def test_perf_gate_env_scale_applies_below_the_command_line(
 
     relaxed.assert_outcomes(passed=1)
     overridden.assert_outcomes(failed=1)
+
+
+def test_perf_gate_interrupted_by_sigalrm_kills_its_child(pytester: pytest.Pytester) -> None:
+    # A subprocess: a SIGALRM handler that raises, as pytest-timeout's signal method does.
+    pytester.makepyfile(
+        """
+        import os
+        import signal
+        import pytest
+
+        class Timeout(Exception):
+            pass
+
+        def on_alarm(signum, frame):
+            raise Timeout("outer timeout")
+
+        @pytest.mark.perf_gate(n=1, ms=10_000)
+        def test_interrupted(perf):
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, 0.3)  # armed in the test process, not in the child
+            perf.measure(lambda: sum(range(10**10)))
+
+        def test_no_child_left():
+            # every measuring child of this process was killed and reaped (or is being reaped)
+            children = open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()
+            states = [open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] for pid in children]
+            assert all(state == "Z" for state in states), states
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*Timeout: outer timeout*"])
