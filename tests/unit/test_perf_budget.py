@@ -209,3 +209,9 @@ def test_perf_judge_memory_both_ways_with_slack() -> None:
     )
     assert judge_memory(budget, [_run(1.0)]).outcome is Outcome.INCONCLUSIVE
     assert judge_memory(PerfBudget(n=10, ms=1.0), [_run(1.0)]).outcome is Outcome.PASSED
+
+
+def test_perf_failure_message_names_the_scale_option() -> None:
+    verdict = judge_time(BUDGET, Scaling(option=2.0, baseline_ms=5.0), [_run(100.0)], final=True)
+
+    assert verdict is not None and "--gtguard-perf-scale x2" in verdict.message

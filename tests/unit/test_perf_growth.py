@@ -82,3 +82,15 @@ def test_perf_judge_complexity_early_fails_only_when_projection_exceeds_the_kill
 
     assert slow.outcome is Outcome.FAILED and "projected n=100000" in slow.message
     assert fine.outcome is Outcome.PASSED
+
+
+def test_perf_judge_complexity_needs_a_declared_class_and_two_sizes() -> None:
+    plain = PerfBudget(n=10**5, ms=100.0)
+    linear = PerfBudget(n=10**5, ms=100.0, complexity=Complexity.LINEAR)
+
+    assert judge_complexity(plain, SCALING, _runs(linear, 2.0)) == (
+        judge_complexity(plain, SCALING, [])[0],
+        None,
+    )
+    verdict, slope = judge_complexity(linear, SCALING, [Run(1000, 1.0, 0.0), Run(1000, 2.0, 0.0)])
+    assert verdict.outcome is Outcome.PASSED and slope is None

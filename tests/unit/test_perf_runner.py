@@ -110,3 +110,43 @@ def test_perf_runner_timing_failure_under_a_residual_tracer_is_inconclusive() ->
     assert report.outcome is Outcome.INCONCLUSIVE
     assert "measured under sys.monitoring:coverage.py" in report.verdicts[0].message
     assert report.properties()["tracers_removed"] == ["sys.monitoring:coverage.py"]
+
+
+def test_perf_runner_early_stop_on_a_steep_but_cheap_sweep() -> None:
+    # Steep enough, and projected past the kill at n, but no smaller size is over its own share.
+    costs = {1000: 0.01, 3162: 0.1, 10000: 1.0, 31623: 10.0}
+    script = Script(lambda size: costs.get(size, 1e9))
+    budget = PerfBudget(n=10**5, ms=10.0, complexity=Complexity.LINEAR)
+
+    report = run_gate(budget, SCALING, _prepare, measurer=script)
+
+    assert report.outcome is Outcome.FAILED and 10**5 not in script.sizes
+    assert report.verdicts[0].kind == "complexity" and "projected n=100000" in report.verdicts[0].message
+
+
+def test_perf_runner_reports_a_crashed_child_and_an_unpicklable_value() -> None:
+    def crash(call, *, size, wall, kill_for_ref, want_result=False):
+        return Measurement(Run(size, 0.0, 0.0), crashed="the measuring process was killed by SIGSEGV")
+
+    def unpicklable(call, *, size, wall, kill_for_ref, want_result=False):
+        return Measurement(Run(size, 1.0, 0.0), unpicklable="PicklingError: nope")
+
+    crashed = run_gate(PerfBudget(n=10, ms=10.0), SCALING, _prepare, measurer=crash)
+    swept = run_gate(
+        PerfBudget(n=1000, ms=10.0, complexity=Complexity.LINEAR), SCALING, _prepare, measurer=crash
+    )
+    value = run_gate(PerfBudget(n=10, ms=10.0), SCALING, _prepare, want_result=True, measurer=unpicklable)
+
+    assert crashed.crashed == swept.crashed == "the measuring process was killed by SIGSEGV"
+    assert len(swept.measurements) == 1  # the sweep stops at the first crash
+    assert value.unpicklable == "PicklingError: nope" and not value.has_result
+
+
+def test_perf_runner_memory_failure_is_reported_with_a_passing_time() -> None:
+    def big(call, *, size, wall, kill_for_ref, want_result=False):
+        return Measurement(Run(size, 1.0, 0.0, peak_mb=500.0))
+
+    report = run_gate(PerfBudget(n=10, ms=10.0, mb=100.0), SCALING, _prepare, measurer=big)
+
+    assert report.outcome is Outcome.FAILED and [v.kind for v in report.verdicts] == ["memory"]
+    assert report.properties()["peak_mb"] == 500.0
