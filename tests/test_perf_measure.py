@@ -108,3 +108,44 @@ def test_perf_frames_roundtrip_and_wait_for_complete_messages() -> None:
 
 def test_perf_reference_workload_is_deterministic() -> None:
     assert reference_workload() == reference_workload()
+
+
+class FakeMonitoring:
+    """Stands in for ``sys.monitoring`` (3.12+) with one registered tool, as COVERAGE_CORE=sysmon does."""
+
+    class events:  # mirrors sys.monitoring.events
+        PY_START = 1
+        LINE = 2
+        BRANCH = 4
+        NO_EVENTS = 0
+
+    def __init__(self) -> None:
+        self.cleared: list[tuple[str, int, int]] = []
+
+    def get_tool(self, tool: int) -> str | None:
+        return "coverage.py" if tool == 1 else None
+
+    def set_events(self, tool: int, events: int) -> None:
+        self.cleared.append(("events", tool, events))
+
+    def register_callback(self, tool: int, event: int, func: object) -> None:
+        self.cleared.append(("callback", tool, event))
+
+
+def test_perf_measure_switches_off_sys_monitoring_tools_and_flags_the_residue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_gtguard.perf.child import neutralise_tracers
+
+    fake = FakeMonitoring()
+    monkeypatch.setattr(sys, "monitoring", fake, raising=False)
+
+    def in_child() -> object:  # in the child: clearing tracers there cannot disturb this process
+        tracing = neutralise_tracers()
+        return tracing.removed, tracing.residual, sorted(set(fake.cleared))  # the child did it once already
+
+    got = measure(in_child, size=1, wall=False, kill_for_ref=_kill_at(1000), want_result=True)
+
+    removed, residual, cleared = got.result
+    assert removed[-1] == "sys.monitoring:coverage.py" and residual is True
+    assert cleared == [("callback", 1, 1), ("callback", 1, 2), ("callback", 1, 4), ("events", 1, 0)]
