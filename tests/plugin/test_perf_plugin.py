@@ -238,6 +238,25 @@ def test_perf_gate_bad_marker_fails_that_test_and_the_session_goes_on(
     result.stdout.no_fnmatch_line("*During handling*")
 
 
+def test_perf_gate_on_a_unittest_method_fails_with_the_fix(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import unittest
+        import pytest
+
+        class TestOld(unittest.TestCase):
+            @pytest.mark.perf_gate(n=1, ms=100)
+            def test_timed(self):
+                pass
+        """
+    )
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unittest.TestCase methods and other items are not supported*"])
+
+
 def test_perf_gate_failing_assertion_in_body_is_reported_natively(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
