@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import CORE_OPTIONS, resolve
+from pytest_gtguard.settings import CORE_OPTIONS, Option, resolve
 from pytest_gtguard.side.imports import SideFinder
 from pytest_gtguard.side.load import load_module
 from pytest_gtguard.side.task import Side, SideKind, Task, render_env, select_sides
