@@ -11,7 +11,7 @@ detection rate of the wrong one, the CPU spent on the wrong one per gate (agains
 and the gate's overhead (gate wall time minus the call's own wall time; target <= 5 % or 20 ms).
 
     python bench/perf_gate_noise.py            # full: >= 500 gated runs of the correct one under load
-    python bench/perf_gate_noise.py --quick    # a smoke run (about half a minute)
+    python bench/perf_gate_noise.py --quick    # a smoke run (about a minute and a half)
 """
 
 from __future__ import annotations
