@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_gtguard.errors import ConfigError, GtguardError, GtguardWarning, InvalidMarker, TaskLayoutError
+from pytest_gtguard.perf.budget import PerfBudget
 from pytest_gtguard.side.task import Side, SideKind, Task
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "GtguardError",
     "GtguardWarning",
     "InvalidMarker",
+    "PerfBudget",
     "Side",
     "SideKind",
     "Task",

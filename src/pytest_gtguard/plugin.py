@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gtguard.checks import plugin as checks
+from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 from pytest_gtguard.split import plugin as split
@@ -44,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets, and the results channel when asked for."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
     checks.register(config)  # markers, fixtures and the "gtguard-checks" plugin
+    config.addinivalue_line("markers", PERF_GATE_MARKER_HELP)
+    config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
     run = config.stash.get(side.SIDE_RUN_KEY, None)
     if not config.pluginmanager.has_plugin("gtguard-split"):
         split.register_channel(config, run.side if run else None)
