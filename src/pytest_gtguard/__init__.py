@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pytest_gtguard.errors import ConfigError, GtguardError, GtguardWarning, InvalidMarker, TaskLayoutError
-from pytest_gtguard.perf.budget import PerfBudget
-from pytest_gtguard.side.task import Side, SideKind, Task
+
+if TYPE_CHECKING:
+    from pytest_gtguard.perf.budget import PerfBudget
+    from pytest_gtguard.side.task import Side, SideKind, Task
+
+# Imported on first use (PEP 562): pytest imports this package in every run of everyone who installs it.
+_LAZY = {
+    "PerfBudget": "pytest_gtguard.perf.budget",
+    "Side": "pytest_gtguard.side.task",
+    "SideKind": "pytest_gtguard.side.task",
+    "Task": "pytest_gtguard.side.task",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_gtguard' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ConfigError",

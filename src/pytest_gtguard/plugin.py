@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from pytest_gtguard._config import option_value
 from pytest_gtguard.checks import plugin as checks
 from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
-from pytest_gtguard.split import plugin as split
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,6 +29,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     task, sides = side.select(early_config, args)
     early_config.stash[side.TASK_KEY] = task
     if len(sides) == 2 and task is not None:
+        from pytest_gtguard.split import plugin as split  # only a split run pays for the split's import
+
         # The split runs each side in its own process; here the after side only serves the conftests.
         early_config.pluginmanager.register(split.SplitPlugin(split.split_config(early_config, task)), "gtguard-split")
         run = side.activate(early_config, sides[1])
@@ -48,5 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", PERF_GATE_MARKER_HELP)
     config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
     run = config.stash.get(side.SIDE_RUN_KEY, None)
-    if not config.pluginmanager.has_plugin("gtguard-split"):
+    if not config.pluginmanager.has_plugin("gtguard-split") and _channel_requested(config):
+        from pytest_gtguard.split import plugin as split
+
         split.register_channel(config, run.side if run else None)
+
+
+def _channel_requested(config: pytest.Config) -> bool:
+    return any(option_value(config, d) for d in ("gtguard_results", "gtguard_shuffle", "gtguard_trace_sides"))

@@ -7,18 +7,22 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_gtguard.checks import determinism as det
 from pytest_gtguard.checks.constraints import MARKERS, Constraints, apply_marker
-from pytest_gtguard.checks.scope import Finding, Scope
-from pytest_gtguard.checks.session import DependencyBaseline, Judge
 from pytest_gtguard.errors import GtguardError, InvalidMarker
 from pytest_gtguard.settings import ALL_OPTIONS, resolve
 from pytest_gtguard.side.plugin import SIDE_RUN_KEY, TASK_KEY
 from pytest_gtguard.side.task import SideKind
+
+if TYPE_CHECKING:
+    from pytest_gtguard.checks.scope import Finding
+    from pytest_gtguard.checks.session import Judge
+
+# The recording machinery (session, scope, determinism) is imported when a run needs it: this module is
+# imported by every pytest run of everyone who installs gtguard (bench/import_cost.py).
 
 __all__ = ["PROPERTY", "ChecksPlugin", "ChecksSettings", "register"]
 
@@ -90,7 +94,8 @@ def register(config: pytest.Config) -> None:
     config.pluginmanager.register(ChecksPlugin(config, settings), "gtguard-checks")
 
 
-def _scope_and_deps(config: pytest.Config, settings: ChecksSettings) -> tuple[Scope, DependencyBaseline | None]:
+def _under_test(config: pytest.Config, settings: ChecksSettings) -> tuple[Path, str, Path | None, Path | None]:
+    """Return the code under test, its label, and the task's before folder and root (when there is a task)."""
     run = config.stash.get(SIDE_RUN_KEY, None)
     task = run.side.task if run is not None else config.stash.get(TASK_KEY, None)
     if run is not None:
@@ -99,32 +104,46 @@ def _scope_and_deps(config: pytest.Config, settings: ChecksSettings) -> tuple[Sc
         under_test, label = settings.source, str(settings.source)
     else:
         under_test, label = config.rootpath, f"{config.rootpath} (without test files)"
-    deps = None
-    if task is not None:
-        deps = DependencyBaseline(under_test, [task.before_dir, task.root], task.root)
-    return Scope.of([under_test], label=label), deps
+    return under_test, label, task.before_dir if task else None, task.root if task else None
 
 
 class ChecksPlugin:
     """Record what the code under test does and fail tests whose constraints it breaks."""
 
     def __init__(self, config: pytest.Config, settings: ChecksSettings) -> None:
-        scope, deps = _scope_and_deps(config, settings)
         self._config = config
         self._settings = settings
-        self._judge = Judge(scope, deps)
-        task_wide = settings.task_wide.determinism
-        self._judge.start(trace_sources=task_wide is not None and task_wide.sources)
+        self._label = _under_test(config, settings)[1]
+        self._judge: Judge | None = None
         self._summary: dict[str, list[Finding]] = {}
+        # Recording from here on sees what the code under test imports while it is collected. An ordinary
+        # run (no whole-task constraint, no side under test) starts at the first marked test instead and
+        # pays nothing otherwise; import statements at module level are still found by the static pass.
+        if settings.task_wide.any() or config.stash.get(SIDE_RUN_KEY, None) is not None:
+            self._start()
+
+    def _start(self) -> Judge:
+        from pytest_gtguard.checks.scope import Scope
+        from pytest_gtguard.checks.session import DependencyBaseline, Judge
+
+        under_test, label, before, root = _under_test(self._config, self._settings)
+        deps = DependencyBaseline(under_test, [before, root], root) if before and root else None
+        self._judge = Judge(Scope.of([under_test], label=label), deps)
+        task_wide = self._settings.task_wide.determinism
+        self._judge.start(trace_sources=task_wide is not None and task_wide.sources)
+        return self._judge
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Keep what imports did so far; stop recording when no test has any constraint (no overhead)."""
-        self._judge.end_of_collection()
         used = self._settings.task_wide.any() or any(
             item.get_closest_marker(name) is not None for item in items for name in _MARKER_NAMES
         )
+        judge = self._judge if self._judge is not None or not used else self._start()
+        if judge is None:
+            return
+        judge.end_of_collection()
         if not used:
-            self._judge.stop()
+            judge.stop()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Merge the whole-task constraints with the test's markers; a bad marker fails only this test."""
@@ -135,7 +154,7 @@ class ChecksPlugin:
                     constraints = apply_marker(constraints, name, mark.args, mark.kwargs, where=item.nodeid)
         except InvalidMarker as exc:
             pytest.fail(str(exc), pytrace=False)
-        if constraints.no_new_dependencies and self._judge.deps is None:
+        if constraints.no_new_dependencies and (self._judge is None or self._judge.deps is None):
             pytest.fail(
                 f"{item.nodeid}: no_new_dependencies needs the task's repository_before/ to compare "
                 "with; run inside a task directory (pytest --after or --repo PATH)",
@@ -147,17 +166,18 @@ class ChecksPlugin:
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """Trace the test, then fail it with every finding (file:line) if its constraints are broken."""
         constraints = item.stash.get(_CONSTRAINTS_KEY, None)
-        if constraints is None or not constraints.any():
+        judge = self._judge
+        if constraints is None or not constraints.any() or judge is None:
             return (yield)
-        since = self._judge.marks()
-        watch = self._judge.watch(constraints)
+        since = judge.marks()
+        watch = judge.watch(constraints)
         error: BaseException | None = None
         with watch:
             try:
                 result = yield
             except BaseException as exc:  # re-raised below, after the findings are attached
                 error, result = exc, None
-        findings = self._judge.findings(constraints, since, watch.events)
+        findings = judge.findings(constraints, since, watch.events)
         spec = constraints.determinism
         if error is None and spec is not None and spec.rerun:
             findings += self._rerun(item, spec.runs or self._settings.runs)
@@ -166,10 +186,13 @@ class ChecksPlugin:
         if error is not None:
             raise error
         if findings:
-            pytest.fail(_message(item.nodeid, findings, self._judge.scope), pytrace=False)
+            pytest.fail(_message(item.nodeid, findings, judge.scope.label), pytrace=False)
         return result
 
     def _rerun(self, item: pytest.Item, runs: int) -> list[Finding]:
+        from pytest_gtguard.checks import determinism as det
+        from pytest_gtguard.checks.scope import Finding
+
         here = tuple(str(v) for k, v in item.user_properties if k == OUTPUT_PROPERTY)
         args = _side_args(self._config)
         path, line = item.location[0], (item.location[1] or 0) + 1
@@ -198,6 +221,8 @@ class ChecksPlugin:
         # Setup, call and teardown reports all carry the item's properties: keep each finding once.
         for key, value in report.user_properties:
             if key == PROPERTY and isinstance(value, list):
+                from pytest_gtguard.checks.scope import Finding
+
                 known = self._summary.setdefault(report.nodeid, [])
                 for item in value:
                     finding = Finding(**item) if isinstance(item, dict) else None
@@ -213,18 +238,19 @@ class ChecksPlugin:
             for finding in findings:
                 tests_by_finding.setdefault(finding.render(), []).append(nodeid)
         terminalreporter.write_sep("=", "gtguard checks")
-        terminalreporter.write_line(f"code under test: {self._judge.scope.label}")
+        terminalreporter.write_line(f"code under test: {self._label}")
         for rendered, nodeids in tests_by_finding.items():
             shown = ", ".join(nodeids[:3]) + (f" and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
             terminalreporter.write_line(f"{rendered}  [{shown}]")
 
     def pytest_unconfigure(self) -> None:
         """Put the import system back (pytester runs many sessions in one interpreter)."""
-        self._judge.stop()
+        if self._judge is not None:
+            self._judge.stop()
 
 
-def _message(nodeid: str, findings: Sequence[Finding], scope: Scope) -> str:
-    lines = [f"gtguard checks: {len(findings)} finding(s) in the code under test {scope.label}:"]
+def _message(nodeid: str, findings: Sequence[Finding], label: str) -> str:
+    lines = [f"gtguard checks: {len(findings)} finding(s) in the code under test {label}:"]
     lines += [f"  {f.render()}" for f in findings]
     return "\n".join(lines)
 
@@ -261,6 +287,9 @@ class DeterminismProbe:
     ) -> object:
         """Return the function's result if every run agrees; otherwise fail the test with the differences."""
         __tracebackhide__ = True
+        from pytest_gtguard.checks import determinism as det
+        from pytest_gtguard.checks.scope import Finding
+
         if isinstance(func, str):
             module, _, qualname = func.partition(":")
             if not (module and qualname):
@@ -309,6 +338,7 @@ class Fixtures:
     def gtguard_output(self, request: pytest.FixtureRequest) -> Callable[[object], None]:
         """Return ``record(value)``: values a determinism re-run must reproduce (sets compare unordered)."""
         node = request.node
+        from pytest_gtguard.checks import determinism as det
 
         def record(value: object) -> None:
             node.user_properties.append((OUTPUT_PROPERTY, det.canonical(value)))

@@ -6,17 +6,20 @@ import os
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
-from unittest import TestCase
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_gtguard.errors import ConfigError, GtguardWarning, InvalidMarker
-from pytest_gtguard.perf.budget import Clock, Outcome, PerfBudget, Scaling, budget_from_marker
-from pytest_gtguard.perf.measure import measure_reference
 from pytest_gtguard.perf.options import PERF_OPTIONS
-from pytest_gtguard.perf.runner import GateReport, run_gate
 from pytest_gtguard.settings import resolve
+
+if TYPE_CHECKING:
+    from pytest_gtguard.perf.budget import Clock, PerfBudget
+    from pytest_gtguard.perf.runner import GateReport
+
+# The measuring machinery (budget, measure, runner) is imported by the hooks that meet a perf_gate
+# test: this module is imported by every pytest run of everyone who installs gtguard.
 
 __all__ = ["BUDGET_KEY", "PERF_GATE_MARKER_HELP", "PerfGate", "PerfGatePlugin", "PerfSettings"]
 
@@ -26,7 +29,7 @@ PERF_GATE_MARKER_HELP = (
     "at input size n, growth ('O(n)', ...) and peak memory in MB; see docs/perf.md"
 )
 
-BUDGET_KEY = pytest.StashKey[PerfBudget]()
+BUDGET_KEY = pytest.StashKey["PerfBudget"]()
 _IN_CHILD_KEY = pytest.StashKey[bool]()
 _MEASURED_KEY = pytest.StashKey[bool]()
 
@@ -89,6 +92,10 @@ class PerfGatePlugin:
         marker = item.get_closest_marker("perf_gate")
         if marker is None:
             return
+        from unittest import TestCase
+
+        from pytest_gtguard.perf.budget import budget_from_marker
+
         try:
             budget = budget_from_marker(marker.args, marker.kwargs, where=item.nodeid)
         except InvalidMarker as exc:
@@ -165,6 +172,9 @@ class PerfGatePlugin:
         want_result: bool,
     ) -> GateReport:
         """Measure and judge; record the data on the test's report."""
+        from pytest_gtguard.perf.budget import Scaling
+        from pytest_gtguard.perf.runner import run_gate
+
         scaling = Scaling(option=self.settings.scale, baseline_ms=self._baseline_for(budget.clock))
         report = run_gate(budget, scaling, prepare, want_result=want_result)
         item.stash[_MEASURED_KEY] = True
@@ -172,6 +182,9 @@ class PerfGatePlugin:
         return report
 
     def _baseline_for(self, clock: Clock) -> float:
+        from pytest_gtguard.perf.budget import Clock
+        from pytest_gtguard.perf.measure import measure_reference
+
         if clock is Clock.CPU and self.settings.reference_ms is not None:
             return self.settings.reference_ms
         if clock not in self._baseline:
@@ -181,6 +194,8 @@ class PerfGatePlugin:
     def conclude(self, item: pytest.Item, report: GateReport) -> None:
         """Fail, warn or pass according to the verdicts and the xdist policy (docs/perf.md)."""
         __tracebackhide__ = True
+        from pytest_gtguard.perf.budget import Outcome
+
         if report.crashed is not None:
             pytest.fail(f"perf_gate: {report.crashed}; the measured call must return normally", pytrace=False)
         failures = []
