@@ -388,3 +388,26 @@ def test_split_report_carries_check_findings_of_the_side_under_test(pytester: py
     after = {t["nodeid"]: t for t in report["results"]["after"]["tests"]}
     findings = after["tests/test_calc.py::test_add"]["properties"]["gtguard_checks"]
     assert any(f["subject"] == "decimal" and f["file"].endswith("calc.py") for f in findings)
+
+
+def test_split_report_carries_perf_gate_measurements(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    write(
+        bugfix_task,
+        {
+            "tests/test_speed.py": """
+        import pytest
+        from calc import neg
+
+        @pytest.mark.perf_gate(n=1000, ms=10_000)
+        def test_neg_is_fast(perf):
+            perf.measure(lambda xs: [neg(x) for x in xs], setup=lambda n: list(range(n)))
+        """
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    after = {t["nodeid"]: t for t in report["results"]["after"]["tests"]}
+    measured = after["tests/test_speed.py::test_neg_is_fast"]["properties"]["perf_gate"]
+    assert measured["n"] == 1000
