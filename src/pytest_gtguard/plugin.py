@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from pytest_gtguard.meta import plugin as meta
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 
@@ -20,6 +21,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     """Select the side before any conftest is imported: conftests read env vars and sys.path at import."""
     # tryfirst: the environment must be in place before pytest imports the initial conftests.
     task, sides = side.select(early_config, args)
+    sides = meta.implied_sides(early_config, task, sides)  # --meta judges against the ground truth
     early_config.stash[side.TASK_KEY] = task
     early_config.stash[side.SIDES_KEY] = sides
     if len(sides) == 1:
@@ -33,6 +35,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
+    config.addinivalue_line("markers", meta.REQ_MARKER_HELP)
+    if meta.meta_requested(config) and not hasattr(config, "workerinput"):
+        run = config.stash.get(side.SIDE_RUN_KEY, None)
+        settings = meta.MetaSettings.from_config(config, run.side if run else None)
+        config.pluginmanager.register(meta.MetaPlugin(config, settings), "gtguard-meta")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

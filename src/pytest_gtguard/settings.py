@@ -120,7 +120,10 @@ CORE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS
+# Feature tables import Option and Kind from here, so they are imported once those exist.
+from pytest_gtguard.meta.options import META_OPTIONS  # noqa: E402
+
+ALL_OPTIONS: tuple[Option, ...] = CORE_OPTIONS + META_OPTIONS
 
 
 def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] = ALL_OPTIONS) -> None:

@@ -1,0 +1,157 @@
+"""Switch a mutant or a hand-written variant in, inside a forked child, without touching any file.
+
+Two paths, both in memory: live function objects (found once in the parent) get their ``__code__``
+replaced, and ``SourceFileLoader.get_code`` is patched so any *fresh* import of the file (lazy imports,
+``load_side``, ``importlib`` by path) compiles the mutated source. Only ever called in a child process.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import importlib.machinery
+import os
+import sys
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_gtguard.meta.mutate import Mutant, mutated_module
+
+__all__ = ["LiveCode", "activate_mutant", "activate_source", "sentinel_sources"]
+
+FuncKey = tuple[str, str, int]  # (real file path, co_name, co_firstlineno)
+
+
+@dataclass(frozen=True)
+class LiveCode:
+    """Every live function object defined in the target files, keyed by where its code was defined."""
+
+    functions: Mapping[FuncKey, tuple[types.FunctionType, ...]]
+    modules: Mapping[str, tuple[types.ModuleType, ...]]  # real file path -> loaded modules
+
+    @classmethod
+    def scan(cls, files: Iterable[Path]) -> LiveCode:
+        """Find the functions and modules of ``files`` that are alive in this process (run once, in the parent)."""
+        wanted = {os.path.realpath(f) for f in files}
+        functions: dict[FuncKey, list[types.FunctionType]] = {}
+        real: dict[str, str] = {}
+        for obj in gc.get_objects():
+            if isinstance(obj, types.FunctionType):
+                filename = obj.__code__.co_filename
+                path = real.setdefault(filename, os.path.realpath(filename))
+                if path in wanted:
+                    key = (path, obj.__code__.co_name, obj.__code__.co_firstlineno)
+                    functions.setdefault(key, []).append(obj)
+        modules: dict[str, list[types.ModuleType]] = {}
+        for module in list(sys.modules.values()):
+            filename = getattr(module, "__file__", None)
+            if filename and os.path.realpath(filename) in wanted:
+                modules.setdefault(os.path.realpath(filename), []).append(module)
+        return cls({k: tuple(v) for k, v in functions.items()}, {k: tuple(v) for k, v in modules.items()})
+
+
+def activate_mutant(mutant: Mutant, live: LiveCode) -> None:
+    """Make ``mutant`` the code every caller of its function runs, now and on any fresh import."""
+    path = os.path.realpath(mutant.site.file.path)
+    key = (path, mutant.site.name, mutant.site.firstlineno)
+    for function in live.functions.get(key, ()):
+        function.__code__ = mutant.code
+    _patch_loader({path: mutated_module(mutant)})
+
+
+def activate_source(path: Path, text: str, live: LiveCode) -> None:
+    """Replace the module at ``path`` by ``text`` (a hand-written variant) in the live process.
+
+    Functions and methods that exist in both versions get the variant's code (callers holding the old
+    objects see it too); other module-level names are rebound; fresh imports compile ``text``.
+    """
+    real = os.path.realpath(path)
+    tree = ast.parse(text, filename=str(path))
+    code = compile(tree, str(path), "exec", dont_inherit=True)
+    for module in live.modules.get(real, ()):
+        fresh: dict[str, Any] = {"__name__": module.__name__, "__file__": module.__file__,
+                                 "__builtins__": module.__dict__.get("__builtins__", __builtins__),
+                                 "__package__": module.__package__, "__spec__": module.__spec__}
+        exec(code, fresh)
+        _graft(module.__dict__, fresh, live)
+    _patch_loader({real: tree})
+
+
+def sentinel_sources(files: Iterable[Path]) -> dict[str, ast.Module]:
+    """Return each file's tree with every function body starting with a raise (the forced-fail run)."""
+    trees: dict[str, ast.Module] = {}
+    for path in files:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                boom = ast.parse("raise RuntimeError('gtguard meta sentinel: forced failure')").body[0]
+                node.body.insert(0, ast.copy_location(boom, node.body[0]))
+        trees[os.path.realpath(path)] = ast.fix_missing_locations(tree)
+    return trees
+
+
+def activate_sentinel(trees: Mapping[str, ast.Module], live: LiveCode) -> None:
+    """Swap every live function of the target files for a version that raises on entry."""
+    for real, tree in trees.items():
+        code = compile(tree, real, "exec", dont_inherit=True)
+        replacements = _code_objects(code)
+        for (path, name, line), functions in live.functions.items():
+            new = replacements.get((name, line)) if path == real else None
+            for function in functions:
+                if new is not None and len(new.co_freevars) == len(function.__code__.co_freevars):
+                    function.__code__ = new
+    _patch_loader(trees)
+
+
+def _code_objects(code: types.CodeType) -> dict[tuple[str, int], types.CodeType]:
+    found: dict[tuple[str, int], types.CodeType] = {}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found[(const.co_name, const.co_firstlineno)] = const
+            found.update(_code_objects(const))
+    return found
+
+
+def _graft(old: dict[str, Any], new: dict[str, Any], live: LiveCode) -> None:
+    for name, value in new.items():
+        if name.startswith("__") and name.endswith("__"):
+            continue
+        current = old.get(name)
+        if isinstance(current, types.FunctionType) and isinstance(value, types.FunctionType):
+            if not _swap_function(current, value):
+                old[name] = value
+        elif isinstance(current, type) and isinstance(value, type):
+            for attr, member in vars(value).items():
+                existing = vars(current).get(attr)
+                if isinstance(existing, types.FunctionType) and isinstance(member, types.FunctionType):
+                    if _swap_function(existing, member):
+                        continue
+                if not (attr.startswith("__") and attr.endswith("__")) or isinstance(member, types.FunctionType):
+                    setattr(current, attr, member)
+        else:
+            old[name] = value
+
+
+def _swap_function(old: types.FunctionType, new: types.FunctionType) -> bool:
+    """Give ``old`` the behaviour of ``new`` in place; False when their closures differ in shape."""
+    if len(old.__code__.co_freevars) != len(new.__code__.co_freevars):
+        return False
+    old.__code__ = new.__code__
+    old.__defaults__ = new.__defaults__
+    old.__kwdefaults__ = new.__kwdefaults__
+    return True
+
+
+def _patch_loader(trees: Mapping[str, ast.Module]) -> None:
+    original = importlib.machinery.SourceFileLoader.get_code
+
+    def get_code(self: importlib.machinery.SourceFileLoader, fullname: str) -> types.CodeType:
+        tree = trees.get(os.path.realpath(self.path))
+        if tree is not None:
+            return compile(tree, self.path, "exec", dont_inherit=True)  # type: ignore[no-any-return]
+        return original(self, fullname)
+
+    importlib.machinery.SourceFileLoader.get_code = get_code  # type: ignore[method-assign]

@@ -1,0 +1,368 @@
+"""Generate seeded first-order mutants of ground-truth source files, in memory.
+
+Why the stdlib ``ast`` and not mutmut's libcst engine: mutmut writes a trampolined copy of the whole
+tree to ``mutants/`` and its entry point changed signature three times in six months (research note
+§1.9); libcst keeps comments only to write mutants back to files, which gtguard never does. A mutant
+here is an edited copy of one function's ``ast`` node compiled in its own module or class scope, so
+its code object has the original's line numbers and free variables (``super()``'s ``__class__`` cell)
+and can replace the live function's ``__code__`` in a forked child. Only code inside functions is
+mutated: module-level code runs once at import, before any mutant could be switched in.
+
+Operator families (names used in reports): ``arithmetic``, ``comparison`` (``<`` ↔ ``<=`` etc., the
+boundary shift), ``boundary`` (integer constant in a comparison ±1), ``boolean``, ``constant``,
+``return``, ``statement`` (drop a call statement or an augmented assignment), ``exception`` (raise
+the base ``Exception`` instead of a specific type), ``slice`` (off-by-one on slice bounds and on
+``range`` stops), ``loop`` (``break`` ↔ ``continue``). Mutants whose compiled code equals the
+original or an earlier mutant of the same function (trivial compiler equivalence) are dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import difflib
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import CodeType
+
+__all__ = ["FunctionSite", "Mutant", "SourceFile", "generate", "parse_source", "sample"]
+
+_CMP_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+}
+_BIN_SWAP: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+    ast.Mod: ast.Div, ast.Pow: ast.Mult, ast.LShift: ast.RShift, ast.RShift: ast.LShift,
+    ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd, ast.BitXor: ast.BitAnd,
+}
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Calls whose removal as a statement is noise rather than a test-quality signal.
+_QUIET_CALLS = frozenset({"print", "log", "debug", "info", "warning", "warn"})
+
+Edit = Callable[[ast.AST], ast.AST]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One ground-truth file: its path, text and parsed tree."""
+
+    path: Path
+    relpath: str
+    text: str
+    tree: ast.Module
+
+
+@dataclass(frozen=True)
+class FunctionSite:
+    """A top-level function or a method of a top-level class: the unit whose ``__code__`` is swapped."""
+
+    file: SourceFile
+    path: tuple[int, ...]  # index path of the def in the module: (i,) or (class_index, j)
+    qualname: str
+    name: str
+    firstlineno: int  # co_firstlineno: the first decorator's line, as CPython counts it
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One first-order mutant: where it is, what it changes, and the compiled replacement code."""
+
+    id: str
+    site: FunctionSite
+    operator: str
+    description: str
+    line: int
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+    original: str
+    replacement: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef = field(repr=False, compare=False)
+    code: CodeType = field(repr=False, compare=False)
+
+    def diff(self) -> str:
+        """Return a unified diff of the mutated lines against the original file (real line numbers)."""
+        lines = self.site.file.text.splitlines(keepends=True)
+        start, end = self.line - 1, self.end_line
+        head = lines[start][: self.column - 1]
+        tail = lines[end - 1][self.end_column - 1 :]
+        new = [*lines[:start], *(head + self.replacement + tail).splitlines(keepends=True), *lines[end:]]
+        rel = self.site.file.relpath
+        return "".join(difflib.unified_diff(lines, new, f"a/{rel}", f"b/{rel}", n=0))
+
+
+def parse_source(path: Path, relpath: str) -> SourceFile:
+    """Read and parse ``path``; ``SyntaxError`` propagates with the file name in it."""
+    text = path.read_text(encoding="utf-8")
+    return SourceFile(path, relpath, text, ast.parse(text, filename=str(path)))
+
+
+def function_sites(source: SourceFile) -> list[FunctionSite]:
+    """Return the functions whose code can be swapped: top-level defs and methods of top-level classes."""
+    sites: list[FunctionSite] = []
+    for i, node in enumerate(source.tree.body):
+        if isinstance(node, _FUNCS):
+            sites.append(FunctionSite(source, (i,), node.name, node.name, _first_line(node)))
+        elif isinstance(node, ast.ClassDef):
+            for j, sub in enumerate(node.body):
+                if isinstance(sub, _FUNCS):
+                    qual = f"{node.name}.{sub.name}"
+                    sites.append(FunctionSite(source, (i, j), qual, sub.name, _first_line(sub)))
+    return sites
+
+
+def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
+    """Return every mutant of ``sources`` in a stable order, and how many TCE duplicates were dropped."""
+    mutants: list[Mutant] = []
+    dropped = 0
+    for source in sources:
+        for site in function_sites(source):
+            fn = _node_at(source.tree, site.path)
+            original = compile_site(site, fn)
+            seen = {_code_key(original)}
+            taken: dict[str, int] = {}
+            for position, (operator, description, target, edit) in enumerate(_points(fn)):
+                mutated, replacement = _apply(fn, position, edit)
+                if mutated is None:
+                    continue
+                try:
+                    code = compile_site(site, mutated)
+                except (SyntaxError, ValueError):
+                    continue  # the edit produced invalid code (e.g. `continue` outside a loop)
+                key = _code_key(code)
+                if key in seen:
+                    dropped += 1
+                    continue
+                seen.add(key)
+                base = f"{source.relpath}:{target.lineno}:{target.col_offset + 1}:{operator}"
+                taken[base] = taken.get(base, 0) + 1
+                mid = base if taken[base] == 1 else f"{base}:{taken[base]}"
+                mutants.append(Mutant(
+                    mid, site, operator, description, target.lineno, target.col_offset + 1,
+                    target.end_lineno or target.lineno, (target.end_col_offset or 0) + 1,
+                    ast.get_source_segment(source.text, target) or ast.unparse(target), replacement,
+                    mutated, code,
+                ))
+    return mutants, dropped
+
+
+def sample(mutants: Sequence[Mutant], *, seed: int, limit: int | None) -> list[Mutant]:
+    """Return at most ``limit`` mutants chosen by ``random.Random(seed)``, kept in generation order."""
+    if limit is None or limit >= len(mutants):
+        return list(mutants)
+    chosen = set(random.Random(seed).sample(range(len(mutants)), limit))
+    return [m for i, m in enumerate(mutants) if i in chosen]
+
+
+def compile_site(site: FunctionSite, fn: ast.AST) -> CodeType:
+    """Compile ``fn`` in the scope it lives in and return its code object."""
+    tree = site.file.tree
+    futures: list[ast.stmt] = [s for s in tree.body if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+    body: ast.stmt = fn  # type: ignore[assignment]
+    if len(site.path) == 2:
+        cls = _node_at(tree, site.path[:1])
+        body = ast.copy_location(ast.ClassDef(cls.name, [], [], [fn], []), cls)  # type: ignore[attr-defined,call-arg]
+    module = ast.fix_missing_locations(ast.Module([*futures, body], type_ignores=[]))
+    code = compile(module, str(site.file.path), "exec", dont_inherit=True)
+    return _find_code(code, site.name, site.firstlineno)
+
+
+def mutated_module(mutant: Mutant) -> ast.Module:
+    """Return the whole module tree with the mutant's function in place (for fresh imports)."""
+    tree = copy.copy(mutant.site.file.tree)
+    path = mutant.site.path
+    tree.body = list(tree.body)
+    if len(path) == 1:
+        tree.body[path[0]] = mutant.node
+    else:
+        cls = copy.copy(tree.body[path[0]])
+        cls.body = list(cls.body)  # type: ignore[attr-defined]
+        cls.body[path[1]] = mutant.node  # type: ignore[attr-defined]
+        tree.body[path[0]] = cls
+    return tree
+
+
+def _find_code(code: CodeType, name: str, firstlineno: int) -> CodeType:
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            if const.co_name == name and const.co_firstlineno == firstlineno:
+                return const
+            try:
+                return _find_code(const, name, firstlineno)
+            except LookupError:
+                continue
+    raise LookupError(f"no code object {name} at line {firstlineno}")
+
+
+def _code_key(code: CodeType) -> tuple[object, ...]:
+    consts = tuple(_code_key(c) if isinstance(c, CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames, code.co_freevars)
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def _node_at(tree: ast.Module, path: tuple[int, ...]) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    node: ast.AST = tree.body[path[0]]
+    if len(path) == 2:
+        node = node.body[path[1]]  # type: ignore[attr-defined]
+    return node  # type: ignore[return-value]
+
+
+def _skipped_ids(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
+    """Nodes a code swap cannot reach (defaults, annotations, decorators) or that are noise (docstrings)."""
+    skip: set[int] = set()
+    for part in (fn.args, *fn.decorator_list, *([fn.returns] if fn.returns else [])):
+        skip.update(id(n) for n in ast.walk(part))
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.arg, ast.AnnAssign)) and getattr(node, "annotation", None) is not None:
+            skip.update(id(n) for n in ast.walk(node.annotation))  # type: ignore[union-attr]
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(n) for n in ast.walk(node))  # f-string parts have unreliable positions
+        body = getattr(node, "body", None)
+        if isinstance(node, (*_FUNCS, ast.ClassDef)) and body and _is_docstring(body[0]):
+            skip.update(id(n) for n in ast.walk(body[0]))
+    return skip
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _points(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[str, str, ast.AST, Edit]]:
+    """Yield ``(operator, description, node, edit)`` for every mutation of ``fn``, in ``ast.walk`` order."""
+    skip = _skipped_ids(fn)
+    compare_consts = {id(c) for n in ast.walk(fn) if isinstance(n, ast.Compare) for c in [n.left, *n.comparators]}
+    for node in ast.walk(fn):
+        if id(node) in skip or node is fn:
+            continue
+        yield from _node_points(node, in_compare=id(node) in compare_consts)
+
+
+def _node_points(node: ast.AST, *, in_compare: bool) -> Iterator[tuple[str, str, ast.AST, Edit]]:
+    if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BIN_SWAP:
+        new_op = _BIN_SWAP[type(node.op)]
+        yield "arithmetic", f"{_op(node.op)} -> {_op(new_op())}", node, _set(op=new_op())
+    if isinstance(node, ast.AugAssign):
+        yield "statement", "drop augmented assignment", node, lambda n: ast.Pass()
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.Invert)):
+        yield "boolean" if isinstance(node.op, ast.Not) else "arithmetic", f"drop {_op(node.op)}", node, \
+            lambda n: n.operand  # type: ignore[attr-defined]
+    elif isinstance(node, ast.Compare):
+        for k, op in enumerate(node.ops):
+            if type(op) in _CMP_SWAP:
+                new = _CMP_SWAP[type(op)]
+                yield "comparison", f"{_op(op)} -> {_op(new())}", node, _cmp(k, new)
+    elif isinstance(node, ast.BoolOp):
+        new_bool: ast.boolop = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        yield "boolean", f"{_op(node.op)} -> {_op(new_bool)}", node, _set(op=new_bool)
+    elif isinstance(node, ast.Constant):
+        yield from _constant_points(node, in_compare=in_compare)
+    elif isinstance(node, ast.Return) and node.value is not None:
+        if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            yield "return", "return None", node, _set(value=ast.Constant(None))
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _call_name(node.value) not in _QUIET_CALLS:
+        yield "statement", "drop call statement", node, lambda n: ast.Pass()
+    elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+        if node.exc.func.id.endswith(("Error", "Exception")) and node.exc.func.id != "Exception":
+            yield "exception", f"raise Exception instead of {node.exc.func.id}", node.exc.func, \
+                lambda n: ast.Name("Exception", ast.Load())
+    elif isinstance(node, ast.Slice):
+        for bound in ("lower", "upper"):
+            value = getattr(node, bound)
+            if value is not None and not isinstance(value, ast.Constant):
+                for op in (ast.Add(), ast.Sub()):
+                    yield "slice", f"{bound} bound {_op(op)} 1", value, _shift(op)
+    elif isinstance(node, ast.Call) and _call_name(node) == "range" and node.args:
+        stop = node.args[1] if len(node.args) > 1 else node.args[0]
+        if not isinstance(stop, ast.Constant):
+            for op in (ast.Add(), ast.Sub()):
+                yield "slice", f"range stop {_op(op)} 1", stop, _shift(op)
+    elif isinstance(node, ast.Break):
+        yield "loop", "break -> continue", node, lambda n: ast.Continue()
+    elif isinstance(node, ast.Continue):
+        yield "loop", "continue -> break", node, lambda n: ast.Break()
+
+
+def _constant_points(node: ast.Constant, *, in_compare: bool) -> Iterator[tuple[str, str, ast.AST, Edit]]:
+    value = node.value
+    if isinstance(value, bool):
+        yield "boolean", f"{value} -> {not value}", node, _set(value=not value)
+    elif isinstance(value, int) and in_compare:
+        yield "boundary", f"{value} -> {value - 1}", node, _set(value=value - 1)
+        yield "boundary", f"{value} -> {value + 1}", node, _set(value=value + 1)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield "constant", f"{value!r} -> {value + 1!r}", node, _set(value=value + 1)
+    elif isinstance(value, str):
+        yield "constant", "string -> 'XX...XX'", node, _set(value=f"XX{value}XX")
+
+
+def _apply(fn: ast.FunctionDef | ast.AsyncFunctionDef, position: int, edit: Edit) -> tuple[ast.AST | None, str]:
+    """Return a copy of ``fn`` with the ``position``-th mutation point edited, and the new text."""
+    clone = copy.deepcopy(fn)
+    targets = [t for _, _, t, _ in _points(clone)]
+    target = targets[position]
+    working = copy.copy(target)
+    replacement = edit(working)
+    if not _replace(clone, target, replacement):
+        return None, ""
+    text = ast.unparse(replacement) if not isinstance(replacement, ast.Pass) else "pass"
+    if isinstance(replacement, ast.expr) and not isinstance(replacement, (ast.Constant, ast.Name)):
+        text = f"({text})"
+    return ast.fix_missing_locations(ast.copy_location(clone, fn)), text
+
+
+def _replace(root: ast.AST, target: ast.AST, replacement: ast.AST) -> bool:
+    ast.copy_location(replacement, target)
+    for parent in ast.walk(root):
+        for name, value in ast.iter_fields(parent):
+            if value is target:
+                setattr(parent, name, replacement)
+                return True
+            if isinstance(value, list) and any(v is target for v in value):
+                value[[i for i, v in enumerate(value) if v is target][0]] = replacement
+                return True
+    return False
+
+
+def _set(**changes: object) -> Edit:
+    def edit(node: ast.AST) -> ast.AST:
+        for name, value in changes.items():
+            setattr(node, name, value)
+        return node
+
+    return edit
+
+
+def _cmp(index: int, new: type[ast.cmpop]) -> Edit:
+    def edit(node: ast.AST) -> ast.AST:
+        node.ops = list(node.ops)  # type: ignore[attr-defined]
+        node.ops[index] = new()  # type: ignore[attr-defined]
+        return node
+
+    return edit
+
+
+def _shift(op: ast.operator) -> Edit:
+    return lambda n: ast.BinOp(n, op, ast.Constant(1))  # type: ignore[arg-type]
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+_OP_TEXT = {
+    "Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%", "Pow": "**",
+    "LShift": "<<", "RShift": ">>", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "Lt": "<", "LtE": "<=",
+    "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!=", "In": "in", "NotIn": "not in", "Is": "is",
+    "IsNot": "is not", "And": "and", "Or": "or", "Not": "not", "USub": "unary -", "Invert": "~",
+}
+
+
+def _op(op: ast.AST) -> str:
+    return _OP_TEXT.get(type(op).__name__, type(op).__name__)

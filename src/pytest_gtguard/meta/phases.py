@@ -1,0 +1,293 @@
+"""The phases of ``pytest --meta``: baseline, sentinel, hand-written variants, seeded mutants, score.
+
+Glue between the collected session (``ItemRunner``) and the pure modules; the hooks call ``run``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_gtguard.errors import ConfigError, MetaSetupError
+from pytest_gtguard.meta import activate, mutate, report, smells, variants
+from pytest_gtguard.meta.execute import Job, Status, Verdict, run_jobs
+from pytest_gtguard.meta.runner import ItemRunner
+from pytest_gtguard.meta.score import MetaScore, MutantResult, VariantResult, failures, score
+
+__all__ = ["MetaOutcome", "MetaSetupError", "run"]
+
+# Budgets: a hang dies after ~CPU_BASE s of CPU; generous multiples keep slow-but-finite mutants alive.
+_CPU_BASE_S = 0.04
+_CPU_FACTOR = 5.0
+_WALL_FLOOR_S = 1.0
+_WALL_FACTOR = 20.0
+
+Markup = dict[str, bool]
+
+
+@dataclass
+class MetaOutcome:
+    """Everything a meta run found; ``summary_lines`` renders it for the terminal."""
+
+    baseline_failed: list[str] = field(default_factory=list)
+    sentinel: str = ""
+    variants: list[VariantResult] = field(default_factory=list)
+    mutants: list[MutantResult] = field(default_factory=list)
+    score: MetaScore | None = None
+    findings: list[smells.Finding] = field(default_factory=list)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    tce_dropped: int = 0
+    generated: int = 0
+    report_paths: list[Path] = field(default_factory=list)
+
+    def summary_lines(self) -> list[tuple[str, Markup]]:
+        """Return the terminal summary as (line, markup) pairs."""
+        lines: list[tuple[str, Markup]] = []
+        if self.baseline_failed:
+            lines.append(("baseline: the suite must pass on the ground truth; failing: "
+                          + ", ".join(self.baseline_failed), {"red": True}))
+        if self.sentinel:
+            lines.append((f"sentinel: {self.sentinel}", {}))
+        for v in self.variants:
+            good = v.caught
+            by = f" by {v.killed_by}" if v.killed_by else ""
+            lines.append((f"variant {v.name} -> {v.target}: {v.status.value}{by}", {"green" if good else "red": True}))
+        if self.score is not None:
+            s = self.score
+            counts = ", ".join(f"{st.value} {n}" for st, n in s.counts.items() if n)
+            mutation_s = self.timings.get("mutation", 0.0)
+            rate = f"{len(self.mutants) / mutation_s:.0f} mutants/s" if mutation_s else ""
+            lines.append((f"mutants: {len(self.mutants)} run of {self.generated} generated "
+                          f"({self.tce_dropped} duplicates dropped); {counts}; {rate}", {}))
+            pct = f"{s.score:.1f}%" if s.score is not None else "n/a"
+            lines.append((f"mutation score: {pct} ({s.detected}/{s.valid})", {"bold": True}))
+            for m in self.mutants:
+                if m.status in (Status.SURVIVED, Status.NO_COVERAGE):
+                    lines.append((f"  {m.status.value} {m.id} {m.description}", {"yellow": True}))
+                    lines.extend((f"    {d}", {}) for d in m.diff.splitlines()[2:])
+            for r in s.requirements:
+                lines.append((f"requirement {r.req}: {r.killed}/{r.covered} mutants caught by {len(r.tests)} "
+                              "test(s)", {}))
+        totals = self.coverage.get("totals", {})
+        if totals:
+            lines.append((f"coverage of the ground truth: lines {totals.get('covered_lines', 0)}/"
+                          f"{totals.get('num_statements', 0)}, branches {totals.get('covered_branches', 0)}/"
+                          f"{totals.get('num_branches', 0)}", {}))
+        lines.extend((f"finding {f.kind}: {f.test} ({f.file}:{f.line}) {f.message}", {"yellow": True})
+                     for f in self.findings)
+        lines.extend((f"report: {p}", {}) for p in self.report_paths)
+        for reason in self.failures:
+            lines.append((f"FAILED: {reason}", {"red": True, "bold": True}))
+        if not self.failures:
+            lines.append(("meta verdict: PASSED", {"green": True, "bold": True}))
+        return lines
+
+
+def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Sequence[Path], cov: Any) -> MetaOutcome:
+    """Run every phase against the collected ``session`` and return the outcome."""
+    config = session.config
+    out = MetaOutcome()
+    started = time.perf_counter()
+    root = config.rootpath
+    parsed = [_parse(path, root) for path in sources]
+    live = activate.LiveCode.scan(sources)
+    ids = tuple(item.nodeid for item in session.items)
+
+    # 1. Baseline: the whole suite once on the ground truth, with per-test coverage.
+    job = Job("baseline", ids, None, None)
+    base = run_jobs([job], lambda j: runner.baseline(j, cov, sources), workers=1)[0]
+    if base.status is not Status.SURVIVED:
+        raise MetaSetupError(f"gtguard meta: the baseline run crashed ({base.reason}); run the suite without "
+                             "--meta to see why")
+    runner.replay(base.payload["reports"])
+    out.timings["baseline"] = time.perf_counter() - started
+    durations: dict[str, float] = base.payload["durations"]
+    max_setup = max(base.payload["setups"].values(), default=0.0)
+    failed = sorted({r["nodeid"] for r in base.payload["reports"] if r.get("outcome") == "failed"})
+    out.coverage = base.payload.get("coverage", {})
+    if failed:
+        out.baseline_failed = failed
+        out.failures.append(f"{len(failed)} test(s) fail on the ground truth; a suite must pass on correct code")
+        return out
+    covering = _covering(base.payload.get("covering"))
+    by_speed = sorted(ids, key=lambda t: (durations.get(t, 0.0), t))
+
+    def job_for(key: str, tests: Sequence[str]) -> Job:
+        est = sum(durations.get(t, 0.0) for t in tests)
+        return Job(key, tuple(tests), _CPU_BASE_S + _CPU_FACTOR * est + 2 * max_setup,
+                   max(_WALL_FLOOR_S, _WALL_FACTOR * est + 4 * max_setup))
+
+    # 2. Sentinel: every ground-truth function raises; at least one test must notice.
+    reached = [t for t in by_speed if covering is None or any(t in tests for f in covering.values()
+                                                             for tests in f.values())]
+    trees = activate.sentinel_sources(sources)
+    sentinel = run_jobs([job_for("sentinel", reached or by_speed)],
+                        lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)), workers=1)[0]
+    if sentinel.status is not Status.KILLED:
+        raise MetaSetupError(
+            "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so mutants "
+            f"cannot reach the code the tests run ({sentinel.status.value}). Mutated: "
+            f"{', '.join(str(s) for s in sources[:5]) or 'no files'}; set gtguard_meta_target to the code "
+            "the tests import")
+    out.sentinel = f"forced failure caught by {sentinel.killed_by}"
+
+    # 3. Hand-written variants: each must be killed.
+    try:
+        declared = variants.declared(settings.variants, base=root, sources=sources, where=settings.variants_source)
+        found = variants.discovered(_test_dirs(session, settings, root), sources=sources)
+    except ConfigError as exc:
+        raise MetaSetupError(str(exc)) from None
+    unique = {(v.target, v.text): v for v in [*declared, *found]}
+    chosen = {f"variant:{v.name}:{_relative(v.target, root)}": v for v in unique.values()}
+    verdicts = run_jobs(
+        [job_for(key, by_speed) for key in chosen],
+        lambda j: runner.run(j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)),
+        workers=settings.workers,
+    )
+    out.variants = [VariantResult(chosen[v.key].name, _relative(chosen[v.key].target, root), chosen[v.key].origin,
+                                  v.status, v.killed_by, v.reason) for v in verdicts]
+
+    # 4. Seeded mutants, each against the tests that cover it, fastest first.
+    generated, out.tce_dropped = mutate.generate(parsed)
+    out.generated = len(generated)
+    chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
+    jobs, tests_of = [], {}
+    for m in chosen_mutants:
+        tests = _tests_for(m, covering, by_speed)
+        tests_of[m.id] = tests
+        if tests:
+            jobs.append(job_for(m.id, tests))
+    by_id = {m.id: m for m in chosen_mutants}
+    progress = _progress(config, len(jobs))
+    t_mut = time.perf_counter()
+    results = {v.key: v for v in run_jobs(
+        jobs, lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
+        workers=settings.workers, on_verdict=progress)}
+    out.timings["mutation"] = time.perf_counter() - t_mut
+    out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
+
+    # 5. Score, findings, reports, verdict.
+    reqs = _requirements(session)
+    out.score = score(out.mutants, requirements=reqs, variants=out.variants)
+    collected: dict[str, set[str]] = {}
+    for item in session.items:
+        collected.setdefault(str(item.path.resolve()), set()).add(getattr(item, "originalname", item.name))
+    test_files = {item.path for item in session.items}
+    if settings.suite is not None and settings.suite.is_dir():
+        test_files |= {p for p in settings.suite.rglob("test_*.py")}
+    out.findings = smells.scan_suite(test_files, collected=collected, root=root)
+    out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
+    out.failures = failures(out.score, out.variants, min_score=settings.min_score)
+    out.timings["total"] = time.perf_counter() - started
+    if settings.report_dir is not None:
+        out.report_paths = _write_reports(out, settings, parsed, root)
+    return out
+
+
+def _parse(path: Path, root: Path) -> mutate.SourceFile:
+    rel = _relative(path, root)
+    try:
+        return mutate.parse_source(path, rel)
+    except SyntaxError as exc:
+        raise MetaSetupError(f"gtguard meta: {rel}:{exc.lineno}: syntax error in the ground truth ({exc.msg}); "
+                             "fix the file or leave it out with gtguard_meta_target") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise MetaSetupError(f"gtguard meta: cannot read {rel}: {exc}") from None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _covering(raw: Mapping[str, Mapping[str, list[str]]] | None) -> dict[str, dict[int, set[str]]] | None:
+    if raw is None:
+        return None
+    return {f: {int(line): set(tests) for line, tests in lines.items()} for f, lines in raw.items()}
+
+
+def _tests_for(m: mutate.Mutant, covering: dict[str, dict[int, set[str]]] | None, by_speed: Sequence[str]) -> list[str]:
+    if covering is None:
+        return list(by_speed)  # no coverage data: every test, fastest first
+    lines = covering.get(os.path.realpath(m.site.file.path), {})
+    hit: set[str] = set()
+    for line in range(m.line, m.end_line + 1):
+        hit |= lines.get(line, set())
+    return [t for t in by_speed if t in hit]
+
+
+def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> MutantResult:
+    status = verdict.status if verdict else Status.NO_COVERAGE
+    reason = verdict.reason if verdict else "no test runs this line"
+    return MutantResult(
+        m.id, m.site.file.relpath, m.operator, m.description, m.line, m.column, m.end_line, m.end_column,
+        m.replacement, m.diff(), status, tuple(tests), verdict.killed_by if verdict else None,
+        verdict.tests_run if verdict else 0, reason, (verdict.duration_s * 1000) if verdict else 0.0,
+    )
+
+
+def _requirements(session: pytest.Session) -> dict[str, list[str]]:
+    reqs: dict[str, list[str]] = {}
+    for item in session.items:
+        for marker in item.iter_markers("req"):
+            for req in marker.args:
+                reqs.setdefault(str(req), []).append(item.nodeid)
+    return reqs
+
+
+def _test_dirs(session: pytest.Session, settings: Any, root: Path) -> list[Path]:
+    dirs = {p for p in (settings.suite, root / "tests", root / "test") if p is not None and p.is_dir()}
+    return sorted(dirs)
+
+
+def _progress(config: pytest.Config, total: int) -> Callable[[Verdict], None]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    counts = {"done": 0, "killed": 0, "survived": 0, "shown": -1}
+    tty = reporter is not None and reporter.isatty
+
+    def on_verdict(verdict: Verdict) -> None:
+        counts["done"] += 1
+        counts["killed"] += verdict.status in (Status.KILLED, Status.TIMEOUT)
+        counts["survived"] += verdict.status is Status.SURVIVED
+        if reporter is None:
+            return
+        tenth = 10 * counts["done"] // max(total, 1)
+        if not tty and tenth == counts["shown"]:
+            return
+        counts["shown"] = tenth
+        bar = report.progress_bar(counts["done"], total, killed=counts["killed"], survived=counts["survived"])
+        reporter.write(("\r" if tty else "\n") + "gtguard meta: mutants " + bar, flush=True)
+        if counts["done"] == total:
+            reporter.write("\n")
+
+    return on_verdict
+
+
+def _write_reports(out: MetaOutcome, settings: Any, parsed: Sequence[mutate.SourceFile], root: Path) -> list[Path]:
+    from pytest_gtguard import __version__
+
+    if out.score is None:
+        return []
+    document = report.to_schema(
+        out.mutants, sources={p.relpath: p.text for p in parsed}, root=root, score=out.score,
+        variants=out.variants, findings=out.findings, coverage=out.coverage,
+        config={"seed": settings.seed, "maxMutants": settings.max_mutants, "minScore": settings.min_score,
+                "failures": out.failures, "baselineFailed": out.baseline_failed},
+        performance={"initialRun": out.timings.get("baseline", 0.0), "mutation": out.timings.get("mutation", 0.0)},
+        version=__version__,
+    )
+    json_path = settings.report_dir / "mutation-report.json"
+    html_path = settings.report_dir / "mutation-report.html"
+    report.write_json(document, json_path)
+    report.write_html(document, html_path)
+    return [json_path, html_path]
