@@ -33,8 +33,8 @@ from typing import Any
 __all__ = ["ChildResult", "Job", "Status", "Verdict", "run_jobs"]
 
 _EXIT_DONE = 0
-_EXIT_ERROR = 2
-_EXIT_MEMORY = 3
+_EXIT_ERROR = 86
+_EXIT_MEMORY = 87
 _POLL_S = 0.0005
 _MEMORY_HEADROOM = 512 * 2**20
 
