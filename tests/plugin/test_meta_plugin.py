@@ -80,7 +80,7 @@ BROKEN_SUM = CALC.replace("result += v", "result = v")
 
 @pytest.fixture
 def task(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A testing task: ground truth and candidate suite in repository_after/, broken variants in tests/resources."""
+    """A testing task: ground truth and suite in repository_after/, broken variants in tests/resources."""
     pytester.makefile(".ini", pytest="[pytest]\n")
     after = pytester.path / "repository_after"
     (after / "tests").mkdir(parents=True)
@@ -111,32 +111,42 @@ def test_meta_kills_hand_written_variant(task: pytest.Pytester) -> None:
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider")
 
-    result.stdout.fnmatch_lines(["*variant broken_sum -> repository_after/calc.py: Killed by *test_total*",
-                                 "*meta verdict: PASSED*"])
+    result.stdout.fnmatch_lines(
+        ["*variant broken_sum -> repository_after/calc.py: Killed by *test_total*", "*meta verdict: PASSED*"]
+    )
     assert result.ret == 0
 
 
 def test_meta_fails_when_variant_survives(task: pytest.Pytester) -> None:
     (task.path / "repository_after" / "tests" / "test_calc.py").write_text(
-        SUITE.replace("assert total([1, 2, 3]) == 6", "assert total([5]) == 5"))
+        SUITE.replace("assert total([1, 2, 3]) == 6", "assert total([5]) == 5")
+    )
     _add_variant(task, "broken_sum", BROKEN_SUM)
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider")
 
-    result.stdout.fnmatch_lines(["*variant broken_sum -> repository_after/calc.py: Survived*",
-                                 "*FAILED: hand-written variant broken_sum*not caught*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*variant broken_sum -> repository_after/calc.py: Survived*",
+            "*FAILED: hand-written variant broken_sum*not caught*",
+        ]
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 def test_meta_variant_declared_in_ini_as_patch(task: pytest.Pytester) -> None:
-    (task.path / "broken.patch").write_text(textwrap.dedent("""\
+    (task.path / "broken.patch").write_text(
+        textwrap.dedent("""\
         --- a/calc.py
         +++ b/calc.py
         @@ -5 +5 @@
         -    return age >= 18
         +    return age > 18
-        """))
-    (task.path / "pytest.ini").write_text("[pytest]\ngtguard_meta_variants = repository_after/calc.py=broken.patch\n")
+        """)
+    )
+    (task.path / "pytest.ini").write_text(
+        "[pytest]\ngtguard_meta_variants = repository_after/calc.py=broken.patch\n"
+    )
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "1")
 
@@ -174,8 +184,17 @@ def test_meta_classifies_infinite_loop_as_timeout_and_os_exit_as_runtime_error(t
 
 def test_meta_same_seed_gives_same_mutants_and_results(task: pytest.Pytester) -> None:
     for out in ("one", "two"):
-        task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-seed", "7", "--meta-max-mutants", "8",
-                       "--gtguard-meta-report", out)
+        task.runpytest(
+            "--meta",
+            "-p",
+            "no:cacheprovider",
+            "--meta-seed",
+            "7",
+            "--meta-max-mutants",
+            "8",
+            "--gtguard-meta-report",
+            out,
+        )
 
     def verdicts(folder: str) -> list[tuple[object, ...]]:
         return [(m["id"], m["status"], tuple(m["killedBy"])) for m in _mutants(_report(task, folder))]
@@ -185,13 +204,19 @@ def test_meta_same_seed_gives_same_mutants_and_results(task: pytest.Pytester) ->
 
 
 def test_meta_baseline_failure_names_the_failing_test(task: pytest.Pytester) -> None:
-    (task.path / "repository_after" / "tests" / "test_bad.py").write_text("def test_wrong():\n    assert 1 == 2\n")
+    (task.path / "repository_after" / "tests" / "test_bad.py").write_text(
+        "def test_wrong():\n    assert 1 == 2\n"
+    )
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=4, failed=1)
-    result.stdout.fnmatch_lines(["*baseline: the suite must pass on the ground truth; failing: "
-                                 "repository_after/tests/test_bad.py::test_wrong*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*baseline: the suite must pass on the ground truth; failing: "
+            "repository_after/tests/test_bad.py::test_wrong*"
+        ]
+    )
 
 
 def test_meta_with_xdist_is_a_usage_error(task: pytest.Pytester) -> None:
@@ -209,7 +234,8 @@ def test_meta_min_score_fails_the_run(task: pytest.Pytester) -> None:
 
 
 def test_meta_reports_requirements_and_findings(task: pytest.Pytester) -> None:
-    (task.path / "repository_after" / "tests" / "test_req.py").write_text(textwrap.dedent("""\
+    (task.path / "repository_after" / "tests" / "test_req.py").write_text(
+        textwrap.dedent("""\
         import pytest
         from calc import total
 
@@ -219,21 +245,27 @@ def test_meta_reports_requirements_and_findings(task: pytest.Pytester) -> None:
 
         def test_nothing():
             total([1])
-        """))
+        """)
+    )
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider")
 
-    result.stdout.fnmatch_lines([
-        "*requirement R1: * mutants caught by 1 test(s)*",
-        "*coverage of the ground truth: lines *",
-        "*finding weak-check: test_total_is_an_int*",
-        "*finding no-assertion: test_nothing*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*requirement R1: * mutants caught by 1 test(s)*",
+            "*coverage of the ground truth: lines *",
+            "*finding weak-check: test_total_is_an_int*",
+            "*finding no-assertion: test_nothing*",
+        ]
+    )
 
 
 def _tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.py"))
+        if "__pycache__" not in p.parts
+    }
 
 
 def test_meta_leaves_sources_unchanged_after_normal_run(task: pytest.Pytester) -> None:
@@ -249,10 +281,14 @@ def test_meta_leaves_sources_unchanged_when_killed_midway(task: pytest.Pytester)
     slow = "\n".join(f"def f{i}(x):\n    return x + {i} if x > {i} else x - {i}\n" for i in range(40))
     (task.path / "repository_after" / "many.py").write_text(slow)
     (task.path / "repository_after" / "tests" / "test_many.py").write_text(
-        "import many\n\n" + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40)))
+        "import many\n\n"
+        + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40))
+    )
     before = _tree_hashes(task.path)
-    proc = task.popen([sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider",
-                       "--gtguard-meta-workers", "1"], stdin=-3)
+    proc = task.popen(
+        [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", "--gtguard-meta-workers", "1"],
+        stdin=-3,
+    )
     with proc:
         assert proc.stdout is not None
         for raw in proc.stdout:

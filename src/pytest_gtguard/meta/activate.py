@@ -34,7 +34,7 @@ class LiveCode:
 
     @classmethod
     def scan(cls, files: Iterable[Path]) -> LiveCode:
-        """Find the functions and modules of ``files`` that are alive in this process (run once, in the parent)."""
+        """Find the live functions and modules of ``files`` (run once, in the parent)."""
         wanted = {os.path.realpath(f) for f in files}
         functions: dict[FuncKey, list[types.FunctionType]] = {}
         real: dict[str, str] = {}
@@ -47,9 +47,9 @@ class LiveCode:
                     functions.setdefault(key, []).append(obj)
         modules: dict[str, list[types.ModuleType]] = {}
         for module in list(sys.modules.values()):
-            filename = getattr(module, "__file__", None)
-            if filename and os.path.realpath(filename) in wanted:
-                modules.setdefault(os.path.realpath(filename), []).append(module)
+            location: str | None = getattr(module, "__file__", None)
+            if location and os.path.realpath(location) in wanted:
+                modules.setdefault(os.path.realpath(location), []).append(module)
         return cls({k: tuple(v) for k, v in functions.items()}, {k: tuple(v) for k, v in modules.items()})
 
 
@@ -72,9 +72,13 @@ def activate_source(path: Path, text: str, live: LiveCode) -> None:
     tree = ast.parse(text, filename=str(path))
     code = compile(tree, str(path), "exec", dont_inherit=True)
     for module in live.modules.get(real, ()):
-        fresh: dict[str, Any] = {"__name__": module.__name__, "__file__": module.__file__,
-                                 "__builtins__": module.__dict__.get("__builtins__", __builtins__),
-                                 "__package__": module.__package__, "__spec__": module.__spec__}
+        fresh: dict[str, Any] = {
+            "__name__": module.__name__,
+            "__file__": module.__file__,
+            "__builtins__": module.__dict__.get("__builtins__", __builtins__),
+            "__package__": module.__package__,
+            "__spec__": module.__spec__,
+        }
         exec(code, fresh)
         _graft(module.__dict__, fresh, live)
     _patch_loader({real: tree})
@@ -126,10 +130,15 @@ def _graft(old: dict[str, Any], new: dict[str, Any], live: LiveCode) -> None:
         elif isinstance(current, type) and isinstance(value, type):
             for attr, member in vars(value).items():
                 existing = vars(current).get(attr)
-                if isinstance(existing, types.FunctionType) and isinstance(member, types.FunctionType):
-                    if _swap_function(existing, member):
-                        continue
-                if not (attr.startswith("__") and attr.endswith("__")) or isinstance(member, types.FunctionType):
+                if (
+                    isinstance(existing, types.FunctionType)
+                    and isinstance(member, types.FunctionType)
+                    and _swap_function(existing, member)
+                ):
+                    continue
+                if not (attr.startswith("__") and attr.endswith("__")) or isinstance(
+                    member, types.FunctionType
+                ):
                     setattr(current, attr, member)
         else:
             old[name] = value
@@ -148,10 +157,10 @@ def _swap_function(old: types.FunctionType, new: types.FunctionType) -> bool:
 def _patch_loader(trees: Mapping[str, ast.Module]) -> None:
     original = importlib.machinery.SourceFileLoader.get_code
 
-    def get_code(self: importlib.machinery.SourceFileLoader, fullname: str) -> types.CodeType:
+    def get_code(self: Any, fullname: str) -> types.CodeType | None:
         tree = trees.get(os.path.realpath(self.path))
         if tree is not None:
-            return compile(tree, self.path, "exec", dont_inherit=True)  # type: ignore[no-any-return]
+            return compile(tree, self.path, "exec", dont_inherit=True)
         return original(self, fullname)
 
     importlib.machinery.SourceFileLoader.get_code = get_code  # type: ignore[method-assign]

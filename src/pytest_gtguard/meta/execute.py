@@ -232,8 +232,11 @@ def _classify(job: Job, status: int, duration: float, out: Path) -> Verdict:
     if exit_code != _EXIT_DONE or not data:
         if data and reason:
             return verdict(Status.RUNTIME_ERROR, reason)
-        return verdict(Status.RUNTIME_ERROR, f"process exited with code {exit_code} before reporting "
-                                             "(os._exit or a crash inside the code under test)")
+        return verdict(
+            Status.RUNTIME_ERROR,
+            f"process exited with code {exit_code} before reporting "
+            "(os._exit or a crash inside the code under test)",
+        )
     if killed_by:
         return verdict(Status.KILLED, reason)
     return verdict(Status.SURVIVED, reason)

@@ -30,13 +30,30 @@ from types import CodeType
 __all__ = ["FunctionSite", "Mutant", "SourceFile", "generate", "parse_source", "sample"]
 
 _CMP_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
-    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
-    ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
 }
 _BIN_SWAP: dict[type[ast.operator], type[ast.operator]] = {
-    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
-    ast.Mod: ast.Div, ast.Pow: ast.Mult, ast.LShift: ast.RShift, ast.RShift: ast.LShift,
-    ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd, ast.BitXor: ast.BitAnd,
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.Div,
+    ast.Pow: ast.Mult,
+    ast.LShift: ast.RShift,
+    ast.RShift: ast.LShift,
+    ast.BitAnd: ast.BitOr,
+    ast.BitOr: ast.BitAnd,
+    ast.BitXor: ast.BitAnd,
 }
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Calls whose removal as a statement is noise rather than a test-quality signal.
@@ -130,22 +147,37 @@ def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
                     continue
                 try:
                     code = compile_site(site, mutated)
+                    if code.co_freevars != original.co_freevars:
+                        code = compile_site(site, _keep_cells(mutated, original.co_freevars))
                 except (SyntaxError, ValueError):
                     continue  # the edit produced invalid code (e.g. `continue` outside a loop)
+                if code.co_freevars != original.co_freevars:
+                    continue  # the live function's closure could not run this code
                 key = _code_key(code)
                 if key in seen:
                     dropped += 1
                     continue
                 seen.add(key)
-                base = f"{source.relpath}:{target.lineno}:{target.col_offset + 1}:{operator}"
+                line, col, end_line, end_col = _span(target)
+                base = f"{source.relpath}:{line}:{col}:{operator}"
                 taken[base] = taken.get(base, 0) + 1
                 mid = base if taken[base] == 1 else f"{base}:{taken[base]}"
-                mutants.append(Mutant(
-                    mid, site, operator, description, target.lineno, target.col_offset + 1,
-                    target.end_lineno or target.lineno, (target.end_col_offset or 0) + 1,
-                    ast.get_source_segment(source.text, target) or ast.unparse(target), replacement,
-                    mutated, code,
-                ))
+                mutants.append(
+                    Mutant(
+                        mid,
+                        site,
+                        operator,
+                        description,
+                        line,
+                        col,
+                        end_line,
+                        end_col,
+                        ast.get_source_segment(source.text, target) or ast.unparse(target),
+                        replacement,
+                        mutated,
+                        code,
+                    )
+                )
     return mutants, dropped
 
 
@@ -160,11 +192,13 @@ def sample(mutants: Sequence[Mutant], *, seed: int, limit: int | None) -> list[M
 def compile_site(site: FunctionSite, fn: ast.AST) -> CodeType:
     """Compile ``fn`` in the scope it lives in and return its code object."""
     tree = site.file.tree
-    futures: list[ast.stmt] = [s for s in tree.body if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+    futures: list[ast.stmt] = [
+        s for s in tree.body if isinstance(s, ast.ImportFrom) and s.module == "__future__"
+    ]
     body: ast.stmt = fn  # type: ignore[assignment]
     if len(site.path) == 2:
-        cls = _node_at(tree, site.path[:1])
-        body = ast.copy_location(ast.ClassDef(cls.name, [], [], [fn], []), cls)  # type: ignore[attr-defined,call-arg]
+        cls: ast.ClassDef = tree.body[site.path[0]]  # type: ignore[assignment]
+        body = ast.copy_location(ast.ClassDef(cls.name, [], [], [body], []), cls)
     module = ast.fix_missing_locations(ast.Module([*futures, body], type_ignores=[]))
     code = compile(module, str(site.file.path), "exec", dont_inherit=True)
     return _find_code(code, site.name, site.firstlineno)
@@ -185,6 +219,29 @@ def mutated_module(mutant: Mutant) -> ast.Module:
     return tree
 
 
+def _keep_cells(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, names: tuple[str, ...]
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """Reference ``names`` in dead code at the end of ``fn`` so its code keeps the original's free variables.
+
+    A mutant that removes the only ``super()`` call would otherwise lose the ``__class__`` cell, and a
+    code object with other free variables cannot replace the live function's ``__code__``.
+    """
+    fn = copy.copy(fn)
+    tail = [ast.Expr(ast.Name(name, ast.Load())) for name in names]
+    fn.body = [*fn.body, *(ast.copy_location(t, fn.body[-1]) for t in tail)]
+    return ast.fix_missing_locations(fn)
+
+
+def _span(node: ast.AST) -> tuple[int, int, int, int]:
+    """Return 1-based (line, column, end line, end column exclusive) of ``node``."""
+    line: int = getattr(node, "lineno", 1)
+    col: int = getattr(node, "col_offset", 0)
+    end_line: int = getattr(node, "end_lineno", None) or line
+    end_col: int = getattr(node, "end_col_offset", None) or col
+    return line, col + 1, end_line, end_col + 1
+
+
 def _find_code(code: CodeType, name: str, firstlineno: int) -> CodeType:
     for const in code.co_consts:
         if isinstance(const, CodeType):
@@ -198,7 +255,9 @@ def _find_code(code: CodeType, name: str, firstlineno: int) -> CodeType:
 
 
 def _code_key(code: CodeType) -> tuple[object, ...]:
-    consts = tuple(_code_key(c) if isinstance(c, CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts)
+    consts = tuple(
+        _code_key(c) if isinstance(c, CodeType) else (type(c).__name__, repr(c)) for c in code.co_consts
+    )
     return (code.co_code, consts, code.co_names, code.co_varnames, code.co_freevars)
 
 
@@ -219,8 +278,9 @@ def _skipped_ids(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
     for part in (fn.args, *fn.decorator_list, *([fn.returns] if fn.returns else [])):
         skip.update(id(n) for n in ast.walk(part))
     for node in ast.walk(fn):
-        if isinstance(node, (ast.arg, ast.AnnAssign)) and getattr(node, "annotation", None) is not None:
-            skip.update(id(n) for n in ast.walk(node.annotation))  # type: ignore[union-attr]
+        annotation = getattr(node, "annotation", None) if isinstance(node, (ast.arg, ast.AnnAssign)) else None
+        if annotation is not None:
+            skip.update(id(n) for n in ast.walk(annotation))
         if isinstance(node, ast.JoinedStr):
             skip.update(id(n) for n in ast.walk(node))  # f-string parts have unreliable positions
         body = getattr(node, "body", None)
@@ -230,13 +290,19 @@ def _skipped_ids(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def _points(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[str, str, ast.AST, Edit]]:
     """Yield ``(operator, description, node, edit)`` for every mutation of ``fn``, in ``ast.walk`` order."""
     skip = _skipped_ids(fn)
-    compare_consts = {id(c) for n in ast.walk(fn) if isinstance(n, ast.Compare) for c in [n.left, *n.comparators]}
+    compare_consts = {
+        id(c) for n in ast.walk(fn) if isinstance(n, ast.Compare) for c in [n.left, *n.comparators]
+    }
     for node in ast.walk(fn):
         if id(node) in skip or node is fn:
             continue
@@ -250,8 +316,12 @@ def _node_points(node: ast.AST, *, in_compare: bool) -> Iterator[tuple[str, str,
     if isinstance(node, ast.AugAssign):
         yield "statement", "drop augmented assignment", node, lambda n: ast.Pass()
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.Invert)):
-        yield "boolean" if isinstance(node.op, ast.Not) else "arithmetic", f"drop {_op(node.op)}", node, \
-            lambda n: n.operand  # type: ignore[attr-defined]
+        yield (
+            "boolean" if isinstance(node.op, ast.Not) else "arithmetic",
+            f"drop {_op(node.op)}",
+            node,
+            _operand,
+        )
     elif isinstance(node, ast.Compare):
         for k, op in enumerate(node.ops):
             if type(op) in _CMP_SWAP:
@@ -265,23 +335,33 @@ def _node_points(node: ast.AST, *, in_compare: bool) -> Iterator[tuple[str, str,
     elif isinstance(node, ast.Return) and node.value is not None:
         if not (isinstance(node.value, ast.Constant) and node.value.value is None):
             yield "return", "return None", node, _set(value=ast.Constant(None))
-    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _call_name(node.value) not in _QUIET_CALLS:
+    elif (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and _call_name(node.value) not in _QUIET_CALLS
+    ):
         yield "statement", "drop call statement", node, lambda n: ast.Pass()
-    elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+    elif (
+        isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+    ):
         if node.exc.func.id.endswith(("Error", "Exception")) and node.exc.func.id != "Exception":
-            yield "exception", f"raise Exception instead of {node.exc.func.id}", node.exc.func, \
-                lambda n: ast.Name("Exception", ast.Load())
+            yield (
+                "exception",
+                f"raise Exception instead of {node.exc.func.id}",
+                node.exc.func,
+                lambda n: ast.Name("Exception", ast.Load()),
+            )
     elif isinstance(node, ast.Slice):
         for bound in ("lower", "upper"):
             value = getattr(node, bound)
             if value is not None and not isinstance(value, ast.Constant):
-                for op in (ast.Add(), ast.Sub()):
-                    yield "slice", f"{bound} bound {_op(op)} 1", value, _shift(op)
+                for shift in (ast.Add(), ast.Sub()):
+                    yield "slice", f"{bound} bound {_op(shift)} 1", value, _shift(shift)
     elif isinstance(node, ast.Call) and _call_name(node) == "range" and node.args:
         stop = node.args[1] if len(node.args) > 1 else node.args[0]
         if not isinstance(stop, ast.Constant):
-            for op in (ast.Add(), ast.Sub()):
-                yield "slice", f"range stop {_op(op)} 1", stop, _shift(op)
+            for shift in (ast.Add(), ast.Sub()):
+                yield "slice", f"range stop {_op(shift)} 1", stop, _shift(shift)
     elif isinstance(node, ast.Break):
         yield "loop", "break -> continue", node, lambda n: ast.Continue()
     elif isinstance(node, ast.Continue):
@@ -301,7 +381,9 @@ def _constant_points(node: ast.Constant, *, in_compare: bool) -> Iterator[tuple[
         yield "constant", "string -> 'XX...XX'", node, _set(value=f"XX{value}XX")
 
 
-def _apply(fn: ast.FunctionDef | ast.AsyncFunctionDef, position: int, edit: Edit) -> tuple[ast.AST | None, str]:
+def _apply(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, position: int, edit: Edit
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, str]:
     """Return a copy of ``fn`` with the ``position``-th mutation point edited, and the new text."""
     clone = copy.deepcopy(fn)
     targets = [t for _, _, t, _ in _points(clone)]
@@ -324,9 +406,14 @@ def _replace(root: ast.AST, target: ast.AST, replacement: ast.AST) -> bool:
                 setattr(parent, name, replacement)
                 return True
             if isinstance(value, list) and any(v is target for v in value):
-                value[[i for i, v in enumerate(value) if v is target][0]] = replacement
+                value[next(i for i, v in enumerate(value) if v is target)] = replacement
                 return True
     return False
+
+
+def _operand(node: ast.AST) -> ast.AST:
+    operand: ast.AST = getattr(node, "operand")  # noqa: B009 - only UnaryOp reaches here
+    return operand
 
 
 def _set(**changes: object) -> Edit:
@@ -357,10 +444,33 @@ def _call_name(call: ast.Call) -> str:
 
 
 _OP_TEXT = {
-    "Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "FloorDiv": "//", "Mod": "%", "Pow": "**",
-    "LShift": "<<", "RShift": ">>", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "Lt": "<", "LtE": "<=",
-    "Gt": ">", "GtE": ">=", "Eq": "==", "NotEq": "!=", "In": "in", "NotIn": "not in", "Is": "is",
-    "IsNot": "is not", "And": "and", "Or": "or", "Not": "not", "USub": "unary -", "Invert": "~",
+    "Add": "+",
+    "Sub": "-",
+    "Mult": "*",
+    "Div": "/",
+    "FloorDiv": "//",
+    "Mod": "%",
+    "Pow": "**",
+    "LShift": "<<",
+    "RShift": ">>",
+    "BitAnd": "&",
+    "BitOr": "|",
+    "BitXor": "^",
+    "Lt": "<",
+    "LtE": "<=",
+    "Gt": ">",
+    "GtE": ">=",
+    "Eq": "==",
+    "NotEq": "!=",
+    "In": "in",
+    "NotIn": "not in",
+    "Is": "is",
+    "IsNot": "is not",
+    "And": "and",
+    "Or": "or",
+    "Not": "not",
+    "USub": "unary -",
+    "Invert": "~",
 }
 
 

@@ -52,21 +52,33 @@ class MetaOutcome:
         """Return the terminal summary as (line, markup) pairs."""
         lines: list[tuple[str, Markup]] = []
         if self.baseline_failed:
-            lines.append(("baseline: the suite must pass on the ground truth; failing: "
-                          + ", ".join(self.baseline_failed), {"red": True}))
+            lines.append(
+                (
+                    "baseline: the suite must pass on the ground truth; failing: "
+                    + ", ".join(self.baseline_failed),
+                    {"red": True},
+                )
+            )
         if self.sentinel:
             lines.append((f"sentinel: {self.sentinel}", {}))
         for v in self.variants:
             good = v.caught
             by = f" by {v.killed_by}" if v.killed_by else ""
-            lines.append((f"variant {v.name} -> {v.target}: {v.status.value}{by}", {"green" if good else "red": True}))
+            lines.append(
+                (f"variant {v.name} -> {v.target}: {v.status.value}{by}", {"green" if good else "red": True})
+            )
         if self.score is not None:
             s = self.score
             counts = ", ".join(f"{st.value} {n}" for st, n in s.counts.items() if n)
             mutation_s = self.timings.get("mutation", 0.0)
             rate = f"{len(self.mutants) / mutation_s:.0f} mutants/s" if mutation_s else ""
-            lines.append((f"mutants: {len(self.mutants)} run of {self.generated} generated "
-                          f"({self.tce_dropped} duplicates dropped); {counts}; {rate}", {}))
+            lines.append(
+                (
+                    f"mutants: {len(self.mutants)} run of {self.generated} generated "
+                    f"({self.tce_dropped} duplicates dropped); {counts}; {rate}",
+                    {},
+                )
+            )
             pct = f"{s.score:.1f}%" if s.score is not None else "n/a"
             lines.append((f"mutation score: {pct} ({s.detected}/{s.valid})", {"bold": True}))
             for m in self.mutants:
@@ -74,15 +86,27 @@ class MetaOutcome:
                     lines.append((f"  {m.status.value} {m.id} {m.description}", {"yellow": True}))
                     lines.extend((f"    {d}", {}) for d in m.diff.splitlines()[2:])
             for r in s.requirements:
-                lines.append((f"requirement {r.req}: {r.killed}/{r.covered} mutants caught by {len(r.tests)} "
-                              "test(s)", {}))
+                lines.append(
+                    (
+                        f"requirement {r.req}: {r.killed}/{r.covered} mutants caught by {len(r.tests)} "
+                        "test(s)",
+                        {},
+                    )
+                )
         totals = self.coverage.get("totals", {})
         if totals:
-            lines.append((f"coverage of the ground truth: lines {totals.get('covered_lines', 0)}/"
-                          f"{totals.get('num_statements', 0)}, branches {totals.get('covered_branches', 0)}/"
-                          f"{totals.get('num_branches', 0)}", {}))
-        lines.extend((f"finding {f.kind}: {f.test} ({f.file}:{f.line}) {f.message}", {"yellow": True})
-                     for f in self.findings)
+            lines.append(
+                (
+                    f"coverage of the ground truth: lines {totals.get('covered_lines', 0)}/"
+                    f"{totals.get('num_statements', 0)}, branches {totals.get('covered_branches', 0)}/"
+                    f"{totals.get('num_branches', 0)}",
+                    {},
+                )
+            )
+        lines.extend(
+            (f"finding {f.kind}: {f.test} ({f.file}:{f.line}) {f.message}", {"yellow": True})
+            for f in self.findings
+        )
         lines.extend((f"report: {p}", {}) for p in self.report_paths)
         for reason in self.failures:
             lines.append((f"FAILED: {reason}", {"red": True, "bold": True}))
@@ -91,7 +115,9 @@ class MetaOutcome:
         return lines
 
 
-def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Sequence[Path], cov: Any) -> MetaOutcome:
+def run(
+    session: pytest.Session, runner: ItemRunner, settings: Any, sources: Sequence[Path], cov: Any
+) -> MetaOutcome:
     """Run every phase against the collected ``session`` and return the outcome."""
     config = session.config
     out = MetaOutcome()
@@ -105,8 +131,9 @@ def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Seq
     job = Job("baseline", ids, None, None)
     base = run_jobs([job], lambda j: runner.baseline(j, cov, sources), workers=1)[0]
     if base.status is not Status.SURVIVED:
-        raise MetaSetupError(f"gtguard meta: the baseline run crashed ({base.reason}); run the suite without "
-                             "--meta to see why")
+        raise MetaSetupError(
+            f"gtguard meta: the baseline run crashed ({base.reason}); run the suite without --meta to see why"
+        )
     runner.replay(base.payload["reports"])
     out.timings["baseline"] = time.perf_counter() - started
     durations: dict[str, float] = base.payload["durations"]
@@ -115,33 +142,48 @@ def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Seq
     out.coverage = base.payload.get("coverage", {})
     if failed:
         out.baseline_failed = failed
-        out.failures.append(f"{len(failed)} test(s) fail on the ground truth; a suite must pass on correct code")
+        out.failures.append(
+            f"{len(failed)} test(s) fail on the ground truth; a suite must pass on correct code"
+        )
         return out
     covering = _covering(base.payload.get("covering"))
     by_speed = sorted(ids, key=lambda t: (durations.get(t, 0.0), t))
 
     def job_for(key: str, tests: Sequence[str]) -> Job:
         est = sum(durations.get(t, 0.0) for t in tests)
-        return Job(key, tuple(tests), _CPU_BASE_S + _CPU_FACTOR * est + 2 * max_setup,
-                   max(_WALL_FLOOR_S, _WALL_FACTOR * est + 4 * max_setup))
+        return Job(
+            key,
+            tuple(tests),
+            _CPU_BASE_S + _CPU_FACTOR * est + 2 * max_setup,
+            max(_WALL_FLOOR_S, _WALL_FACTOR * est + 4 * max_setup),
+        )
 
     # 2. Sentinel: every ground-truth function raises; at least one test must notice.
-    reached = [t for t in by_speed if covering is None or any(t in tests for f in covering.values()
-                                                             for tests in f.values())]
+    reached = [
+        t
+        for t in by_speed
+        if covering is None or any(t in tests for f in covering.values() for tests in f.values())
+    ]
     trees = activate.sentinel_sources(sources)
-    sentinel = run_jobs([job_for("sentinel", reached or by_speed)],
-                        lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)), workers=1)[0]
+    sentinel = run_jobs(
+        [job_for("sentinel", reached or by_speed)],
+        lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)),
+        workers=1,
+    )[0]
     if sentinel.status is not Status.KILLED:
         raise MetaSetupError(
             "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so mutants "
             f"cannot reach the code the tests run ({sentinel.status.value}). Mutated: "
             f"{', '.join(str(s) for s in sources[:5]) or 'no files'}; set gtguard_meta_target to the code "
-            "the tests import")
+            "the tests import"
+        )
     out.sentinel = f"forced failure caught by {sentinel.killed_by}"
 
     # 3. Hand-written variants: each must be killed.
     try:
-        declared = variants.declared(settings.variants, base=root, sources=sources, where=settings.variants_source)
+        declared = variants.declared(
+            settings.variants, base=root, sources=sources, where=settings.variants_source
+        )
         found = variants.discovered(_test_dirs(session, settings, root), sources=sources)
     except ConfigError as exc:
         raise MetaSetupError(str(exc)) from None
@@ -149,11 +191,22 @@ def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Seq
     chosen = {f"variant:{v.name}:{_relative(v.target, root)}": v for v in unique.values()}
     verdicts = run_jobs(
         [job_for(key, by_speed) for key in chosen],
-        lambda j: runner.run(j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)),
+        lambda j: runner.run(
+            j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)
+        ),
         workers=settings.workers,
     )
-    out.variants = [VariantResult(chosen[v.key].name, _relative(chosen[v.key].target, root), chosen[v.key].origin,
-                                  v.status, v.killed_by, v.reason) for v in verdicts]
+    out.variants = [
+        VariantResult(
+            chosen[v.key].name,
+            _relative(chosen[v.key].target, root),
+            chosen[v.key].origin,
+            v.status,
+            v.killed_by,
+            v.reason,
+        )
+        for v in verdicts
+    ]
 
     # 4. Seeded mutants, each against the tests that cover it, fastest first.
     generated, out.tce_dropped = mutate.generate(parsed)
@@ -168,9 +221,15 @@ def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Seq
     by_id = {m.id: m for m in chosen_mutants}
     progress = _progress(config, len(jobs))
     t_mut = time.perf_counter()
-    results = {v.key: v for v in run_jobs(
-        jobs, lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
-        workers=settings.workers, on_verdict=progress)}
+    results = {
+        v.key: v
+        for v in run_jobs(
+            jobs,
+            lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
+            workers=settings.workers,
+            on_verdict=progress,
+        )
+    }
     out.timings["mutation"] = time.perf_counter() - t_mut
     out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
 
@@ -182,7 +241,7 @@ def run(session: pytest.Session, runner: ItemRunner, settings: Any, sources: Seq
         collected.setdefault(str(item.path.resolve()), set()).add(getattr(item, "originalname", item.name))
     test_files = {item.path for item in session.items}
     if settings.suite is not None and settings.suite.is_dir():
-        test_files |= {p for p in settings.suite.rglob("test_*.py")}
+        test_files |= set(settings.suite.rglob("test_*.py"))
     out.findings = smells.scan_suite(test_files, collected=collected, root=root)
     out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
     out.failures = failures(out.score, out.variants, min_score=settings.min_score)
@@ -197,8 +256,10 @@ def _parse(path: Path, root: Path) -> mutate.SourceFile:
     try:
         return mutate.parse_source(path, rel)
     except SyntaxError as exc:
-        raise MetaSetupError(f"gtguard meta: {rel}:{exc.lineno}: syntax error in the ground truth ({exc.msg}); "
-                             "fix the file or leave it out with gtguard_meta_target") from None
+        raise MetaSetupError(
+            f"gtguard meta: {rel}:{exc.lineno}: syntax error in the ground truth ({exc.msg}); "
+            "fix the file or leave it out with gtguard_meta_target"
+        ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise MetaSetupError(f"gtguard meta: cannot read {rel}: {exc}") from None
 
@@ -216,7 +277,9 @@ def _covering(raw: Mapping[str, Mapping[str, list[str]]] | None) -> dict[str, di
     return {f: {int(line): set(tests) for line, tests in lines.items()} for f, lines in raw.items()}
 
 
-def _tests_for(m: mutate.Mutant, covering: dict[str, dict[int, set[str]]] | None, by_speed: Sequence[str]) -> list[str]:
+def _tests_for(
+    m: mutate.Mutant, covering: dict[str, dict[int, set[str]]] | None, by_speed: Sequence[str]
+) -> list[str]:
     if covering is None:
         return list(by_speed)  # no coverage data: every test, fastest first
     lines = covering.get(os.path.realpath(m.site.file.path), {})
@@ -230,9 +293,22 @@ def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> 
     status = verdict.status if verdict else Status.NO_COVERAGE
     reason = verdict.reason if verdict else "no test runs this line"
     return MutantResult(
-        m.id, m.site.file.relpath, m.operator, m.description, m.line, m.column, m.end_line, m.end_column,
-        m.replacement, m.diff(), status, tuple(tests), verdict.killed_by if verdict else None,
-        verdict.tests_run if verdict else 0, reason, (verdict.duration_s * 1000) if verdict else 0.0,
+        m.id,
+        m.site.file.relpath,
+        m.operator,
+        m.description,
+        m.line,
+        m.column,
+        m.end_line,
+        m.end_column,
+        m.replacement,
+        m.diff(),
+        status,
+        tuple(tests),
+        verdict.killed_by if verdict else None,
+        verdict.tests_run if verdict else 0,
+        reason,
+        (verdict.duration_s * 1000) if verdict else 0.0,
     )
 
 
@@ -273,17 +349,32 @@ def _progress(config: pytest.Config, total: int) -> Callable[[Verdict], None]:
     return on_verdict
 
 
-def _write_reports(out: MetaOutcome, settings: Any, parsed: Sequence[mutate.SourceFile], root: Path) -> list[Path]:
+def _write_reports(
+    out: MetaOutcome, settings: Any, parsed: Sequence[mutate.SourceFile], root: Path
+) -> list[Path]:
     from pytest_gtguard import __version__
 
     if out.score is None:
         return []
     document = report.to_schema(
-        out.mutants, sources={p.relpath: p.text for p in parsed}, root=root, score=out.score,
-        variants=out.variants, findings=out.findings, coverage=out.coverage,
-        config={"seed": settings.seed, "maxMutants": settings.max_mutants, "minScore": settings.min_score,
-                "failures": out.failures, "baselineFailed": out.baseline_failed},
-        performance={"initialRun": out.timings.get("baseline", 0.0), "mutation": out.timings.get("mutation", 0.0)},
+        out.mutants,
+        sources={p.relpath: p.text for p in parsed},
+        root=root,
+        score=out.score,
+        variants=out.variants,
+        findings=out.findings,
+        coverage=out.coverage,
+        config={
+            "seed": settings.seed,
+            "maxMutants": settings.max_mutants,
+            "minScore": settings.min_score,
+            "failures": out.failures,
+            "baselineFailed": out.baseline_failed,
+        },
+        performance={
+            "initialRun": out.timings.get("baseline", 0.0),
+            "mutation": out.timings.get("mutation", 0.0),
+        },
         version=__version__,
     )
     json_path = settings.report_dir / "mutation-report.json"

@@ -1,4 +1,4 @@
-"""pytest glue for ``pytest --meta``: settings, the implied side, and MetaPlugin, which takes over the run loop."""
+"""pytest glue for ``pytest --meta``: settings, the implied side, and MetaPlugin (takes over the run loop)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,21 @@ from pytest_gtguard.side.task import Side, SideKind, Task
 
 __all__ = ["REQ_MARKER_HELP", "MetaPlugin", "MetaSettings", "implied_sides", "meta_requested"]
 
-REQ_MARKER_HELP = "req(*ids): requirement id(s) this test checks; pytest --meta reports its results per requirement"
+REQ_MARKER_HELP = (
+    "req(*ids): requirement id(s) this test checks; pytest --meta reports its results per requirement"
+)
 _OPTS = {opt.dest: opt for opt in META_OPTIONS}
 
 
 def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
     try:
-        got = resolve(_OPTS[dest], cli=config.known_args_namespace, environ=os.environ, getini=config.getini,
-                      base=config.rootpath)
+        got = resolve(
+            _OPTS[dest],
+            cli=config.known_args_namespace,
+            environ=os.environ,
+            getini=config.getini,
+            base=config.rootpath,
+        )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     return got.value, got.source
@@ -40,7 +47,7 @@ def meta_requested(config: pytest.Config) -> bool:
 
 
 def implied_sides(config: pytest.Config, task: Task | None, sides: tuple[Side, ...]) -> tuple[Side, ...]:
-    """``--meta`` judges the suite against the ground truth: in a task with no side chosen, test the after side."""
+    """In a task with no side chosen, ``--meta`` tests the after side (the ground truth)."""
     if sides or task is None or not meta_requested(config):
         return sides
     return (Side(SideKind.AFTER, task.after_dir, task),)
@@ -64,8 +71,10 @@ class MetaSettings:
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
         """Resolve every option; raise ``pytest.UsageError`` naming the option on a bad value."""
         if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
-            raise pytest.UsageError("--meta runs its own workers and cannot run under pytest-xdist; drop -n/--dist "
-                                    "(use --gtguard-meta-workers N for parallel mutants)")
+            raise pytest.UsageError(
+                "--meta runs its own workers and cannot run under pytest-xdist; drop -n/--dist "
+                "(use --gtguard-meta-workers N for parallel mutants)"
+            )
         if not hasattr(os, "fork"):
             raise pytest.UsageError("--meta needs os.fork (Linux or macOS); on Windows run it under WSL")
         seed, _ = _value(config, "gtguard_meta_seed")
@@ -86,14 +95,25 @@ class MetaSettings:
         target_paths = tuple(t if t.is_absolute() else config.rootpath / t for t in target_paths)
         for target in target_paths:
             if not target.exists():
-                raise pytest.UsageError(f"{targets_src}: {target} does not exist; name the ground-truth files or "
-                                        "folders to mutate")
+                raise pytest.UsageError(
+                    f"{targets_src}: {target} does not exist; name the ground-truth files or "
+                    "folders to mutate"
+                )
         if not target_paths:
             target_paths = (side.path,) if side is not None else (config.rootpath,)
         variants, variants_src = _value(config, "gtguard_meta_variants")
         report, _ = _value(config, "gtguard_meta_report")
-        return cls(int(seed), max_mutants, float(min_score), suite, target_paths, tuple(variants or ()),
-                   variants_src, int(workers or os.cpu_count() or 1), report)
+        return cls(
+            int(seed),
+            max_mutants,
+            float(min_score),
+            suite,
+            target_paths,
+            tuple(variants or ()),
+            variants_src,
+            int(workers or os.cpu_count() or 1),
+            report,
+        )
 
 
 class MetaPlugin:
@@ -113,8 +133,10 @@ class MetaPlugin:
         """Say what is judged against what, and the seed (reproducibility, as pytest-randomly does)."""
         s = self._settings
         targets = ", ".join(str(t) for t in s.targets)
-        return [f"gtguard meta: suite {s.suite or 'as collected'}; mutating {targets}; seed {s.seed}; "
-                f"workers {s.workers}"]
+        return [
+            f"gtguard meta: suite {s.suite or 'as collected'}; mutating {targets}; seed {s.seed}; "
+            f"workers {s.workers}"
+        ]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_collection(self, session: pytest.Session) -> Iterator[None]:
@@ -152,4 +174,3 @@ class MetaPlugin:
         for line, markup in self._outcome.summary_lines():
             terminalreporter.write_line(line, **markup)
         sys.stdout.flush()
-

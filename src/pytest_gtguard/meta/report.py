@@ -42,16 +42,19 @@ def to_schema(
     version: str,
 ) -> dict[str, Any]:
     """Return the run as a mutation-testing-report-schema document (extra data under ``config``)."""
-    files: dict[str, Any] = {rel: {"language": "python", "source": text, "mutants": []}
-                             for rel, text in sorted(sources.items())}
+    files: dict[str, Any] = {
+        rel: {"language": "python", "source": text, "mutants": []} for rel, text in sorted(sources.items())
+    }
     for m in mutants:
         entry: dict[str, Any] = {
             "id": m.id,
             "mutatorName": m.operator,
             "description": m.description,
             "replacement": m.replacement,
-            "location": {"start": {"line": m.line, "column": m.column},
-                         "end": {"line": m.end_line, "column": m.end_column}},
+            "location": {
+                "start": {"line": m.line, "column": m.column},
+                "end": {"line": m.end_line, "column": m.end_column},
+            },
             "status": m.status.value,
             "statusReason": m.reason,
             "coveredBy": list(m.covered_by),
@@ -78,11 +81,22 @@ def to_schema(
             "score": score.score,
             "scoreOnCovered": score.covered_score,
             "counts": {s.value: n for s, n in score.counts.items()},
-            "variants": [{"name": v.name, "target": v.target, "origin": v.origin, "status": v.status.value,
-                          "killedBy": v.killed_by, "statusReason": v.reason} for v in variants],
+            "variants": [
+                {
+                    "name": v.name,
+                    "target": v.target,
+                    "origin": v.origin,
+                    "status": v.status.value,
+                    "killedBy": v.killed_by,
+                    "statusReason": v.reason,
+                }
+                for v in variants
+            ],
             "findings": [vars(f) for f in findings],
-            "requirements": [{"req": r.req, "tests": list(r.tests), "covered": r.covered, "killed": r.killed}
-                             for r in score.requirements],
+            "requirements": [
+                {"req": r.req, "tests": list(r.tests), "covered": r.covered, "killed": r.killed}
+                for r in score.requirements
+            ],
             "coverage": coverage,
         },
     }
@@ -103,17 +117,22 @@ h2{margin-top:2em}.mut{margin:.2em 0 .2em 2em;font-size:12px}"""
 def write_html(document: Mapping[str, Any], path: Path) -> None:
     """Write a static page: per file, the source with survivor lines highlighted and every mutant listed."""
     config = document.get("config", {})
-    parts = [f"<!doctype html><meta charset=utf-8><title>gtguard meta</title><style>{_STYLE}</style>",
-             "<h1>gtguard meta report</h1>",
-             f"<p>Mutation score: <b>{_pct(config.get('score'))}</b> "
-             f"(on covered code {_pct(config.get('scoreOnCovered'))}); "
-             + ", ".join(f"{html.escape(k)} {v}" for k, v in config.get("counts", {}).items() if v) + "</p>"]
+    parts = [
+        f"<!doctype html><meta charset=utf-8><title>gtguard meta</title><style>{_STYLE}</style>",
+        "<h1>gtguard meta report</h1>",
+        f"<p>Mutation score: <b>{_pct(config.get('score'))}</b> "
+        f"(on covered code {_pct(config.get('scoreOnCovered'))}); "
+        + ", ".join(f"{html.escape(k)} {v}" for k, v in config.get("counts", {}).items() if v)
+        + "</p>",
+    ]
     variants = config.get("variants", [])
     if variants:
         parts.append("<h2>Hand-written variants</h2><ul>")
         for v in variants:
-            parts.append(f"<li class={html.escape(v['status'])}>{html.escape(v['name'])} "
-                         f"({html.escape(v['target'])}): {html.escape(v['status'])}</li>")
+            parts.append(
+                f"<li class={html.escape(v['status'])}>{html.escape(v['name'])} "
+                f"({html.escape(v['target'])}): {html.escape(v['status'])}</li>"
+            )
         parts.append("</ul>")
     for rel, info in document.get("files", {}).items():
         parts.append(f"<h2>{html.escape(rel)}</h2>")
@@ -123,21 +142,28 @@ def write_html(document: Mapping[str, Any], path: Path) -> None:
         parts.append("<table>")
         for number, text in enumerate(info.get("source", "").splitlines(), start=1):
             muts = by_line.get(number, [])
-            worst = next((m["status"] for m in muts if m["status"] in ("Survived", "NoCoverage")),
-                         muts[0]["status"] if muts else "")
+            worst = next(
+                (m["status"] for m in muts if m["status"] in ("Survived", "NoCoverage")),
+                muts[0]["status"] if muts else "",
+            )
             parts.append(f"<tr class='{worst}'><td class=ln>{number}</td><td><pre>{html.escape(text)}</pre>")
             for m in muts:
                 killer = f" by {html.escape(m['killedBy'][0])}" if m["killedBy"] else ""
-                parts.append(f"<div class='mut {m['status']}'>{html.escape(m['status'])}{killer}: "
-                             f"{html.escape(m['mutatorName'])} {html.escape(m.get('description', ''))} → "
-                             f"<code>{html.escape(m.get('replacement', ''))}</code></div>")
+                parts.append(
+                    f"<div class='mut {m['status']}'>{html.escape(m['status'])}{killer}: "
+                    f"{html.escape(m['mutatorName'])} {html.escape(m.get('description', ''))} → "
+                    f"<code>{html.escape(m.get('replacement', ''))}</code></div>"
+                )
             parts.append("</td></tr>")
         parts.append("</table>")
     findings = config.get("findings", [])
     if findings:
         parts.append("<h2>Test-integrity findings</h2><ul>")
-        parts.extend(f"<li>{html.escape(f['kind'])}: {html.escape(f['test'])} ({html.escape(f['file'])}:{f['line']})"
-                     f" {html.escape(f['message'])}</li>" for f in findings)
+        parts.extend(
+            f"<li>{html.escape(f['kind'])}: {html.escape(f['test'])} ({html.escape(f['file'])}:{f['line']})"
+            f" {html.escape(f['message'])}</li>"
+            for f in findings
+        )
         parts.append("</ul>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -71,8 +71,12 @@ class ItemRunner:
             if failed:
                 text = failed[0].longreprtext.strip().splitlines()
                 reason = (text[-1] if text else "failed")[:300]
-                return ChildResult(killed_by=item.nodeid, tests_run=index + 1, reason=reason,
-                                   memory_error="MemoryError" in reason)
+                return ChildResult(
+                    killed_by=item.nodeid,
+                    tests_run=index + 1,
+                    reason=reason,
+                    memory_error="MemoryError" in reason,
+                )
         return ChildResult(tests_run=len(items))
 
     def baseline(self, job: Job, cov: Any, sources: Sequence[Path]) -> ChildResult:
@@ -135,8 +139,11 @@ def _coverage_payload(cov: Any, sources: Sequence[Path]) -> dict[str, Any]:
         except Exception:  # coverage raises NoDataError and friends when nothing was measured
             summary = {"files": {}, "totals": {}}
     files = {
-        os.path.realpath(name): {"summary": info.get("summary", {}), "missing_lines": info.get("missing_lines", []),
-                                 "executed_lines": info.get("executed_lines", [])}
+        os.path.realpath(name): {
+            "summary": info.get("summary", {}),
+            "missing_lines": info.get("missing_lines", []),
+            "executed_lines": info.get("executed_lines", []),
+        }
         for name, info in summary.get("files", {}).items()
     }
     return {"covering": covering, "coverage": {"files": files, "totals": summary.get("totals", {})}}

@@ -95,7 +95,7 @@ def score(
     variants: Sequence[VariantResult] = (),
 ) -> MetaScore:
     """Compute the metrics, kills per test and per-requirement results."""
-    counts = {status: 0 for status in Status}
+    counts = dict.fromkeys(Status, 0)
     kills: dict[str, int] = {}
     runs: dict[str, int] = {}
     for mutant in mutants:
@@ -132,8 +132,11 @@ def _requirement(req: str, tests: tuple[str, ...], mutants: Sequence[MutantResul
 
 def failures(result: MetaScore, variants: Sequence[VariantResult], *, min_score: float) -> list[str]:
     """Return the reasons the run fails: a surviving hand-written variant, or a score under ``min_score``."""
-    reasons = [f"hand-written variant {v.name} ({v.target}) was not caught: {v.status.value}"
-               for v in variants if not v.caught]
+    reasons = [
+        f"hand-written variant {v.name} ({v.target}) was not caught: {v.status.value}"
+        for v in variants
+        if not v.caught
+    ]
     if result.score is not None and result.score < min_score:
         reasons.append(f"mutation score {result.score:.1f}% is under --meta-min-score {min_score:g}%")
     return reasons

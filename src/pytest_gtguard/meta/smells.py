@@ -49,9 +49,14 @@ def scan_file(tree: ast.Module, rel: str, collected: set[str] | None) -> Iterato
     for test, node in _tests(tree):
         name = node.name
         if collected is not None and name not in collected:
-            yield Finding("not-collected", rel, node.lineno, test,
-                          "looks like a test but pytest never collected it (check the class name, "
-                          "python_functions and python_classes)")
+            yield Finding(
+                "not-collected",
+                rel,
+                node.lineno,
+                test,
+                "looks like a test but pytest never collected it (check the class name, "
+                "python_functions and python_classes)",
+            )
             continue
         yield from _check_test(node, rel, test)
 
@@ -61,8 +66,15 @@ def with_kill_data(kills: Mapping[str, int], runs: Mapping[str, int]) -> list[Fi
     out = []
     for test in sorted(t for t, n in runs.items() if n and not kills.get(t)):
         file = test.split("::", 1)[0]
-        out.append(Finding("kills-nothing", file, 0, test,
-                           f"ran against {runs[test]} mutant(s) and was never the test that caught one"))
+        out.append(
+            Finding(
+                "kills-nothing",
+                file,
+                0,
+                test,
+                f"ran against {runs[test]} mutant(s) and was never the test that caught one",
+            )
+        )
     return out
 
 
@@ -80,29 +92,55 @@ def _check_test(fn: ast.FunctionDef | ast.AsyncFunctionDef, rel: str, test: str)
     asserts = [n for n in ast.walk(fn) if isinstance(n, ast.Assert)]
     calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _is_assert_call(n)]
     if not asserts and not calls:
-        yield Finding("no-assertion", rel, fn.lineno, test, "has no assert, pytest.raises or assert* call: it "
-                      "passes whatever the code does, unless it crashes")
+        yield Finding(
+            "no-assertion",
+            rel,
+            fn.lineno,
+            test,
+            "has no assert, pytest.raises or assert* call: it "
+            "passes whatever the code does, unless it crashes",
+        )
         return
-    for node in asserts:
-        if _always_true(node.test):
-            yield Finding("always-true", rel, node.lineno, test,
-                          f"`assert {ast.unparse(node.test)}` can never fail")
+    for check in asserts:
+        if _always_true(check.test):
+            yield Finding(
+                "always-true", rel, check.lineno, test, f"`assert {ast.unparse(check.test)}` can never fail"
+            )
     for node in ast.walk(fn):
         if isinstance(node, ast.Try):
             swallowed = _swallowing_handler(node)
-            if swallowed is not None and any(isinstance(n, ast.Assert) for s in node.body for n in ast.walk(s)):
-                yield Finding("swallowed-assertion", rel, swallowed, test,
-                              "an assertion sits in a try whose broad except does not re-raise: a failure "
-                              "is swallowed")
+            if swallowed is not None and any(
+                isinstance(n, ast.Assert) for s in node.body for n in ast.walk(s)
+            ):
+                yield Finding(
+                    "swallowed-assertion",
+                    rel,
+                    swallowed,
+                    test,
+                    "an assertion sits in a try whose broad except does not re-raise: a failure is swallowed",
+                )
         if isinstance(node, ast.Call) and _call_name(node) == "raises" and node.args:
             first = node.args[0]
-            if isinstance(first, ast.Name) and first.id in _BROAD and not any(k.arg == "match" for k in node.keywords):
-                yield Finding("broad-raises", rel, node.lineno, test,
-                              f"pytest.raises({first.id}) passes on any error; name the exception type "
-                              "or add match=")
+            if (
+                isinstance(first, ast.Name)
+                and first.id in _BROAD
+                and not any(k.arg == "match" for k in node.keywords)
+            ):
+                yield Finding(
+                    "broad-raises",
+                    rel,
+                    node.lineno,
+                    test,
+                    f"pytest.raises({first.id}) passes on any error; name the exception type or add match=",
+                )
     if asserts and not calls and all(_weak(a.test) for a in asserts):
-        yield Finding("weak-check", rel, fn.lineno, test, "only checks type, truthiness or `is not None` of "
-                      "results, never their values")
+        yield Finding(
+            "weak-check",
+            rel,
+            fn.lineno,
+            test,
+            "only checks type, truthiness or `is not None` of results, never their values",
+        )
 
 
 def _is_assert_call(call: ast.Call) -> bool:
@@ -124,8 +162,11 @@ def _always_true(test: ast.expr) -> bool:
         return True  # a non-empty literal is truthy (the `assert (x, "msg")` mistake)
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
         return any(_always_true(v) for v in test.values)
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.LtE,
-                                                                                         ast.GtE)):
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.LtE, ast.GtE))
+    ):
         return ast.dump(test.left) == ast.dump(test.comparators[0])
     if isinstance(test, ast.Call) and _call_name(test) == "isinstance" and len(test.args) == 2:
         return isinstance(test.args[1], ast.Name) and test.args[1].id == "object"
@@ -155,12 +196,19 @@ def _weak(test: ast.expr) -> bool:
 
 def _swallowing_handler(node: ast.Try) -> int | None:
     for handler in node.handlers:
-        broad = handler.type is None or (
-            isinstance(handler.type, ast.Name) and handler.type.id in (*_BROAD, "AssertionError")
-        ) or (isinstance(handler.type, ast.Tuple) and any(
-            isinstance(e, ast.Name) and e.id in (*_BROAD, "AssertionError") for e in handler.type.elts))
+        broad = (
+            handler.type is None
+            or (isinstance(handler.type, ast.Name) and handler.type.id in (*_BROAD, "AssertionError"))
+            or (
+                isinstance(handler.type, ast.Tuple)
+                and any(
+                    isinstance(e, ast.Name) and e.id in (*_BROAD, "AssertionError") for e in handler.type.elts
+                )
+            )
+        )
         reraises = any(isinstance(n, ast.Raise) for s in handler.body for n in ast.walk(s)) or any(
-            isinstance(n, ast.Call) and _call_name(n) == "fail" for s in handler.body for n in ast.walk(s))
+            isinstance(n, ast.Call) and _call_name(n) == "fail" for s in handler.body for n in ast.walk(s)
+        )
         if broad and not reraises:
             return handler.lineno
     return None

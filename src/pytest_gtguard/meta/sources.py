@@ -8,10 +8,29 @@ from pathlib import Path
 
 __all__ = ["default_suite", "find_sources"]
 
-_SKIP_DIRS = frozenset({
-    "tests", "test", "testing", "__pycache__", ".git", ".venv", "venv", "env", "build", "dist", "site-packages",
-    "node_modules", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "docs", "examples",
-})
+_SKIP_DIRS = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "__pycache__",
+        ".git",
+        ".venv",
+        "venv",
+        "env",
+        "build",
+        "dist",
+        "site-packages",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "docs",
+        "examples",
+    }
+)
 _TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "setup.py", "noxfile.py", "tasks.py")
 
 

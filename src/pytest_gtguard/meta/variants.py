@@ -48,18 +48,22 @@ def declared(entries: Sequence[str], *, base: Path, sources: Sequence[Path], whe
             target_text, variant_text = "", entry
         variant_path = _existing(base / variant_text.strip(), where=f"{where} entry {entry!r}")
         if target_text:
-            target = _target(target_text.strip(), base=base, sources=sources, where=f"{where} entry {entry!r}")
+            target = _target(
+                target_text.strip(), base=base, sources=sources, where=f"{where} entry {entry!r}"
+            )
         elif variant_path.suffix in _PATCH_SUFFIXES:
             target = _patch_target(variant_path, base=base, sources=sources, where=f"{where} entry {entry!r}")
         else:
-            raise ConfigError(f"{where}: {entry!r} names no target; write TARGET=VARIANT, "
-                              "e.g. calc.py=tests/resources/calc/broken_sign.py")
+            raise ConfigError(
+                f"{where}: {entry!r} names no target; write TARGET=VARIANT, "
+                "e.g. calc.py=tests/resources/calc/broken_sign.py"
+            )
         variants.append(_load(target, variant_path, origin=f"{where}: {entry}"))
     return variants
 
 
 def discovered(test_dirs: Iterable[Path], *, sources: Sequence[Path]) -> list[Variant]:
-    """Find ``resources/<module>/broken_*`` files under ``test_dirs`` whose ``<module>`` names a source file."""
+    """Find ``resources/<module>/broken_*`` files under ``test_dirs`` naming a source module."""
     variants: list[Variant] = []
     for folder in test_dirs:
         for candidate in sorted(folder.glob("**/resources/*/broken_*")):
@@ -100,8 +104,10 @@ def apply_patch(text: str, patch: str, *, where: str) -> str:
                 continue
             if tag in (" ", "-"):
                 if cursor >= len(lines) or lines[cursor].rstrip("\r\n") != body.rstrip("\r\n"):
-                    raise ConfigError(f"{where}: hunk {hunks} does not apply at line {cursor + 1}; "
-                                      "regenerate the diff against the current ground truth")
+                    raise ConfigError(
+                        f"{where}: hunk {hunks} does not apply at line {cursor + 1}; "
+                        "regenerate the diff against the current ground truth"
+                    )
                 if tag == " ":
                     out.append(lines[cursor])
                 cursor += 1
@@ -117,14 +123,19 @@ def apply_patch(text: str, patch: str, *, where: str) -> str:
 
 def _load(target: Path, variant: Path, *, origin: str) -> Variant:
     raw = variant.read_text(encoding="utf-8")
-    text = apply_patch(target.read_text(encoding="utf-8"), raw, where=str(variant)) \
-        if variant.suffix in _PATCH_SUFFIXES else raw
+    text = (
+        apply_patch(target.read_text(encoding="utf-8"), raw, where=str(variant))
+        if variant.suffix in _PATCH_SUFFIXES
+        else raw
+    )
     return Variant(variant.stem, target, text, origin)
 
 
 def _existing(path: Path, *, where: str) -> Path:
     if not path.is_file():
-        raise ConfigError(f"{where}: variant file {path} does not exist; give a path relative to the ini file")
+        raise ConfigError(
+            f"{where}: variant file {path} does not exist; give a path relative to the ini file"
+        )
     return path
 
 
@@ -152,5 +163,10 @@ def _patch_target(patch: Path, *, base: Path, sources: Sequence[Path], where: st
 
 def _by_module(name: str, sources: Sequence[Path]) -> list[Path]:
     dotted = name.replace(".", "/")
-    return [s for s in sources if s.stem == name or s.with_suffix("").as_posix().endswith(dotted)
-            or (s.name == "__init__.py" and s.parent.name == name)]
+    return [
+        s
+        for s in sources
+        if s.stem == name
+        or s.with_suffix("").as_posix().endswith(dotted)
+        or (s.name == "__init__.py" and s.parent.name == name)
+    ]
