@@ -28,9 +28,22 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent / "mutation_project"
 MUTMUT_PINS = ["mutmut==3.8.1", "pytest==9.2.0"]
 # mutmut 3.8.1 exit code -> status (its stats.py status_by_exit_code).
-MUTMUT_STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-                 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
-                 37: "caught by type check", -11: "segfault", -9: "segfault"}
+MUTMUT_STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "caught by type check",
+    -11: "segfault",
+    -9: "segfault",
+}
 
 
 def digest(root: Path) -> str:
@@ -59,8 +72,19 @@ def run_gtguard(python: str, work: Path) -> dict[str, object]:
     proj = copy_project(work, "gtguard")
     before = digest(proj)
     report_dir = work / "gtguard-report"
-    rc, out, wall = timed([python, "-m", "pytest", "--meta", "-p", "no:cacheprovider",
-                           "--gtguard-meta-report", str(report_dir)], proj)
+    rc, out, wall = timed(
+        [
+            python,
+            "-m",
+            "pytest",
+            "--meta",
+            "-p",
+            "no:cacheprovider",
+            "--gtguard-meta-report",
+            str(report_dir),
+        ],
+        proj,
+    )
     if not (report_dir / "mutation-report.json").exists():
         sys.exit(f"gtguard run failed (exit {rc}):\n{out}")
     doc = json.loads((report_dir / "mutation-report.json").read_text())
@@ -70,10 +94,16 @@ def run_gtguard(python: str, work: Path) -> dict[str, object]:
     mutation_ms = doc["performance"]["mutation"]
     ran = sum(1 for m in mutants if m["status"] != "NoCoverage")
     return {
-        "tool": "gtguard --meta", "rc": rc, "mutants": len(mutants), "outcomes": dict(counts),
-        "score": doc["config"]["score"], "wall_s": wall, "per_s": len(mutants) / wall,
+        "tool": "gtguard --meta",
+        "rc": rc,
+        "mutants": len(mutants),
+        "outcomes": dict(counts),
+        "score": doc["config"]["score"],
+        "wall_s": wall,
+        "per_s": len(mutants) / wall,
         "mutation_phase_per_s": ran / (mutation_ms / 1000) if mutation_ms else None,
-        "timeout_ms": hangs, "tree_unchanged": before == digest(proj),
+        "timeout_ms": hangs,
+        "tree_unchanged": before == digest(proj),
         "by_operator": dict(collections.Counter(m["mutatorName"] for m in mutants)),
     }
 
@@ -102,9 +132,15 @@ def run_mutmut(py: Path, work: Path) -> dict[str, object]:
     valid = detected + counts["survived"] + counts["no tests"]
     reported = re.findall(r"([0-9.]+) mutations/second", out)
     return {
-        "tool": "mutmut 3.8.1 (defaults)", "rc": rc, "mutants": len(codes), "outcomes": dict(counts),
-        "score": 100.0 * detected / valid if valid else None, "wall_s": wall, "per_s": len(codes) / wall,
-        "mutation_phase_per_s": float(reported[-1]) if reported else None, "tree_unchanged": before == digest(proj),
+        "tool": "mutmut 3.8.1 (defaults)",
+        "rc": rc,
+        "mutants": len(codes),
+        "outcomes": dict(counts),
+        "score": 100.0 * detected / valid if valid else None,
+        "wall_s": wall,
+        "per_s": len(codes) / wall,
+        "mutation_phase_per_s": float(reported[-1]) if reported else None,
+        "tree_unchanged": before == digest(proj),
     }
 
 
@@ -121,18 +157,24 @@ def main() -> None:
         mm = run_mutmut(ensure_mutmut(args.mutmut_venv or work / "venv-mutmut"), work)
         for row in (gt, mm):
             rate = row["mutation_phase_per_s"]
-            print(f"{row['tool']:26} mutants {row['mutants']:4}  score {row['score']:.1f}%  "
-                  f"wall {row['wall_s']:6.2f} s  {row['per_s']:6.1f} mutants/s end-to-end  "
-                  f"mutation phase {rate if rate is None else round(rate, 1)} mutants/s  "
-                  f"tree unchanged {row['tree_unchanged']}")
+            print(
+                f"{row['tool']:26} mutants {row['mutants']:4}  score {row['score']:.1f}%  "
+                f"wall {row['wall_s']:6.2f} s  {row['per_s']:6.1f} mutants/s end-to-end  "
+                f"mutation phase {rate if rate is None else round(rate, 1)} mutants/s  "
+                f"tree unchanged {row['tree_unchanged']}"
+            )
             print(f"{'':26} outcomes {row['outcomes']}")
         hangs = gt["timeout_ms"]
         if isinstance(hangs, list) and hangs:
-            print(f"gtguard hanging mutants: {len(hangs)}, wall per hang median {statistics.median(hangs):.0f} ms, "
-                  f"max {max(hangs):.0f} ms")
+            print(
+                f"gtguard hanging mutants: {len(hangs)}, wall per hang median "
+                f"{statistics.median(hangs):.0f} ms, max {max(hangs):.0f} ms"
+            )
         print(f"gtguard operators: {gt['by_operator']}")
-        print(f"ratio: gtguard end-to-end is {float(mm['wall_s']) / float(gt['wall_s']):.1f}x faster than mutmut "
-              f"(target >= 15x)")
+        print(
+            f"ratio: gtguard end-to-end is {float(mm['wall_s']) / float(gt['wall_s']):.1f}x faster "
+            "than mutmut (target >= 15x)"
+        )
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -58,8 +58,18 @@ def test_mutate_covers_every_operator_family(source: mutate.SourceFile) -> None:
 
     families = set(_by_operator(mutants))
 
-    assert families == {"comparison", "boundary", "boolean", "return", "arithmetic", "statement", "exception",
-                        "constant", "slice", "loop"}
+    assert families == {
+        "comparison",
+        "boundary",
+        "boolean",
+        "return",
+        "arithmetic",
+        "statement",
+        "exception",
+        "constant",
+        "slice",
+        "loop",
+    }
 
 
 def test_mutate_skips_docstrings_defaults_and_annotations(source: mutate.SourceFile) -> None:

@@ -15,10 +15,32 @@ from pytest_gtguard.meta.execute import Status
 from pytest_gtguard.meta.score import MutantResult, VariantResult, failures, score
 
 
-def _mutant(mid: str, status: Status, *, covered: tuple[str, ...] = ("t1",), killed_by: str | None = None,
-            run: int = 1) -> MutantResult:
-    return MutantResult(mid, "m.py", "comparison", "< -> <=", 1, 1, 1, 5, "(a <= b)", "", status, covered,
-                        killed_by, run, "", 1.0)
+def _mutant(
+    mid: str,
+    status: Status,
+    *,
+    covered: tuple[str, ...] = ("t1",),
+    killed_by: str | None = None,
+    run: int = 1,
+) -> MutantResult:
+    return MutantResult(
+        mid,
+        "m.py",
+        "comparison",
+        "< -> <=",
+        1,
+        1,
+        1,
+        5,
+        "(a <= b)",
+        "",
+        status,
+        covered,
+        killed_by,
+        run,
+        "",
+        1.0,
+    )
 
 
 def test_variants_apply_patch_replaces_the_hunk() -> None:
@@ -50,8 +72,10 @@ def test_variants_discovered_from_resources_layout(tmp_path: Path) -> None:
 
 
 def test_variants_declared_names_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="ini key gtguard_meta_variants entry .*nope.py does not exist"):
-        variants.declared(["calc.py=nope.py"], base=tmp_path, sources=[], where="ini key gtguard_meta_variants")
+    with pytest.raises(ConfigError, match=r"ini key gtguard_meta_variants entry .*nope\.py does not exist"):
+        variants.declared(
+            ["calc.py=nope.py"], base=tmp_path, sources=[], where="ini key gtguard_meta_variants"
+        )
 
 
 def test_sources_skip_tests_and_tooling(tmp_path: Path) -> None:
@@ -140,14 +164,26 @@ def test_score_failures_name_surviving_variant_and_low_score() -> None:
 
     reasons = failures(result, [survivor], min_score=50)
 
-    assert reasons == ["hand-written variant broken_sum (calc.py) was not caught: Survived",
-                       "mutation score 0.0% is under --meta-min-score 50%"]
+    assert reasons == [
+        "hand-written variant broken_sum (calc.py) was not caught: Survived",
+        "mutation score 0.0% is under --meta-min-score 50%",
+    ]
 
 
 def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
     mutants = [_mutant("m.py:1:1:comparison", Status.SURVIVED)]
-    doc = report.to_schema(mutants, sources={"m.py": "a < b\n"}, root=tmp_path, score=score(mutants), variants=[],
-                           findings=[], coverage={}, config={}, performance={"mutation": 0.5}, version="0")
+    doc = report.to_schema(
+        mutants,
+        sources={"m.py": "a < b\n"},
+        root=tmp_path,
+        score=score(mutants),
+        variants=[],
+        findings=[],
+        coverage={},
+        config={},
+        performance={"mutation": 0.5},
+        version="0",
+    )
 
     report.write_json(doc, tmp_path / "r.json")
     report.write_html(doc, tmp_path / "r.html")
@@ -161,4 +197,6 @@ def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
 
 
 def test_report_progress_bar() -> None:
-    assert report.progress_bar(5, 10, width=10, killed=4, survived=1) == "[#####.....] 5/10 killed 4 survived 1"
+    assert (
+        report.progress_bar(5, 10, width=10, killed=4, survived=1) == "[#####.....] 5/10 killed 4 survived 1"
+    )

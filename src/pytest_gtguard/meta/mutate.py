@@ -222,7 +222,7 @@ def mutated_module(mutant: Mutant) -> ast.Module:
 def _keep_cells(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, names: tuple[str, ...]
 ) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    """Reference ``names`` in dead code at the end of ``fn`` so its code keeps the original's free variables.
+    """Return ``fn`` referencing ``names`` in dead code, so its code keeps the original's free variables.
 
     A mutant that removes the only ``super()`` call would otherwise lose the ``__class__`` cell, and a
     code object with other free variables cannot replace the live function's ``__code__``.

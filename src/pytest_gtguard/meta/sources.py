@@ -60,11 +60,18 @@ def find_sources(roots: Sequence[Path], *, exclude: Iterable[Path] = ()) -> list
 
 
 def default_suite(side_path: Path | None) -> Path | None:
-    """Return ``<side>/tests`` when it exists: where testing tasks keep the suite under judgement."""
-    if side_path is None:
+    """Return where a testing task keeps the suite under judgement.
+
+    That is ``<side>/tests``, else the side itself when test files live next to the code, else None
+    (bug-fix tasks keep their tests outside the side).
+    """
+    if side_path is None or not side_path.is_dir():
         return None
     for name in ("tests", "test"):
         candidate = side_path / name
         if candidate.is_dir():
             return candidate
+    for pattern in ("test_*.py", "*_test.py"):
+        if any(p for p in side_path.rglob(pattern) if not any(part.startswith(".") for part in p.parts)):
+            return side_path
     return None
