@@ -124,10 +124,13 @@ def _graft(old: dict[str, Any], new: dict[str, Any], live: LiveCode) -> None:
         if name.startswith("__") and name.endswith("__"):
             continue
         current = old.get(name)
+        if current is value:
+            continue  # the same imported object in both versions
+        own_class = isinstance(value, type) and value.__module__ == new.get("__name__")
         if isinstance(current, types.FunctionType) and isinstance(value, types.FunctionType):
             if not _swap_function(current, value):
                 old[name] = value
-        elif isinstance(current, type) and isinstance(value, type):
+        elif isinstance(current, type) and own_class and current.__module__ == value.__module__:
             for attr, member in vars(value).items():
                 existing = vars(current).get(attr)
                 if (

@@ -121,6 +121,10 @@ def run(
     """Run every phase against the collected ``session`` and return the outcome."""
     config = session.config
     out = MetaOutcome()
+    if not sources:
+        targets = ", ".join(str(t) for t in settings.targets)
+        raise MetaSetupError(f"gtguard meta: no ground-truth .py files under {targets} (test files and test "
+                             "folders are skipped); point --gtguard-meta-target at the code the tests import")
     started = time.perf_counter()
     root = config.rootpath
     parsed = [_parse(path, root) for path in sources]

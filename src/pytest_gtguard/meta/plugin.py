@@ -141,9 +141,12 @@ class MetaPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_collection(self, session: pytest.Session) -> Iterator[None]:
         """Measure coverage while the suite imports the ground truth, so import-time lines count."""
+        # Test folders are left out of the mutated code, unless the ground truth itself lives in them.
         exclude = [self._settings.suite] if self._settings.suite else []
         exclude += [Path(a.split("::")[0]) for a in self._config.args if Path(a.split("::")[0]).is_dir()]
-        self._sources = find_sources(self._settings.targets, exclude=[e for e in exclude if e.exists()])
+        targets = [t.resolve() for t in self._settings.targets]
+        exclude = [e for e in exclude if e.exists() and not any(t.is_relative_to(e.resolve()) for t in targets)]
+        self._sources = find_sources(self._settings.targets, exclude=exclude)
         self._cov = start_coverage(self._sources)
         try:
             return (yield)
