@@ -123,8 +123,10 @@ def run(
     out = MetaOutcome()
     if not sources:
         targets = ", ".join(str(t) for t in settings.targets)
-        raise MetaSetupError(f"gtguard meta: no ground-truth .py files under {targets} (test files and test "
-                             "folders are skipped); point --gtguard-meta-target at the code the tests import")
+        raise MetaSetupError(
+            f"gtguard meta: no ground-truth .py files under {targets} (test files and test "
+            "folders are skipped); point --gtguard-meta-target at the code the tests import"
+        )
     started = time.perf_counter()
     root = config.rootpath
     parsed = [_parse(path, root) for path in sources]
@@ -245,7 +247,10 @@ def run(
         collected.setdefault(str(item.path.resolve()), set()).add(getattr(item, "originalname", item.name))
     test_files = {item.path for item in session.items}
     if settings.suite is not None and settings.suite.is_dir():
-        test_files |= set(settings.suite.rglob("test_*.py"))
+        code = {s.resolve() for s in sources}
+        test_files |= {
+            p for p in settings.suite.rglob("*.py") if p.name != "conftest.py" and p.resolve() not in code
+        }
     out.findings = smells.scan_suite(test_files, collected=collected, root=root)
     out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
     out.failures = failures(out.score, out.variants, min_score=settings.min_score)

@@ -145,7 +145,9 @@ class MetaPlugin:
         exclude = [self._settings.suite] if self._settings.suite else []
         exclude += [Path(a.split("::")[0]) for a in self._config.args if Path(a.split("::")[0]).is_dir()]
         targets = [t.resolve() for t in self._settings.targets]
-        exclude = [e for e in exclude if e.exists() and not any(t.is_relative_to(e.resolve()) for t in targets)]
+        exclude = [
+            e for e in exclude if e.exists() and not any(t.is_relative_to(e.resolve()) for t in targets)
+        ]
         self._sources = find_sources(self._settings.targets, exclude=exclude)
         self._cov = start_coverage(self._sources)
         try:

@@ -32,7 +32,10 @@ class Finding:
 
 
 def scan_suite(files: Iterable[Path], *, collected: Mapping[str, set[str]], root: Path) -> list[Finding]:
-    """Scan test files; ``collected`` maps a real file path to the test function names pytest collected."""
+    """Scan test files; ``collected`` maps a real file path to the test function names pytest collected.
+
+    A ``test_*`` function in a file pytest did not collect at all (a misnamed module) is ``not-collected``.
+    """
     findings: list[Finding] = []
     for path in sorted(set(files)):
         try:
@@ -40,7 +43,7 @@ def scan_suite(files: Iterable[Path], *, collected: Mapping[str, set[str]], root
         except (SyntaxError, UnicodeDecodeError, OSError):
             continue  # pytest reports collection errors itself
         rel = _relative(path, root)
-        findings.extend(scan_file(tree, rel, collected.get(str(path.resolve()))))
+        findings.extend(scan_file(tree, rel, collected.get(str(path.resolve()), set())))
     return findings
 
 
