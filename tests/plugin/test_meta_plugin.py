@@ -299,3 +299,27 @@ def test_meta_leaves_sources_unchanged_when_killed_midway(task: pytest.Pytester)
 
     assert proc.returncode == -signal.SIGKILL
     assert _tree_hashes(task.path) == before
+
+
+def test_meta_classifies_memory_blowup_as_runtime_error(task: pytest.Pytester) -> None:
+    _add_variant(task, "broken_memory", CALC.replace("    result = 0\n", "    result = [0] * 10**12\n"))
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "1")
+
+    result.stdout.fnmatch_lines(["*variant broken_memory -> repository_after/calc.py: RuntimeError*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_meta_help_lists_the_options(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+
+    result.stdout.fnmatch_lines(["*--meta, --gtguard-meta*", "*--meta-seed=N*", "*--meta-min-score=SCORE*"])
+
+
+def test_meta_syntax_error_in_ground_truth_names_the_file(task: pytest.Pytester) -> None:
+    (task.path / "repository_after" / "broken.py").write_text("def f(:\n")
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider")
+
+    result.stderr.fnmatch_lines(["*repository_after/broken.py:1: syntax error in the ground truth*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
