@@ -83,6 +83,7 @@ class Verdict:
     reason: str
     duration_s: float
     payload: Mapping[str, Any] = field(default_factory=dict)
+    cpu_s: float = 0.0  # the child's user + system CPU time
 
 
 Work = Callable[[Job], ChildResult]
@@ -195,18 +196,18 @@ def _reap_one(running: dict[int, tuple[Job, float, Path]], clock: Callable[[], f
             if job.wall_budget_s is not None and now - started > job.wall_budget_s:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, status, usage = os.wait4(-1, os.WNOHANG)
         if pid == 0:
             time.sleep(_POLL_S)
             continue
         if pid not in running:
             continue  # not ours (a test started a process and left it)
         job, started, out = running.pop(pid)
-        return _classify(job, status, clock() - started, out)
+        return _classify(job, status, clock() - started, out, usage.ru_utime + usage.ru_stime)
     return None
 
 
-def _classify(job: Job, status: int, duration: float, out: Path) -> Verdict:
+def _classify(job: Job, status: int, duration: float, out: Path, cpu: float) -> Verdict:
     data: dict[str, Any] = {}
     if out.exists():
         data = json.loads(out.read_text(encoding="utf-8"))
@@ -217,7 +218,7 @@ def _classify(job: Job, status: int, duration: float, out: Path) -> Verdict:
     payload = data.get("payload", {})
 
     def verdict(state: Status, why: str) -> Verdict:
-        return Verdict(job.key, state, killed_by, tests_run, why, duration, payload)
+        return Verdict(job.key, state, killed_by, tests_run, why, duration, payload, cpu)
 
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)

@@ -23,8 +23,8 @@ from pytest_gtguard.meta.score import MetaScore, MutantResult, VariantResult, fa
 __all__ = ["MetaOutcome", "MetaSetupError", "run"]
 
 # Budgets: a hang dies after ~CPU_BASE s of CPU; generous multiples keep slow-but-finite mutants alive.
-_CPU_BASE_S = 0.04
-_CPU_FACTOR = 5.0
+_CPU_BASE_S = 0.03
+_CPU_FACTOR = 4.0
 _WALL_FLOOR_S = 1.0
 _WALL_FACTOR = 20.0
 
@@ -47,6 +47,7 @@ class MetaOutcome:
     tce_dropped: int = 0
     generated: int = 0
     report_paths: list[Path] = field(default_factory=list)
+    child_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def summary_lines(self) -> list[tuple[str, Markup]]:
         """Return the terminal summary as (line, markup) pairs."""
@@ -72,6 +73,8 @@ class MetaOutcome:
             counts = ", ".join(f"{st.value} {n}" for st, n in s.counts.items() if n)
             mutation_s = self.timings.get("mutation", 0.0)
             rate = f"{len(self.mutants) / mutation_s:.0f} mutants/s" if mutation_s else ""
+            if self.child_cpu_ms:
+                rate += f", median child CPU {self.child_cpu_ms['median']:.1f} ms"
             lines.append(
                 (
                     f"mutants: {len(self.mutants)} run of {self.generated} generated "
@@ -132,6 +135,7 @@ def run(
     parsed = [_parse(path, root) for path in sources]
     live = activate.LiveCode.scan(sources)
     ids = tuple(item.nodeid for item in session.items)
+    runner.prewarm()
 
     # 1. Baseline: the whole suite once on the ground truth, with per-test coverage.
     job = Job("baseline", ids, None, None)
@@ -237,6 +241,12 @@ def run(
         )
     }
     out.timings["mutation"] = time.perf_counter() - t_mut
+    cpu = sorted(v.cpu_s for v in results.values())
+    hangs = sorted(v.cpu_s for v in results.values() if v.status is Status.TIMEOUT)
+    out.child_cpu_ms = {
+        "median": 1000 * cpu[len(cpu) // 2] if cpu else 0.0,
+        "timeoutMedian": 1000 * hangs[len(hangs) // 2] if hangs else 0.0,
+    }
     out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
 
     # 5. Score, findings, reports, verdict.
@@ -379,6 +389,7 @@ def _write_reports(
             "minScore": settings.min_score,
             "failures": out.failures,
             "baselineFailed": out.baseline_failed,
+            "childCpuMs": out.child_cpu_ms,
         },
         performance={
             "initialRun": out.timings.get("baseline", 0.0),

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -43,6 +43,46 @@ class ItemRunner:
         self._by_id = {item.nodeid: item for item in session.items}
         self._reports: list[pytest.TestReport] = []
         self.recording = False
+        self._cheap_reports = False
+
+    def prewarm(self) -> None:
+        """Compute per-item cached values once in the parent, so no child pays for them again."""
+        for item in self._session.items:
+            _ = item.location
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> pytest.TestReport | None:
+        """In mutant children, build reports without formatting tracebacks (about 40% of a child's time).
+
+        Only the outcome and a one-line reason are needed; wrappers such as xfail handling still apply.
+        """
+        if not self._cheap_reports:
+            return None
+        excinfo = call.excinfo
+        longrepr: tuple[str, int, str] | str | None = None
+        outcome: Literal["passed", "failed", "skipped"]
+        if excinfo is None:
+            outcome = "passed"
+        elif isinstance(excinfo.value, pytest.skip.Exception):
+            outcome = "skipped"
+            longrepr = (str(item.path), 0, str(excinfo.value))
+        else:
+            outcome = "failed"
+            text = str(excinfo.value).strip().splitlines()
+            longrepr = f"{excinfo.typename}: {text[0] if text else ''}"[:300]
+        return pytest.TestReport(
+            item.nodeid,
+            item.location,
+            {},
+            outcome,
+            longrepr,
+            call.when,  # type: ignore[arg-type]
+            duration=call.duration,
+            start=call.start,
+            stop=call.stop,
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep the reports of the item being run (only ever called in children)."""
@@ -56,6 +96,7 @@ class ItemRunner:
         if reporter is not None:
             config.pluginmanager.unregister(reporter)
         config.option.tbstyle = "line"
+        self._cheap_reports = True
 
     def run(self, job: Job, activate: Callable[[], None]) -> ChildResult:
         """Activate a broken version, then run ``job.tests`` in order and stop at the first failure."""
@@ -71,6 +112,8 @@ class ItemRunner:
             if failed:
                 text = failed[0].longreprtext.strip().splitlines()
                 reason = (text[-1] if text else "failed")[:300]
+                if failed[0].when != "call":
+                    reason = f"error in {failed[0].when}: {reason}"
                 return ChildResult(
                     killed_by=item.nodeid,
                     tests_run=index + 1,
