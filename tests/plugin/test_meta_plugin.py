@@ -183,7 +183,7 @@ def test_meta_classifies_infinite_loop_as_timeout_and_os_exit_as_runtime_error(t
 
 
 def test_meta_same_seed_gives_same_mutants_and_results(task: pytest.Pytester) -> None:
-    for out in ("one", "two"):
+    for out, workers in (("one", "2"), ("two", "1")):
         task.runpytest(
             "--meta",
             "-p",
@@ -192,8 +192,8 @@ def test_meta_same_seed_gives_same_mutants_and_results(task: pytest.Pytester) ->
             "7",
             "--meta-max-mutants",
             "8",
-            "--gtguard-meta-report",
-            out,
+            f"--gtguard-meta-report={out}",
+            f"--gtguard-meta-workers={workers}",
         )
 
     def verdicts(folder: str) -> list[tuple[object, ...]]:

@@ -27,6 +27,7 @@ _CPU_BASE_S = 0.03
 _CPU_FACTOR = 4.0
 _WALL_FLOOR_S = 1.0
 _WALL_FACTOR = 20.0
+_SHOWN_SURVIVORS = 25
 
 Markup = dict[str, bool]
 
@@ -84,10 +85,13 @@ class MetaOutcome:
             )
             pct = f"{s.score:.1f}%" if s.score is not None else "n/a"
             lines.append((f"mutation score: {pct} ({s.detected}/{s.valid})", {"bold": True}))
-            for m in self.mutants:
-                if m.status in (Status.SURVIVED, Status.NO_COVERAGE):
-                    lines.append((f"  {m.status.value} {m.id} {m.description}", {"yellow": True}))
-                    lines.extend((f"    {d}", {}) for d in m.diff.splitlines()[2:])
+            undetected = [m for m in self.mutants if m.status in (Status.SURVIVED, Status.NO_COVERAGE)]
+            for m in undetected[:_SHOWN_SURVIVORS]:
+                lines.append((f"  {m.status.value} {m.id} {m.description}", {"yellow": True}))
+                lines.extend((f"    {d}", {}) for d in m.diff.splitlines()[2:])
+            if len(undetected) > _SHOWN_SURVIVORS:
+                more = len(undetected) - _SHOWN_SURVIVORS
+                lines.append((f"  ... and {more} more (all are in --gtguard-meta-report)", {"yellow": True}))
             for r in s.requirements:
                 lines.append(
                     (
