@@ -111,7 +111,10 @@ class MetaOutcome:
                 )
             )
         lines.extend(
-            (f"finding {f.kind}: {f.test} ({f.file}:{f.line}) {f.message}", {"yellow": True})
+            (
+                f"finding {f.kind}: {f.test} ({f.file}{f':{f.line}' if f.line else ''}) {f.message}",
+                {"yellow": True},
+            )
             for f in self.findings
         )
         lines.extend((f"report: {p}", {}) for p in self.report_paths)
