@@ -306,13 +306,21 @@ def _covering(raw: Mapping[str, Mapping[str, list[str]]] | None) -> dict[str, di
 def _tests_for(
     m: mutate.Mutant, covering: dict[str, dict[int, set[str]]] | None, by_speed: Sequence[str]
 ) -> list[str]:
+    """Return the tests to run against ``m``: those that ran its lines, likeliest killers first.
+
+    Tests named after the mutated function come first (``test_clamp_*`` for ``clamp``), then by baseline
+    duration: a static order, so the killing test does not depend on scheduling.
+    """
     if covering is None:
-        return list(by_speed)  # no coverage data: every test, fastest first
-    lines = covering.get(os.path.realpath(m.site.file.path), {})
-    hit: set[str] = set()
-    for line in range(m.line, m.end_line + 1):
-        hit |= lines.get(line, set())
-    return [t for t in by_speed if t in hit]
+        chosen = list(by_speed)  # no coverage data: every test
+    else:
+        lines = covering.get(os.path.realpath(m.site.file.path), {})
+        hit: set[str] = set()
+        for line in range(m.line, m.end_line + 1):
+            hit |= lines.get(line, set())
+        chosen = [t for t in by_speed if t in hit]
+    name = m.site.name.strip("_").lower()
+    return sorted(chosen, key=lambda t: name not in t.rsplit("::", 1)[-1].lower())  # stable: speed order kept
 
 
 def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> MutantResult:
