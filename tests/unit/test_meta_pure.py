@@ -200,3 +200,50 @@ def test_report_progress_bar() -> None:
     assert (
         report.progress_bar(5, 10, width=10, killed=4, survived=1) == "[#####.....] 5/10 killed 4 survived 1"
     )
+
+
+def test_variants_standalone_patch_finds_its_target_from_the_header(tmp_path: Path) -> None:
+    target = tmp_path / "pkg" / "calc.py"
+    target.parent.mkdir()
+    target.write_text("def f():\n    return 1\n")
+    (tmp_path / "v.patch").write_text(
+        "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -2 +2 @@\n-    return 1\n+    return 2\n"
+    )
+
+    (variant,) = variants.declared(["v.patch"], base=tmp_path, sources=[target], where="w")
+
+    assert (variant.target, variant.text) == (target, "def f():\n    return 2\n")
+
+
+def test_variants_declared_by_dotted_module_name(tmp_path: Path) -> None:
+    target = tmp_path / "pkg" / "calc.py"
+    target.parent.mkdir()
+    target.write_text("x = 1\n")
+    (tmp_path / "broken.py").write_text("x = 2\n")
+
+    (variant,) = variants.declared(["pkg.calc=broken.py"], base=tmp_path, sources=[target], where="w")
+
+    assert variant.target == target
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [("broken.py", "names no target"), ("nope=broken.py", "is not a ground-truth file or module")],
+    ids=["no-target", "unknown-target"],
+)
+def test_variants_declared_rejects_bad_entries(tmp_path: Path, entry: str, message: str) -> None:
+    (tmp_path / "broken.py").write_text("x = 2\n")
+
+    with pytest.raises(ConfigError, match=message):
+        variants.declared([entry], base=tmp_path, sources=[], where="w")
+
+
+def test_sources_default_suite_prefers_tests_folder_then_side(tmp_path: Path) -> None:
+    side = tmp_path / "repository_after"
+    side.mkdir()
+    (side / "code.py").write_text("")
+    assert sources.default_suite(side) is None
+    (side / "code_test.py").write_text("")
+    assert sources.default_suite(side) == side
+    (side / "tests").mkdir()
+    assert sources.default_suite(side) == side / "tests"
