@@ -175,86 +175,88 @@ def run(
             max(_WALL_FLOOR_S, _WALL_FACTOR * est + 4 * max_setup),
         )
 
-    # 2. Sentinel: every ground-truth function raises; at least one test must notice.
-    reached = [
-        t
-        for t in by_speed
-        if covering is None or any(t in tests for f in covering.values() for tests in f.values())
-    ]
-    trees = activate.sentinel_sources(sources)
-    sentinel = run_jobs(
-        [job_for("sentinel", reached or by_speed)],
-        lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)),
-        workers=1,
-    )[0]
-    if sentinel.status is not Status.KILLED:
-        raise MetaSetupError(
-            "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so mutants "
-            f"cannot reach the code the tests run ({sentinel.status.value}). Mutated: "
-            f"{', '.join(str(s) for s in sources[:5]) or 'no files'}; set gtguard_meta_target to the code "
-            "the tests import"
-        )
-    out.sentinel = f"forced failure caught by {sentinel.killed_by}"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    with runner.quiet():  # children of these phases print nothing and skip traceback formatting
+        # 2. Sentinel: every ground-truth function raises; at least one test must notice.
+        reached = [
+            t
+            for t in by_speed
+            if covering is None or any(t in tests for f in covering.values() for tests in f.values())
+        ]
+        trees = activate.sentinel_sources(sources)
+        sentinel = run_jobs(
+            [job_for("sentinel", reached or by_speed)],
+            lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)),
+            workers=1,
+        )[0]
+        if sentinel.status is not Status.KILLED:
+            raise MetaSetupError(
+                "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so "
+                f"mutants cannot reach the code the tests run ({sentinel.status.value}). Mutated: "
+                f"{', '.join(str(s) for s in sources[:5]) or 'no files'}; set gtguard_meta_target to the "
+                "code the tests import"
+            )
+        out.sentinel = f"forced failure caught by {sentinel.killed_by}"
 
-    # 3. Hand-written variants: each must be killed.
-    try:
-        declared = variants.declared(
-            settings.variants, base=root, sources=sources, where=settings.variants_source
-        )
-        found = variants.discovered(_test_dirs(session, settings, root), sources=sources)
-    except ConfigError as exc:
-        raise MetaSetupError(str(exc)) from None
-    unique = {(v.target, v.text): v for v in [*declared, *found]}
-    chosen = {f"variant:{v.name}:{_relative(v.target, root)}": v for v in unique.values()}
-    verdicts = run_jobs(
-        [job_for(key, by_speed) for key in chosen],
-        lambda j: runner.run(
-            j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)
-        ),
-        workers=settings.workers,
-    )
-    out.variants = [
-        VariantResult(
-            chosen[v.key].name,
-            _relative(chosen[v.key].target, root),
-            chosen[v.key].origin,
-            v.status,
-            v.killed_by,
-            v.reason,
-        )
-        for v in verdicts
-    ]
-
-    # 4. Seeded mutants, each against the tests that cover it, fastest first.
-    generated, out.tce_dropped = mutate.generate(parsed)
-    out.generated = len(generated)
-    chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
-    jobs, tests_of = [], {}
-    for m in chosen_mutants:
-        tests = _tests_for(m, covering, by_speed)
-        tests_of[m.id] = tests
-        if tests:
-            jobs.append(job_for(m.id, tests))
-    by_id = {m.id: m for m in chosen_mutants}
-    progress = _progress(config, len(jobs))
-    t_mut = time.perf_counter()
-    results = {
-        v.key: v
-        for v in run_jobs(
-            jobs,
-            lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
+        # 3. Hand-written variants: each must be killed.
+        try:
+            declared = variants.declared(
+                settings.variants, base=root, sources=sources, where=settings.variants_source
+            )
+            found = variants.discovered(_test_dirs(session, settings, root), sources=sources)
+        except ConfigError as exc:
+            raise MetaSetupError(str(exc)) from None
+        unique = {(v.target, v.text): v for v in [*declared, *found]}
+        chosen = {f"variant:{v.name}:{_relative(v.target, root)}": v for v in unique.values()}
+        verdicts = run_jobs(
+            [job_for(key, by_speed) for key in chosen],
+            lambda j: runner.run(
+                j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)
+            ),
             workers=settings.workers,
-            on_verdict=progress,
         )
-    }
-    out.timings["mutation"] = time.perf_counter() - t_mut
-    cpu = sorted(v.cpu_s for v in results.values())
-    hangs = sorted(v.cpu_s for v in results.values() if v.status is Status.TIMEOUT)
-    out.child_cpu_ms = {
-        "median": 1000 * cpu[len(cpu) // 2] if cpu else 0.0,
-        "timeoutMedian": 1000 * hangs[len(hangs) // 2] if hangs else 0.0,
-    }
-    out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
+        out.variants = [
+            VariantResult(
+                chosen[v.key].name,
+                _relative(chosen[v.key].target, root),
+                chosen[v.key].origin,
+                v.status,
+                v.killed_by,
+                v.reason,
+            )
+            for v in verdicts
+        ]
+
+        # 4. Seeded mutants, each against the tests that cover it, fastest first.
+        generated, out.tce_dropped = mutate.generate(parsed)
+        out.generated = len(generated)
+        chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
+        jobs, tests_of = [], {}
+        for m in chosen_mutants:
+            tests = _tests_for(m, covering, by_speed)
+            tests_of[m.id] = tests
+            if tests:
+                jobs.append(job_for(m.id, tests))
+        by_id = {m.id: m for m in chosen_mutants}
+        progress = _progress(reporter, len(jobs))
+        t_mut = time.perf_counter()
+        results = {
+            v.key: v
+            for v in run_jobs(
+                jobs,
+                lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
+                workers=settings.workers,
+                on_verdict=progress,
+            )
+        }
+        out.timings["mutation"] = time.perf_counter() - t_mut
+        cpu = sorted(v.cpu_s for v in results.values())
+        hangs = sorted(v.cpu_s for v in results.values() if v.status is Status.TIMEOUT)
+        out.child_cpu_ms = {
+            "median": 1000 * cpu[len(cpu) // 2] if cpu else 0.0,
+            "timeoutMedian": 1000 * hangs[len(hangs) // 2] if hangs else 0.0,
+        }
+        out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
 
     # 5. Score, findings, reports, verdict.
     reqs = _requirements(session)
@@ -360,8 +362,7 @@ def _test_dirs(session: pytest.Session, settings: Any, root: Path) -> list[Path]
     return sorted(dirs)
 
 
-def _progress(config: pytest.Config, total: int) -> Callable[[Verdict], None]:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
+def _progress(reporter: Any, total: int) -> Callable[[Verdict], None]:
     counts = {"done": 0, "killed": 0, "survived": 0, "shown": -1}
     tty = reporter is not None and reporter.isatty
 

@@ -5,10 +5,11 @@ Glue, not pure logic: it drives pytest items. It lives apart from ``plugin.py`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,18 +90,31 @@ class ItemRunner:
         if self.recording:
             self._reports.append(report)
 
-    def quiet(self) -> None:
-        """Silence the child: no terminal output, one-line tracebacks (formatting long ones costs ~5x)."""
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Silence children forked inside: no terminal output, no traceback formatting.
+
+        Done once in the parent around a phase (unregistering a plugin costs ~0.5 ms per child otherwise);
+        the terminal reporter comes back afterwards, under its own name.
+        """
         config = self._session.config
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             config.pluginmanager.unregister(reporter)
+        tbstyle, self._cheap_reports = config.option.tbstyle, True
         config.option.tbstyle = "line"
-        self._cheap_reports = True
+        try:
+            yield
+        finally:
+            config.option.tbstyle, self._cheap_reports = tbstyle, False
+            if reporter is not None:
+                config.pluginmanager.register(reporter, "terminalreporter")
 
     def run(self, job: Job, activate: Callable[[], None]) -> ChildResult:
-        """Activate a broken version, then run ``job.tests`` in order and stop at the first failure."""
-        self.quiet()
+        """Activate a broken version, then run ``job.tests`` in order and stop at the first failure.
+
+        Call it in children forked inside ``quiet()``.
+        """
         activate()
         items = [self._by_id[t] for t in job.tests]
         self.recording = True
