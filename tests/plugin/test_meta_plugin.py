@@ -323,3 +323,20 @@ def test_meta_syntax_error_in_ground_truth_names_the_file(task: pytest.Pytester)
 
     result.stderr.fnmatch_lines(["*repository_after/broken.py:1: syntax error in the ground truth*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_meta_operators_option_selects_families(task: pytest.Pytester) -> None:
+    task.runpytest(
+        "--meta", "-p", "no:cacheprovider", "--gtguard-meta-operators=boundary", "--gtguard-meta-report=out"
+    )
+
+    assert {m["mutatorName"] for m in _mutants(_report(task, "out"))} == {"boundary"}
+
+
+def test_meta_unknown_operator_is_a_usage_error(task: pytest.Pytester) -> None:
+    result = task.runpytest("--meta", "--gtguard-meta-operators=arithmetic,bogus")
+
+    result.stderr.fnmatch_lines(
+        ["*--gtguard-meta-operators: unknown operator famil(ies) bogus; choose from*"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

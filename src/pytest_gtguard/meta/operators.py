@@ -9,7 +9,20 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-__all__ = ["FUNCS", "Edit", "points"]
+__all__ = ["FAMILIES", "FUNCS", "Edit", "points"]
+
+FAMILIES = (
+    "arithmetic",
+    "comparison",
+    "boundary",
+    "boolean",
+    "constant",
+    "return",
+    "statement",
+    "exception",
+    "slice",
+    "loop",
+)
 
 _CMP_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,

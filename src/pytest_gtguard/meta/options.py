@@ -73,6 +73,17 @@ META_OPTIONS: tuple[Option, ...] = (
         append=True,
     ),
     Option(
+        "gtguard_meta_operators",
+        "Mutation operator families, comma-separated (default: all): arithmetic, comparison, boundary, "
+        "boolean, constant, return, statement, exception, slice, loop",
+        Kind.ARGS,
+        flags=("--gtguard-meta-operators",),
+        env="GTGUARD_META_OPERATORS",
+        ini="gtguard_meta_operators",
+        metavar="NAMES",
+        append=True,
+    ),
+    Option(
         "gtguard_meta_workers",
         "Mutants run in parallel (default: number of CPUs)",
         Kind.INT,

@@ -229,6 +229,7 @@ def run(
 
         # 4. Seeded mutants, each against the tests that cover it, fastest first.
         generated, out.tce_dropped = mutate.generate(parsed)
+        generated = [m for m in generated if m.operator in settings.operators]
         out.generated = len(generated)
         chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
         jobs, tests_of = [], {}

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.meta import phases
+from pytest_gtguard.meta.operators import FAMILIES
 from pytest_gtguard.meta.options import META_OPTIONS
 from pytest_gtguard.meta.runner import ItemRunner, start_coverage
 from pytest_gtguard.meta.sources import default_suite, find_sources
@@ -66,6 +67,7 @@ class MetaSettings:
     variants_source: str
     workers: int
     report_dir: Path | None
+    operators: frozenset[str] = frozenset(FAMILIES)
 
     @classmethod
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
@@ -103,6 +105,14 @@ class MetaSettings:
             target_paths = (side.path,) if side is not None else (config.rootpath,)
         variants, variants_src = _value(config, "gtguard_meta_variants")
         report, _ = _value(config, "gtguard_meta_report")
+        names, names_src = _value(config, "gtguard_meta_operators")
+        operators = frozenset(n for raw in names or () for n in str(raw).replace(",", " ").split())
+        unknown = operators - set(FAMILIES)
+        if unknown:
+            raise pytest.UsageError(
+                f"{names_src}: unknown operator famil(ies) {', '.join(sorted(unknown))}; "
+                f"choose from {', '.join(FAMILIES)}"
+            )
         return cls(
             int(seed),
             max_mutants,
@@ -113,6 +123,7 @@ class MetaSettings:
             variants_src,
             int(workers or os.cpu_count() or 1),
             report,
+            operators or frozenset(FAMILIES),
         )
 
 
