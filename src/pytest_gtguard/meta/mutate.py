@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import ast
 import copy
-import difflib
+import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -67,18 +67,24 @@ class Mutant:
     end_column: int  # 1-based, exclusive
     original: str
     replacement: str
-    node: ast.FunctionDef | ast.AsyncFunctionDef = field(repr=False, compare=False)
+    walk_index: int = field(repr=False, compare=False)  # the target's position in ast.walk(function)
+    edit: Edit = field(repr=False, compare=False)
     code: CodeType = field(repr=False, compare=False)
 
     def diff(self) -> str:
         """Return a unified diff of the mutated lines against the original file (real line numbers)."""
         lines = self.site.file.text.splitlines(keepends=True)
         start, end = self.line - 1, self.end_line
-        head = lines[start][: self.column - 1]
-        tail = lines[end - 1][self.end_column - 1 :]
-        new = [*lines[:start], *(head + self.replacement + tail).splitlines(keepends=True), *lines[end:]]
+        old = [line if line.endswith("\n") else line + "\n" for line in lines[start:end]]
+        head = old[0][: self.column - 1]
+        tail = old[-1][self.end_column - 1 :]
+        new = (head + self.replacement + tail).splitlines(keepends=True)
         rel = self.site.file.relpath
-        return "".join(difflib.unified_diff(lines, new, f"a/{rel}", f"b/{rel}", n=0))
+        return (
+            f"--- a/{rel}\n+++ b/{rel}\n@@ -{self.line}{_count(len(old))} +{self.line}{_count(len(new))} @@\n"
+            + "".join(f"-{line}" for line in old)
+            + "".join(f"+{line}" for line in new)
+        )
 
 
 def parse_source(path: Path, relpath: str) -> SourceFile:
@@ -106,21 +112,26 @@ def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
     mutants: list[Mutant] = []
     dropped = 0
     for source in sources:
+        lines = source.text.splitlines(keepends=True)
         for site in function_sites(source):
             fn = _node_at(source.tree, site.path)
             original = compile_site(site, fn)
             seen = {_code_key(original)}
             taken: dict[str, int] = {}
-            for position, (operator, description, target, edit) in enumerate(points(fn)):
-                mutated, replacement = _apply(fn, position, edit)
-                if mutated is None:
-                    continue
+            order = {id(node): i for i, node in enumerate(ast.walk(fn))}
+            slots = _slots(fn)
+            for operator, description, target, edit in list(points(fn)):  # listed first: edits are in place
+                replacement = _replacement(target, edit)
+                put = slots[id(target)]
+                put(replacement)  # edit in place, compile, restore: no copy of the function per mutant
                 try:
-                    code = compile_site(site, mutated)
+                    code = compile_site(site, fn)
                     if code.co_freevars != original.co_freevars:
-                        code = compile_site(site, _keep_cells(mutated, original.co_freevars))
+                        code = compile_site(site, _keep_cells(fn, original.co_freevars))
                 except (SyntaxError, ValueError):
                     continue  # the edit produced invalid code (e.g. `continue` outside a loop)
+                finally:
+                    put(target)
                 if code.co_freevars != original.co_freevars:
                     continue  # the live function's closure could not run this code
                 key = _code_key(code)
@@ -128,7 +139,7 @@ def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
                     dropped += 1
                     continue
                 seen.add(key)
-                line, col, end_line, end_col = _span(target)
+                line, col, end_line, end_col = _span(target, lines)
                 base = f"{source.relpath}:{line}:{col}:{operator}"
                 taken[base] = taken.get(base, 0) + 1
                 mid = base if taken[base] == 1 else f"{base}:{taken[base]}"
@@ -142,9 +153,10 @@ def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
                         col,
                         end_line,
                         end_col,
-                        ast.get_source_segment(source.text, target) or ast.unparse(target),
-                        replacement,
-                        mutated,
+                        _segment(lines, line, col, end_line, end_col) or ast.unparse(target),
+                        _text(replacement),
+                        order[id(target)],
+                        edit,
                         code,
                     )
                 )
@@ -169,22 +181,25 @@ def compile_site(site: FunctionSite, fn: ast.AST) -> CodeType:
     if len(site.path) == 2:
         cls: ast.ClassDef = tree.body[site.path[0]]  # type: ignore[assignment]
         body = ast.copy_location(ast.ClassDef(cls.name, [], [], [body], []), cls)
-    module = ast.fix_missing_locations(ast.Module([*futures, body], type_ignores=[]))
+    module = ast.Module([*futures, body], type_ignores=[])  # every node already has its location
     code = compile(module, str(site.file.path), "exec", dont_inherit=True)
     return _find_code(code, site.name, site.firstlineno)
 
 
 def mutated_module(mutant: Mutant) -> ast.Module:
     """Return the whole module tree with the mutant's function in place (for fresh imports)."""
+    node = copy.deepcopy(_node_at(mutant.site.file.tree, mutant.site.path))
+    target = next(n for i, n in enumerate(ast.walk(node)) if i == mutant.walk_index)
+    _slots(node)[id(target)](_replacement(target, mutant.edit))
     tree = copy.copy(mutant.site.file.tree)
     path = mutant.site.path
     tree.body = list(tree.body)
     if len(path) == 1:
-        tree.body[path[0]] = mutant.node
+        tree.body[path[0]] = node
     else:
         cls = copy.copy(tree.body[path[0]])
         cls.body = list(cls.body)  # type: ignore[attr-defined]
-        cls.body[path[1]] = mutant.node  # type: ignore[attr-defined]
+        cls.body[path[1]] = node  # type: ignore[attr-defined]
         tree.body[path[0]] = cls
     return tree
 
@@ -203,13 +218,19 @@ def _keep_cells(
     return ast.fix_missing_locations(fn)
 
 
-def _span(node: ast.AST) -> tuple[int, int, int, int]:
-    """Return 1-based (line, column, end line, end column exclusive) of ``node``."""
+def _span(node: ast.AST, lines: Sequence[str]) -> tuple[int, int, int, int]:
+    """Return 1-based (line, column, end line, end column exclusive) of ``node``, in characters."""
     line: int = getattr(node, "lineno", 1)
     col: int = getattr(node, "col_offset", 0)
     end_line: int = getattr(node, "end_lineno", None) or line
     end_col: int = getattr(node, "end_col_offset", None) or col
-    return line, col + 1, end_line, end_col + 1
+    return line, _chars(lines, line, col) + 1, end_line, _chars(lines, end_line, end_col) + 1
+
+
+def _chars(lines: Sequence[str], line: int, byte_col: int) -> int:
+    """Convert ``ast``'s UTF-8 byte column to a character column."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
 def _find_code(code: CodeType, name: str, firstlineno: int) -> CodeType:
@@ -242,31 +263,44 @@ def _node_at(tree: ast.Module, path: tuple[int, ...]) -> ast.FunctionDef | ast.A
     return node  # type: ignore[return-value]
 
 
-def _apply(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, position: int, edit: Edit
-) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, str]:
-    """Return a copy of ``fn`` with the ``position``-th mutation point edited, and the new text."""
-    clone = copy.deepcopy(fn)
-    targets = [t for _, _, t, _ in points(clone)]
-    target = targets[position]
-    working = copy.copy(target)
-    replacement = edit(working)
-    if not _replace(clone, target, replacement):
-        return None, ""
-    text = ast.unparse(replacement) if not isinstance(replacement, ast.Pass) else "pass"
+def _replacement(target: ast.AST, edit: Edit) -> ast.AST:
+    """Return the edited copy of ``target`` (the original node is never changed)."""
+    replacement = edit(copy.copy(target))
+    if getattr(replacement, "lineno", None) is None:  # a new node; an existing child keeps its own place
+        ast.copy_location(replacement, target)
+    return ast.fix_missing_locations(replacement)
+
+
+def _text(replacement: ast.AST) -> str:
+    if isinstance(replacement, ast.Pass):
+        return "pass"
+    text = ast.unparse(replacement)
     if isinstance(replacement, ast.expr) and not isinstance(replacement, (ast.Constant, ast.Name)):
         text = f"({text})"
-    return ast.fix_missing_locations(ast.copy_location(clone, fn)), text
+    return text
 
 
-def _replace(root: ast.AST, target: ast.AST, replacement: ast.AST) -> bool:
-    ast.copy_location(replacement, target)
+def _slots(root: ast.AST) -> dict[int, Callable[[ast.AST], None]]:
+    """Map every node under ``root`` to a setter that puts another node in its place."""
+    setters: dict[int, Callable[[ast.AST], None]] = {}
     for parent in ast.walk(root):
         for name, value in ast.iter_fields(parent):
-            if value is target:
-                setattr(parent, name, replacement)
-                return True
-            if isinstance(value, list) and any(v is target for v in value):
-                value[next(i for i, v in enumerate(value) if v is target)] = replacement
-                return True
-    return False
+            if isinstance(value, ast.AST):
+                setters[id(value)] = functools.partial(setattr, parent, name)
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        setters[id(item)] = functools.partial(value.__setitem__, index)
+    return setters
+
+
+def _segment(lines: Sequence[str], line: int, col: int, end_line: int, end_col: int) -> str:
+    """Return the text between two 1-based positions (``ast.get_source_segment`` re-splits the file)."""
+    if line == end_line:
+        return lines[line - 1][col - 1 : end_col - 1]
+    middle = lines[line : end_line - 1]
+    return "".join([lines[line - 1][col - 1 :], *middle, lines[end_line - 1][: end_col - 1]])
+
+
+def _count(n: int) -> str:
+    return "" if n == 1 else f",{n}"
