@@ -117,6 +117,9 @@ class MetaOutcome:
             )
             for f in self.findings
         )
+        if self.timings:
+            phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
+            lines.append((f"timings: {phases}", {}))
         lines.extend((f"report: {p}", {}) for p in self.report_paths)
         for reason in self.failures:
             lines.append((f"FAILED: {reason}", {"red": True, "bold": True}))
@@ -143,6 +146,7 @@ def run(
     live = activate.LiveCode.scan(sources)
     ids = tuple(item.nodeid for item in session.items)
     runner.prewarm()
+    out.timings["setup"] = time.perf_counter() - started
 
     # 1. Baseline: the whole suite once on the ground truth, with per-test coverage.
     job = Job("baseline", ids, None, None)
@@ -152,7 +156,7 @@ def run(
             f"gtguard meta: the baseline run crashed ({base.reason}); run the suite without --meta to see why"
         )
     runner.replay(base.payload["reports"])
-    out.timings["baseline"] = time.perf_counter() - started
+    out.timings["baseline"] = time.perf_counter() - started - out.timings["setup"]
     durations: dict[str, float] = base.payload["durations"]
     max_setup = max(base.payload["setups"].values(), default=0.0)
     failed = sorted({r["nodeid"] for r in base.payload["reports"] if r.get("outcome") == "failed"})
@@ -228,6 +232,8 @@ def run(
         ]
 
         # 4. Seeded mutants, each against the tests that cover it, fastest first.
+        t_gen = time.perf_counter()
+        out.timings["sentinel+variants"] = t_gen - started - out.timings["setup"] - out.timings["baseline"]
         generated, out.tce_dropped = mutate.generate(parsed)
         generated = [m for m in generated if m.operator in settings.operators]
         out.generated = len(generated)
@@ -241,6 +247,7 @@ def run(
         by_id = {m.id: m for m in chosen_mutants}
         progress = _progress(reporter, len(jobs))
         t_mut = time.perf_counter()
+        out.timings["generation"] = t_mut - t_gen
         results = {
             v.key: v
             for v in run_jobs(
