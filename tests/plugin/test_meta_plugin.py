@@ -340,3 +340,11 @@ def test_meta_unknown_operator_is_a_usage_error(task: pytest.Pytester) -> None:
         ["*--gtguard-meta-operators: unknown operator famil(ies) bogus; choose from*"]
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_meta_without_tests_exits_like_pytest(task: pytest.Pytester) -> None:
+    (task.path / "repository_after" / "tests" / "test_calc.py").write_text("")
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED

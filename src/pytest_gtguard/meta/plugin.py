@@ -167,12 +167,13 @@ class MetaPlugin:
             if self._cov is not None:
                 self._cov.stop()
 
+    @pytest.hookimpl(tryfirst=True)  # tryfirst: replace pytest's own loop, as xdist's DSession does
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
         """Run the meta phases instead of the normal loop."""
         if session.testsfailed and not session.config.option.continue_on_collection_errors:
             return None  # the default loop reports the collection errors
-        if session.config.option.collectonly:
-            return None
+        if session.config.option.collectonly or not session.items:
+            return None  # nothing to judge: pytest says "no tests ran" (exit 5)
         self._runner = ItemRunner(session)
         session.config.pluginmanager.register(self._runner, "gtguard-meta-runner")
         try:
