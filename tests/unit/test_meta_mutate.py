@@ -153,3 +153,12 @@ def test_mutate_mutated_module_compiles_with_the_mutant(source: mutate.SourceFil
 
     account = namespace["Account"]()  # type: ignore[operator]
     assert account.window(list(range(10)), 1) == [1, 2]
+
+
+def test_mutate_skips_lines_with_pragma(tmp_path: Path) -> None:
+    path = tmp_path / "p.py"
+    path.write_text("def f(x):\n    y = x + 1  # pragma: no mutate\n    return y * 2\n")
+
+    mutants, _ = mutate.generate([mutate.parse_source(path, "p.py")])
+
+    assert {m.line for m in mutants} == {3}

@@ -13,7 +13,8 @@ boundary shift), ``boundary`` (integer constant in a comparison ±1), ``boolean`
 ``return``, ``statement`` (drop a call statement or an augmented assignment), ``exception`` (raise
 the base ``Exception`` instead of a specific type), ``slice`` (off-by-one on slice bounds and on
 ``range`` stops), ``loop`` (``break`` ↔ ``continue``). Mutants whose compiled code equals the
-original or an earlier mutant of the same function (trivial compiler equivalence) are dropped.
+original or an earlier mutant of the same function (trivial compiler equivalence) are dropped, and so
+are mutations on lines carrying ``# pragma: no mutate``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pathlib import Path
 from types import CodeType
 
 from pytest_gtguard.meta.operators import FUNCS, Edit, points
+
+_PRAGMA = "pragma: no mutate"  # the comment mutmut and others use to exempt a line
 
 __all__ = ["FunctionSite", "Mutant", "SourceFile", "generate", "parse_source", "sample"]
 
@@ -121,6 +124,8 @@ def generate(sources: Sequence[SourceFile]) -> tuple[list[Mutant], int]:
             order = {id(node): i for i, node in enumerate(ast.walk(fn))}
             slots = _slots(fn)
             for operator, description, target, edit in list(points(fn)):  # listed first: edits are in place
+                if _PRAGMA in lines[getattr(target, "lineno", 1) - 1]:
+                    continue
                 replacement = _replacement(target, edit)
                 put = slots[id(target)]
                 put(replacement)  # edit in place, compile, restore: no copy of the function per mutant
