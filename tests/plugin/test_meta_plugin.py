@@ -348,3 +348,9 @@ def test_meta_without_tests_exits_like_pytest(task: pytest.Pytester) -> None:
     result = task.runpytest("--meta", "-p", "no:cacheprovider")
 
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_meta_req_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+
+    result.stdout.fnmatch_lines(["@pytest.mark.req(*ids): requirement id(s) this test checks*"])
