@@ -87,7 +87,8 @@ class MetaOutcome:
             lines.append((f"mutation score: {pct} ({s.detected}/{s.valid})", {"bold": True}))
             undetected = [m for m in self.mutants if m.status in (Status.SURVIVED, Status.NO_COVERAGE)]
             for m in undetected[:_SHOWN_SURVIVORS]:
-                lines.append((f"  {m.status.value} {m.id} {m.description}", {"yellow": True}))
+                ran = f" ({m.tests_run} test(s) passed)" if m.status is Status.SURVIVED else ""
+                lines.append((f"  {m.status.value} {m.id} {m.description}{ran}", {"yellow": True}))
                 lines.extend((f"    {d}", {}) for d in m.diff.splitlines()[2:])
             if len(undetected) > _SHOWN_SURVIVORS:
                 more = len(undetected) - _SHOWN_SURVIVORS
