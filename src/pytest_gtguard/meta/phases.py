@@ -28,6 +28,7 @@ _CPU_FACTOR = 4.0
 _WALL_FLOOR_S = 1.0
 _WALL_FACTOR = 20.0
 _SHOWN_SURVIVORS = 25
+_SHOWN_FINDINGS = 10
 
 Markup = dict[str, bool]
 
@@ -111,13 +112,16 @@ class MetaOutcome:
                     {},
                 )
             )
-        lines.extend(
-            (
-                f"finding {f.kind}: {f.test} ({f.file}{f':{f.line}' if f.line else ''}) {f.message}",
-                {"yellow": True},
-            )
-            for f in self.findings
-        )
+        shown: dict[str, int] = {}
+        for f in self.findings:
+            shown[f.kind] = shown.get(f.kind, 0) + 1
+            if shown[f.kind] <= _SHOWN_FINDINGS:
+                where = f"{f.file}:{f.line}" if f.line else f.file
+                lines.append((f"finding {f.kind}: {f.test} ({where}) {f.message}", {"yellow": True}))
+        for kind, count in shown.items():
+            if count > _SHOWN_FINDINGS:
+                more = count - _SHOWN_FINDINGS
+                lines.append((f"finding {kind}: ... and {more} more (all are in --gtguard-meta-report)", {}))
         if self.timings:
             phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
             lines.append((f"timings: {phases}", {}))
