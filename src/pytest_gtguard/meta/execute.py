@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ChildResult", "Job", "Status", "Verdict", "run_jobs"]
+__all__ = ["ChildResult", "Job", "Status", "Verdict", "arm_cpu_budget", "run_jobs"]
 
 _EXIT_DONE = 0
 _EXIT_ERROR = 86
@@ -57,8 +57,14 @@ class Job:
 
     key: str
     tests: tuple[str, ...]
-    cpu_budget_s: float | None
+    cpu_budget_s: float | None  # armed when the child starts
     wall_budget_s: float | None
+    test_budgets_s: tuple[float, ...] = ()  # re-armed before each test: a hang costs its own test's budget
+
+
+def arm_cpu_budget(seconds: float) -> None:
+    """(Re)arm the child's CPU-time limit: SIGPROF's default action ends the process (a Timeout)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
 
 
 @dataclass(frozen=True)
@@ -164,8 +170,9 @@ def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
                 resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
         if job.cpu_budget_s is not None:
             signal.signal(signal.SIGPROF, signal.SIG_DFL)
-            signal.setitimer(signal.ITIMER_PROF, job.cpu_budget_s)
+            arm_cpu_budget(job.cpu_budget_s)
         result = work(job)
+        signal.setitimer(signal.ITIMER_PROF, 0)  # the verdict is in: writing it must not be cut short
         _write(out, result)
         code = _EXIT_DONE
     except MemoryError:
@@ -223,7 +230,7 @@ def _classify(job: Job, status: int, duration: float, out: Path, cpu: float) -> 
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig in (signal.SIGPROF, signal.SIGXCPU):
-            return verdict(Status.TIMEOUT, f"CPU budget of {job.cpu_budget_s or 0:.3f} s exceeded")
+            return verdict(Status.TIMEOUT, "CPU budget exceeded (an endless loop or a far slower path)")
         if sig == signal.SIGKILL and job.wall_budget_s is not None and duration >= job.wall_budget_s:
             return verdict(Status.TIMEOUT, f"wall budget of {job.wall_budget_s:.2f} s exceeded")
         return verdict(Status.RUNTIME_ERROR, f"child killed by signal {signal.Signals(sig).name}")

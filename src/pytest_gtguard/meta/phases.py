@@ -25,8 +25,8 @@ __all__ = ["MetaOutcome", "MetaSetupError", "run"]
 # Budgets: a hang dies after ~CPU_BASE s of CPU; generous multiples keep slow-but-finite mutants alive.
 _CPU_BASE_S = 0.03
 _CPU_FACTOR = 4.0
-_WALL_FLOOR_S = 1.0
-_WALL_FACTOR = 20.0
+_WALL_FLOOR_S = 2.0
+_WALL_FACTOR = 4.0
 _SHOWN_SURVIVORS = 25
 _SHOWN_FINDINGS = 10
 
@@ -176,13 +176,11 @@ def run(
     by_speed = sorted(ids, key=lambda t: (durations.get(t, 0.0), t))
 
     def job_for(key: str, tests: Sequence[str]) -> Job:
-        est = sum(durations.get(t, 0.0) for t in tests)
-        return Job(
-            key,
-            tuple(tests),
-            _CPU_BASE_S + _CPU_FACTOR * est + 2 * max_setup,
-            max(_WALL_FLOOR_S, _WALL_FACTOR * est + 4 * max_setup),
-        )
+        budgets = tuple(_CPU_BASE_S + _CPU_FACTOR * durations.get(t, 0.0) + 2 * max_setup for t in tests)
+        total = sum(budgets) or _CPU_BASE_S
+        # The wall clock is only a backstop for children that block without using CPU; under load a
+        # child gets a fraction of a core, so it is a generous multiple of the CPU budgets.
+        return Job(key, tuple(tests), total, max(_WALL_FLOOR_S, _WALL_FACTOR * total), budgets)
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     with runner.quiet():  # children of these phases print nothing and skip traceback formatting

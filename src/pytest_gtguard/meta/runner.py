@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pytest
 
-from pytest_gtguard.meta.execute import ChildResult, Job
+from pytest_gtguard.meta.execute import ChildResult, Job, arm_cpu_budget
 
 __all__ = ["ItemRunner", "start_coverage"]
 
@@ -120,6 +120,8 @@ class ItemRunner:
         self.recording = True
         for index, item in enumerate(items):
             self._reports.clear()
+            if index < len(job.test_budgets_s):
+                arm_cpu_budget(job.test_budgets_s[index])
             nextitem = items[index + 1] if index + 1 < len(items) else None
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             failed = [r for r in self._reports if r.failed]
