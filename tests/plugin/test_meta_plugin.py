@@ -354,3 +354,24 @@ def test_meta_req_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
 
     result.stdout.fnmatch_lines(["@pytest.mark.req(*ids): requirement id(s) this test checks*"])
+
+
+def test_meta_flags_tests_that_fail_alone_and_does_not_judge_with_them(task: pytest.Pytester) -> None:
+    (task.path / "repository_after" / "tests" / "test_calc.py").write_text(textwrap.dedent("""\
+        from calc import total
+
+        STATE = {}
+
+        def test_a_fills_state():
+            STATE["total"] = total([1, 2])
+            assert STATE["total"] == 3
+
+        def test_b_reads_state():
+            assert STATE["total"] == 3
+        """))
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-report=out")
+
+    result.stdout.fnmatch_lines(["*finding fails-alone: *test_b_reads_state*not used to judge mutants*"])
+    killers = {m["killedBy"][0] for m in _mutants(_report(task, "out")) if m["killedBy"]}
+    assert killers == {"repository_after/tests/test_calc.py::test_a_fills_state"}

@@ -184,6 +184,25 @@ def run(
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     with runner.quiet():  # children of these phases print nothing and skip traceback formatting
+        # 1b. Each test alone on the ground truth: a mutant's tests run without the rest of the suite, so
+        # a test that needs another test's side effects would "kill" every mutant it meets.
+        alone = run_jobs(
+            [job_for(t, [t]) for t in by_speed], lambda j: runner.run(j, _nothing), workers=settings.workers
+        )
+        lonely = {v.key for v in alone if v.status is not Status.SURVIVED}
+        out.findings.extend(
+            smells.Finding(
+                "fails-alone",
+                t.split("::", 1)[0],
+                0,
+                t,
+                "fails when run on its own against the ground "
+                "truth (it depends on another test's side effects); not used to judge mutants",
+            )
+            for t in sorted(lonely)
+        )
+        by_speed = [t for t in by_speed if t not in lonely]
+
         # 2. Sentinel: every ground-truth function raises; at least one test must notice.
         reached = [
             t
@@ -281,13 +300,17 @@ def run(
         test_files |= {
             p for p in settings.suite.rglob("*.py") if p.name != "conftest.py" and p.resolve() not in code
         }
-    out.findings = smells.scan_suite(test_files, collected=collected, root=root)
+    out.findings += smells.scan_suite(test_files, collected=collected, root=root)
     out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
     out.failures = failures(out.score, out.variants, min_score=settings.min_score)
     out.timings["total"] = time.perf_counter() - started
     if settings.report_dir is not None:
         out.report_paths = _write_reports(out, settings, parsed, root)
     return out
+
+
+def _nothing() -> None:
+    """Activate nothing: the ground truth as it is."""
 
 
 def _parse(path: Path, root: Path) -> mutate.SourceFile:

@@ -3,7 +3,8 @@
 Checks (``kind`` values): ``no-assertion``, ``always-true``, ``swallowed-assertion`` (assert inside a
 ``try`` whose broad ``except`` does not re-raise), ``weak-check`` (every assertion only checks type,
 truthiness or ``is not None``), ``broad-raises`` (``pytest.raises(Exception)`` without ``match=``),
-``not-collected`` (a ``test_*`` function pytest never collected), and ``kills-nothing`` (from the kill data).
+``not-collected`` (a ``test_*`` function pytest never collected), and ``kills-nothing`` (from the kill data);
+the meta run adds ``fails-alone`` (a test that fails when run without the rest of the suite).
 """
 
 from __future__ import annotations
