@@ -255,7 +255,7 @@ def run(
 
         # 4. Seeded mutants, each against the tests that cover it, fastest first.
         t_gen = time.perf_counter()
-        out.timings["sentinel+variants"] = t_gen - started - out.timings["setup"] - out.timings["baseline"]
+        out.timings["checks"] = t_gen - started - out.timings["setup"] - out.timings["baseline"]
         generated, out.tce_dropped = mutate.generate(parsed)
         generated = [m for m in generated if m.operator in settings.operators]
         out.generated = len(generated)
