@@ -357,7 +357,8 @@ def test_meta_req_marker_is_registered(pytester: pytest.Pytester) -> None:
 
 
 def test_meta_flags_tests_that_fail_alone_and_does_not_judge_with_them(task: pytest.Pytester) -> None:
-    (task.path / "repository_after" / "tests" / "test_calc.py").write_text(textwrap.dedent("""\
+    (task.path / "repository_after" / "tests" / "test_calc.py").write_text(
+        textwrap.dedent("""\
         from calc import total
 
         STATE = {}
@@ -368,10 +369,34 @@ def test_meta_flags_tests_that_fail_alone_and_does_not_judge_with_them(task: pyt
 
         def test_b_reads_state():
             assert STATE["total"] == 3
-        """))
+        """)
+    )
 
     result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-report=out")
 
     result.stdout.fnmatch_lines(["*finding fails-alone: *test_b_reads_state*not used to judge mutants*"])
     killers = {m["killedBy"][0] for m in _mutants(_report(task, "out")) if m["killedBy"]}
     assert killers == {"repository_after/tests/test_calc.py::test_a_fills_state"}
+
+
+def test_meta_judges_unittest_style_suites(task: pytest.Pytester) -> None:
+    (task.path / "repository_after" / "tests" / "test_calc.py").write_text(
+        textwrap.dedent("""\
+        import unittest
+        from calc import total
+
+        class TotalTest(unittest.TestCase):
+            def test_total(self):
+                self.assertEqual(total([1, 2, 3]), 6)
+        """)
+    )
+    _add_variant(task, "broken_sum", BROKEN_SUM)
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(
+        [
+            "*sentinel: forced failure caught by *TotalTest::test_total*",
+            "*variant broken_sum -> repository_after/calc.py: Killed by *TotalTest::test_total*",
+        ]
+    )

@@ -51,7 +51,8 @@ class ItemRunner:
         for item in self._session.items:
             _ = item.location
 
-    @pytest.hookimpl(tryfirst=True)
+    # Not tryfirst: unittest's tryfirst hook must first move a TestCase's failure into ``call.excinfo``;
+    # as a plain hook registered after pytest's own, this one still runs before it and replaces it.
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> pytest.TestReport | None:
