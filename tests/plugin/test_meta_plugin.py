@@ -234,6 +234,10 @@ def test_meta_min_score_fails_the_run(task: pytest.Pytester) -> None:
 
 
 def test_meta_reports_requirements_and_findings(task: pytest.Pytester) -> None:
+    (task.path / "instances").mkdir()
+    (task.path / "instances" / "instance.json").write_text(
+        '{"requirements": ["1. Sums values", "2. Counts down"]}'
+    )
     (task.path / "repository_after" / "tests" / "test_req.py").write_text(
         textwrap.dedent("""\
         import pytest
@@ -252,7 +256,8 @@ def test_meta_reports_requirements_and_findings(task: pytest.Pytester) -> None:
 
     result.stdout.fnmatch_lines(
         [
-            "*requirement R1: * mutants caught by 1 test(s)*",
+            "*requirement R1 (1. Sums values): * mutants caught by 1 test(s)*",
+            "*requirement 2 (2. Counts down): no test carries @pytest.mark.req*",
             "*coverage of the ground truth: lines *",
             "*finding weak-check: test_total_is_an_int*",
             "*finding no-assertion: test_nothing*",

@@ -247,3 +247,21 @@ def test_sources_default_suite_prefers_tests_folder_then_side(tmp_path: Path) ->
     assert sources.default_suite(side) == side
     (side / "tests").mkdir()
     assert sources.default_suite(side) == side / "tests"
+
+
+@pytest.mark.parametrize("text", ["3. Must be fast", "R3", "req3", "req_3", "3", "Requirement 3"], ids=str)
+def test_score_requirement_key_reads_the_number(text: str) -> None:
+    from pytest_gtguard.meta.score import requirement_key
+
+    assert requirement_key(text) == "3"
+
+
+def test_score_requirements_merge_markers_with_the_instance_list() -> None:
+    mutants = [_mutant("1", Status.KILLED, covered=("t1",), killed_by="t1")]
+
+    result = score(mutants, requirements={"R1": ["t1"]}, listed=["1. Adds numbers", "2. Rejects text"])
+
+    assert [(r.req, r.tests, r.killed, r.text) for r in result.requirements] == [
+        ("R1", ("t1",), 1, "1. Adds numbers"),
+        ("2", (), 0, "2. Rejects text"),
+    ]

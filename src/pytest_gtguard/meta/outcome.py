@@ -80,10 +80,16 @@ class MetaOutcome:
                 more = len(undetected) - _SHOWN_SURVIVORS
                 lines.append((f"  ... and {more} more (all are in --gtguard-meta-report)", {"yellow": True}))
             for r in s.requirements:
+                about = f" ({r.text[:60]})" if r.text else ""
+                if not r.tests:
+                    lines.append(
+                        (f"requirement {r.req}{about}: no test carries @pytest.mark.req", {"yellow": True})
+                    )
+                    continue
                 lines.append(
                     (
-                        f"requirement {r.req}: {r.killed}/{r.covered} mutants caught by {len(r.tests)} "
-                        "test(s)",
+                        f"requirement {r.req}{about}: {r.killed}/{r.covered} mutants caught by "
+                        f"{len(r.tests)} test(s)",
                         {},
                     )
                 )

@@ -5,6 +5,7 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +20,8 @@ from pytest_gtguard.meta.execute import Job, Status, Verdict, run_jobs
 from pytest_gtguard.meta.outcome import MetaOutcome
 from pytest_gtguard.meta.runner import ItemRunner
 from pytest_gtguard.meta.score import MutantResult, VariantResult, failures, score
+from pytest_gtguard.side.plugin import TASK_KEY
+from pytest_gtguard.side.task import Task
 
 __all__ = ["MetaOutcome", "MetaSetupError", "run"]
 
@@ -186,7 +189,8 @@ def run(
 
     # 5. Score, findings, reports, verdict.
     reqs = _requirements(session)
-    out.score = score(out.mutants, requirements=reqs, variants=out.variants)
+    listed = _listed_requirements(config.stash.get(TASK_KEY, None)) if reqs else []
+    out.score = score(out.mutants, requirements=reqs, listed=listed, variants=out.variants)
     collected: dict[str, set[str]] = {}
     for item in session.items:
         collected.setdefault(str(item.path.resolve()), set()).add(getattr(item, "originalname", item.name))
@@ -276,6 +280,21 @@ def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> 
         reason,
         (verdict.duration_s * 1000) if verdict else 0.0,
     )
+
+
+def _listed_requirements(task: Task | None) -> list[str]:
+    """Return the ``requirements`` list of the task's instance file, if it has one (free text, numbered)."""
+    if task is None:
+        return []
+    for path in sorted((task.root / "instances").glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        listed = data.get("requirements") if isinstance(data, dict) else None
+        if isinstance(listed, list):
+            return [str(r) for r in listed]
+    return []
 
 
 def _requirements(session: pytest.Session) -> dict[str, list[str]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pytest_gtguard.meta.execute import Status
 
-__all__ = ["MetaScore", "MutantResult", "RequirementResult", "VariantResult", "score"]
+__all__ = ["MetaScore", "MutantResult", "RequirementResult", "VariantResult", "requirement_key", "score"]
 
 _DETECTED = (Status.KILLED, Status.TIMEOUT)
 _UNDETECTED = (Status.SURVIVED, Status.NO_COVERAGE)
@@ -60,6 +61,7 @@ class RequirementResult:
     tests: tuple[str, ...]
     covered: int
     killed: int
+    text: str = ""  # the requirement as the task's instance file words it
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def score(
     mutants: Sequence[MutantResult],
     *,
     requirements: Mapping[str, Sequence[str]] | None = None,
+    listed: Sequence[str] = (),
     variants: Sequence[VariantResult] = (),
 ) -> MetaScore:
     """Compute the metrics, kills per test and per-requirement results."""
@@ -110,8 +113,19 @@ def score(
     detected = counts[Status.KILLED] + counts[Status.TIMEOUT]
     valid = detected + counts[Status.SURVIVED] + counts[Status.NO_COVERAGE]
     covered = detected + counts[Status.SURVIVED]
+    by_key: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for req, tests in (requirements or {}).items():
+        by_key.setdefault(requirement_key(req), []).extend(tests)
+        names.setdefault(requirement_key(req), req)
+    texts: dict[str, str] = {}
+    for text in listed:
+        key = requirement_key(text)
+        texts[key] = text
+        names.setdefault(key, key)
     reqs = tuple(
-        _requirement(req, tuple(tests), mutants) for req, tests in sorted((requirements or {}).items())
+        _requirement(names[key], tuple(by_key.get(key, ())), mutants, texts.get(key, ""))
+        for key in sorted(names, key=_natural)
     )
     return MetaScore(
         counts=counts,
@@ -123,11 +137,23 @@ def score(
     )
 
 
-def _requirement(req: str, tests: tuple[str, ...], mutants: Sequence[MutantResult]) -> RequirementResult:
+def requirement_key(text: str) -> str:
+    """Return the id a requirement is matched by: "3. Must ...", "R3", "req3" and "3" all give "3"."""
+    match = re.match(r"\s*(?:req(?:uirement)?|r)?[\s_#-]*(\d+)\b", text, re.IGNORECASE)
+    return match.group(1) if match else text.strip().lower()
+
+
+def _natural(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (1 << 30, key)
+
+
+def _requirement(
+    req: str, tests: tuple[str, ...], mutants: Sequence[MutantResult], text: str
+) -> RequirementResult:
     owned = set(tests)
     covered = [m for m in mutants if owned.intersection(m.covered_by)]
     killed = [m for m in covered if m.status is Status.TIMEOUT or (m.killed_by in owned)]
-    return RequirementResult(req, tests, len(covered), len(killed))
+    return RequirementResult(req, tests, len(covered), len(killed), text)
 
 
 def failures(result: MetaScore, variants: Sequence[VariantResult], *, min_score: float) -> list[str]:
