@@ -405,3 +405,22 @@ def test_meta_judges_unittest_style_suites(task: pytest.Pytester) -> None:
             "*variant broken_sum -> repository_after/calc.py: Killed by *TotalTest::test_total*",
         ]
     )
+
+
+def test_meta_calibration_ignores_mutants_the_reference_missed(task: pytest.Pytester) -> None:
+    task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-report=ref")
+
+    result = task.runpytest(
+        "--meta", "-p", "no:cacheprovider", "--gtguard-meta-calibrate=ref/mutation-report.json"
+    )
+
+    result.stdout.fnmatch_lines(["*Ignored 5*", "*mutation score: 100.0% (15/15)*"])
+
+
+def test_meta_calibration_rejects_a_file_that_is_not_a_report(task: pytest.Pytester) -> None:
+    (task.path / "bad.json").write_text("{}")
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-calibrate=bad.json")
+
+    result.stderr.fnmatch_lines(["*--gtguard-meta-calibrate *bad.json: not a mutation report*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

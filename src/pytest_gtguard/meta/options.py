@@ -84,6 +84,15 @@ META_OPTIONS: tuple[Option, ...] = (
         append=True,
     ),
     Option(
+        "gtguard_meta_calibrate",
+        "A reference run's mutation-report.json: mutants it did not detect are Ignored (likely equivalent), "
+        "so the score counts only mutants a good suite can kill",
+        Kind.PATH,
+        flags=("--gtguard-meta-calibrate",),
+        ini="gtguard_meta_calibrate",
+        metavar="REPORT",
+    ),
+    Option(
         "gtguard_meta_workers",
         "Mutants run in parallel (default: number of CPUs)",
         Kind.INT,

@@ -159,11 +159,12 @@ def run(
         generated = [m for m in generated if m.operator in settings.operators]
         out.generated = len(generated)
         chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
+        ignored = _calibration(settings.calibrate)
         jobs, tests_of = [], {}
         for m in chosen_mutants:
             tests = _tests_for(m, covering, by_speed)
             tests_of[m.id] = tests
-            if tests:
+            if tests and m.id not in ignored:
                 jobs.append(job_for(m.id, tests))
         by_id = {m.id: m for m in chosen_mutants}
         progress = _progress(reporter, len(jobs))
@@ -179,6 +180,8 @@ def run(
             )
         }
         out.timings["mutation"] = time.perf_counter() - t_mut
+        for mid in ignored.keys() & by_id.keys():
+            results[mid] = Verdict(mid, Status.IGNORED, None, 0, ignored[mid], 0.0)
         cpu = sorted(v.cpu_s for v in results.values())
         hangs = sorted(v.cpu_s for v in results.values() if v.status is Status.TIMEOUT)
         out.child_cpu_ms = {
@@ -279,6 +282,25 @@ def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> 
         verdict.tests_run if verdict else 0,
         reason,
         (verdict.duration_s * 1000) if verdict else 0.0,
+    )
+
+
+def _calibration(path: Path | None) -> dict[str, str]:
+    """Return ids of mutants a reference run did not detect (likely equivalent), with the reason to show."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        mutants = [m for info in document["files"].values() for m in info["mutants"]]
+        undetected = {str(m["id"]) for m in mutants if m["status"] in ("Survived", "NoCoverage")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise MetaSetupError(
+            f"gtguard meta: --gtguard-meta-calibrate {path}: not a mutation report written by "
+            f"--gtguard-meta-report ({type(exc).__name__}: {exc}); run the reference suite with "
+            "--gtguard-meta-report=DIR and pass DIR/mutation-report.json"
+        ) from None
+    return dict.fromkeys(
+        undetected, f"the reference run ({path.name}) did not detect it either: likely equivalent"
     )
 
 

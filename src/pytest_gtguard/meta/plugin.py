@@ -68,6 +68,7 @@ class MetaSettings:
     workers: int
     report_dir: Path | None
     operators: frozenset[str] = frozenset(FAMILIES)
+    calibrate: Path | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
@@ -124,6 +125,7 @@ class MetaSettings:
             int(workers or os.cpu_count() or 1),
             report,
             operators or frozenset(FAMILIES),
+            _value(config, "gtguard_meta_calibrate")[0],
         )
 
 
