@@ -318,7 +318,7 @@ def test_meta_classifies_memory_blowup_as_runtime_error(task: pytest.Pytester) -
 def test_meta_help_lists_the_options(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
 
-    result.stdout.fnmatch_lines(["*--meta, --gtguard-meta*", "*--meta-seed=N*", "*--meta-min-score=SCORE*"])
+    result.stdout.fnmatch_lines(["*--meta, --gtguard-meta*", "*--meta-seed*=N*", "*--meta-min-score*=SCORE*"])
 
 
 def test_meta_syntax_error_in_ground_truth_names_the_file(task: pytest.Pytester) -> None:

@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,11 @@ def _memory_cap() -> int | None:
 def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when forking a process with threads (pytest-xdist's execnet has some); the child
+        # only runs tests and exits through os._exit, never touching another thread's locks.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid != 0:
         return pid
     code = _EXIT_ERROR
