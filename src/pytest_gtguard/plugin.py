@@ -35,11 +35,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
-    config.addinivalue_line("markers", meta.REQ_MARKER_HELP)
-    if meta.meta_requested(config) and not hasattr(config, "workerinput"):
-        run = config.stash.get(side.SIDE_RUN_KEY, None)
-        settings = meta.MetaSettings.from_config(config, run.side if run else None)
-        config.pluginmanager.register(meta.MetaPlugin(config, settings), "gtguard-meta")
+    run = config.stash.get(side.SIDE_RUN_KEY, None)
+    meta.configure(config, run.side if run else None)  # registers "gtguard-meta" under --meta
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

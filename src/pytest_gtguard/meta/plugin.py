@@ -20,7 +20,7 @@ from pytest_gtguard.meta.sources import default_suite, find_sources
 from pytest_gtguard.settings import resolve
 from pytest_gtguard.side.task import Side, SideKind, Task
 
-__all__ = ["REQ_MARKER_HELP", "MetaPlugin", "MetaSettings", "implied_sides", "meta_requested"]
+__all__ = ["REQ_MARKER_HELP", "MetaPlugin", "MetaSettings", "configure", "implied_sides", "meta_requested"]
 
 REQ_MARKER_HELP = (
     "req(*ids): requirement id(s) this test checks; pytest --meta reports its results per requirement"
@@ -45,6 +45,14 @@ def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
 def meta_requested(config: pytest.Config) -> bool:
     """Return True when ``--meta`` was given."""
     return bool(_value(config, "gtguard_meta")[0])
+
+
+def configure(config: pytest.Config, side: Side | None) -> None:
+    """Register the ``req`` marker, and MetaPlugin when ``--meta`` was given (never on xdist workers)."""
+    config.addinivalue_line("markers", REQ_MARKER_HELP)
+    if meta_requested(config) and not hasattr(config, "workerinput"):
+        plugin = MetaPlugin(config, MetaSettings.from_config(config, side))
+        config.pluginmanager.register(plugin, "gtguard-meta")
 
 
 def implied_sides(config: pytest.Config, task: Task | None, sides: tuple[Side, ...]) -> tuple[Side, ...]:
