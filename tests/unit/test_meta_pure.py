@@ -71,6 +71,23 @@ def test_variants_discovered_from_resources_layout(tmp_path: Path) -> None:
     assert [(v.name, v.target, v.text) for v in found] == [("broken_x", target, "x = 2\n")]
 
 
+def test_variants_discovered_notes_an_ambiguous_module(tmp_path: Path) -> None:
+    targets = [tmp_path / "a" / "util.py", tmp_path / "b" / "util.py"]
+    for target in targets:
+        target.parent.mkdir()
+        target.write_text("x = 1\n")
+    broken = tmp_path / "tests" / "resources" / "util" / "broken_x.py"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("x = 2\n")
+    notes: list[str] = []
+
+    found = variants.discovered([tmp_path / "tests"], sources=targets, notes=notes)
+
+    assert found == []
+    assert len(notes) == 1
+    assert "'util' names 2 ground-truth files" in notes[0]
+
+
 def test_variants_declared_names_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"ini key gtguard_meta_variants entry .*nope\.py does not exist"):
         variants.declared(

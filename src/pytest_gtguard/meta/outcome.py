@@ -35,6 +35,7 @@ class MetaOutcome:
     generated: int = 0
     report_paths: list[Path] = field(default_factory=list)
     child_cpu_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def summary_lines(self) -> list[tuple[str, Markup]]:
         """Return the terminal summary as (line, markup) pairs."""
@@ -49,6 +50,7 @@ class MetaOutcome:
             )
         if self.sentinel:
             lines.append((f"sentinel: {self.sentinel}", {}))
+        lines.extend((f"note: {note}", {"yellow": True}) for note in self.notes)
         for v in self.variants:
             good = v.caught
             by = f" by {v.killed_by}" if v.killed_by else ""

@@ -128,7 +128,7 @@ def run(
             declared = variants.declared(
                 settings.variants, base=root, sources=sources, where=settings.variants_source
             )
-            found = variants.discovered(_test_dirs(session, settings, root), sources=sources)
+            found = variants.discovered(_test_dirs(session, settings, root), sources=sources, notes=out.notes)
         except ConfigError as exc:
             raise MetaSetupError(str(exc)) from None
         unique = {(v.target, v.text): v for v in [*declared, *found]}

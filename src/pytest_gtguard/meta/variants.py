@@ -62,8 +62,13 @@ def declared(entries: Sequence[str], *, base: Path, sources: Sequence[Path], whe
     return variants
 
 
-def discovered(test_dirs: Iterable[Path], *, sources: Sequence[Path]) -> list[Variant]:
-    """Find ``resources/<module>/broken_*`` files under ``test_dirs`` naming a source module."""
+def discovered(
+    test_dirs: Iterable[Path], *, sources: Sequence[Path], notes: list[str] | None = None
+) -> list[Variant]:
+    """Find ``resources/<module>/broken_*`` files under ``test_dirs`` naming a source module.
+
+    A file whose ``<module>`` names no source file, or several, is skipped with a line in ``notes``.
+    """
     variants: list[Variant] = []
     for folder in test_dirs:
         for candidate in sorted(folder.glob("**/resources/*/broken_*")):
@@ -72,6 +77,12 @@ def discovered(test_dirs: Iterable[Path], *, sources: Sequence[Path]) -> list[Va
             matches = _by_module(candidate.parent.name, sources)
             if len(matches) == 1:
                 variants.append(_load(matches[0], candidate, origin=f"discovered {candidate}"))
+            elif notes is not None:
+                which = "no ground-truth file" if not matches else f"{len(matches)} ground-truth files"
+                notes.append(
+                    f"variant {candidate} skipped: {candidate.parent.name!r} names {which}; declare it "
+                    "as TARGET=VARIANT in gtguard_meta_variants"
+                )
     return variants
 
 
