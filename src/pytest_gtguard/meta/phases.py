@@ -64,7 +64,15 @@ def run(
     durations: dict[str, float] = base.payload["durations"]
     max_setup = max(base.payload["setups"].values(), default=0.0)
     failed = sorted({r["nodeid"] for r in base.payload["reports"] if r.get("outcome") == "failed"})
-    out.coverage = base.payload.get("coverage", {})
+    measured = base.payload.get("coverage", {})
+    out.coverage = (
+        {
+            "files": {_relative(Path(f), root): info for f, info in measured.get("files", {}).items()},
+            "totals": measured.get("totals", {}),
+        }
+        if measured
+        else {}
+    )
     if failed:
         out.baseline_failed = failed
         out.failures.append(

@@ -111,7 +111,7 @@ def write_json(document: Mapping[str, Any], path: Path) -> None:
 _STYLE = """body{font:14px system-ui,sans-serif;margin:2em}pre{margin:0}table{border-collapse:collapse}
 td{padding:0 .5em;vertical-align:top}.ln{color:#888;text-align:right}.Survived,.NoCoverage{background:#fdd}
 .Killed,.Timeout{background:#dfd}.RuntimeError{background:#ffd}code.diff{white-space:pre;display:block}
-h2{margin-top:2em}.mut{margin:.2em 0 .2em 2em;font-size:12px}"""
+h2{margin-top:2em}.mut{margin:.2em 0 .2em 2em;font-size:12px}.unrun{background:#eee;color:#777}"""
 
 
 def write_html(document: Mapping[str, Any], path: Path) -> None:
@@ -135,16 +135,25 @@ def write_html(document: Mapping[str, Any], path: Path) -> None:
             )
         parts.append("</ul>")
     for rel, info in document.get("files", {}).items():
-        parts.append(f"<h2>{html.escape(rel)}</h2>")
+        covered = config.get("coverage", {}).get("files", {}).get(rel, {}).get("summary", {})
+        lines_text = (
+            f" <small>lines {covered.get('covered_lines', 0)}/{covered.get('num_statements', 0)}, "
+            f"branches {covered.get('covered_branches', 0)}/{covered.get('num_branches', 0)} "
+            "(grey: never run)</small>"
+            if covered
+            else ""
+        )
+        parts.append(f"<h2>{html.escape(rel)}{lines_text}</h2>")
         by_line: dict[int, list[Mapping[str, Any]]] = {}
         for m in info["mutants"]:
             by_line.setdefault(m["location"]["start"]["line"], []).append(m)
         parts.append("<table>")
+        missing = set(config.get("coverage", {}).get("files", {}).get(rel, {}).get("missing_lines", []))
         for number, text in enumerate(info.get("source", "").splitlines(), start=1):
             muts = by_line.get(number, [])
             worst = next(
                 (m["status"] for m in muts if m["status"] in ("Survived", "NoCoverage")),
-                muts[0]["status"] if muts else "",
+                muts[0]["status"] if muts else ("unrun" if number in missing else ""),
             )
             parts.append(f"<tr class='{worst}'><td class=ln>{number}</td><td><pre>{html.escape(text)}</pre>")
             for m in muts:
