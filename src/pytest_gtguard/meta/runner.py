@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -116,6 +117,7 @@ class ItemRunner:
 
         Call it in children forked inside ``quiet()``.
         """
+        _no_example_database()
         activate()
         items = [self._by_id[t] for t in job.tests]
         self.recording = True
@@ -207,3 +209,14 @@ def _coverage_payload(cov: Any, sources: Sequence[Path]) -> dict[str, Any]:
         for name, info in summary.get("files", {}).items()
     }
     return {"covering": covering, "coverage": {"files": files, "totals": summary.get("totals", {})}}
+
+
+def _no_example_database() -> None:
+    """Keep Hypothesis from saving the failing examples of broken code into the user's ``.hypothesis/``."""
+    hypothesis = sys.modules.get("hypothesis")
+    if hypothesis is None:
+        return
+    with contextlib.suppress(Exception):  # an old or unusual Hypothesis: leave it as it is
+        settings = hypothesis.settings
+        settings.register_profile("gtguard-meta-child", settings(settings.default, database=None))
+        settings.load_profile("gtguard-meta-child")
