@@ -424,3 +424,16 @@ def test_meta_calibration_rejects_a_file_that_is_not_a_report(task: pytest.Pytes
 
     result.stderr.fnmatch_lines(["*--gtguard-meta-calibrate *bad.json: not a mutation report*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_meta_baseline_crash_names_the_test(task: pytest.Pytester) -> None:
+    (task.path / "repository_after" / "tests" / "test_zz_exit.py").write_text(
+        "import os\n\ndef test_exits():\n    os._exit(0)\n"
+    )
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider")
+
+    result.stderr.fnmatch_lines(
+        ["*baseline run crashed in repository_after/tests/test_zz_exit.py::test_exits*"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

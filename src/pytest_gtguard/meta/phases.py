@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -54,10 +55,14 @@ def run(
 
     # 1. Baseline: the whole suite once on the ground truth, with per-test coverage.
     job = Job("baseline", ids, None, None)
-    base = run_jobs([job], lambda j: runner.baseline(j, cov, sources), workers=1)[0]
+    with tempfile.TemporaryDirectory(prefix="gtguard-baseline-") as scratch:
+        running = Path(scratch) / "running"
+        base = run_jobs([job], lambda j: runner.baseline(j, cov, sources, running), workers=1)[0]
+        culprit = running.read_text(encoding="utf-8") if running.exists() else "collection"
     if base.status is not Status.SURVIVED:
         raise MetaSetupError(
-            f"gtguard meta: the baseline run crashed ({base.reason}); run the suite without --meta to see why"
+            f"gtguard meta: the baseline run crashed in {culprit} ({base.reason}); the suite must run to the "
+            "end on the ground truth: fix that test, or deselect it with -k / --deselect"
         )
     runner.replay(base.payload["reports"])
     out.timings["baseline"] = time.perf_counter() - started - out.timings["setup"]

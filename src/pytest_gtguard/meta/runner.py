@@ -141,8 +141,11 @@ class ItemRunner:
                 )
         return ChildResult(tests_run=len(items))
 
-    def baseline(self, job: Job, cov: Any, sources: Sequence[Path]) -> ChildResult:
-        """Run every item once with per-test coverage; return reports, durations and coverage data."""
+    def baseline(self, job: Job, cov: Any, sources: Sequence[Path], progress: Path) -> ChildResult:
+        """Run every item once with per-test coverage; return reports, durations and coverage data.
+
+        The node id of the running test is kept in ``progress``, so a crash can be blamed on its test.
+        """
         config = self._session.config
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -156,6 +159,7 @@ class ItemRunner:
         self.recording = True
         for index, item in enumerate(items):
             self._reports.clear()
+            progress.write_text(item.nodeid, encoding="utf-8")
             if cov is not None:
                 cov.switch_context(item.nodeid)
             nextitem = items[index + 1] if index + 1 < len(items) else None
