@@ -437,3 +437,29 @@ def test_meta_baseline_crash_names_the_test(task: pytest.Pytester) -> None:
         ["*baseline run crashed in repository_after/tests/test_zz_exit.py::test_exits*"]
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_meta_ctrl_c_keeps_and_reports_finished_verdicts(task: pytest.Pytester) -> None:
+    # A real process is needed to deliver SIGINT while mutants are in flight.
+    many = "\n".join(f"def f{i}(x):\n    return x + {i} if x > {i} else x - {i}\n" for i in range(40))
+    (task.path / "repository_after" / "many.py").write_text(many)
+    (task.path / "repository_after" / "tests" / "test_many.py").write_text(
+        "import many\n\n"
+        + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40))
+    )
+    proc = task.popen(
+        [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", "--gtguard-meta-workers", "1"],
+        stdin=-3,
+    )
+    with proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            if b"gtguard meta: mutants" in raw:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stdout.read().decode()
+        proc.wait(timeout=30)
+
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED
+    assert "meta verdict: INTERRUPTED (partial results)" in rest
+    assert "note: interrupted after" in rest

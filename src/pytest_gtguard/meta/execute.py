@@ -158,11 +158,17 @@ def _memory_cap() -> int | None:
 def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns when forking a process with threads (pytest-xdist's execnet has some); the child
-        # only runs tests and exits through os._exit, never touching another thread's locks.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    # A Ctrl-C landing inside fork() would be raised in an at-fork hook, where Python swallows it: hold
+    # SIGINT until the fork is done, so it surfaces in the parent's own code.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when forking a process with threads (pytest-xdist's execnet has some); the
+            # child only runs tests and exits through os._exit, never touching another thread's locks.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if pid != 0:
         return pid
     code = _EXIT_ERROR

@@ -36,6 +36,7 @@ class MetaOutcome:
     report_paths: list[Path] = field(default_factory=list)
     child_cpu_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     def summary_lines(self) -> list[tuple[str, Markup]]:
         """Return the terminal summary as (line, markup) pairs."""
@@ -121,6 +122,8 @@ class MetaOutcome:
         lines.extend((f"report: {p}", {}) for p in self.report_paths)
         for reason in self.failures:
             lines.append((f"FAILED: {reason}", {"red": True, "bold": True}))
-        if not self.failures:
+        if self.interrupted:
+            lines.append(("meta verdict: INTERRUPTED (partial results)", {"yellow": True, "bold": True}))
+        elif not self.failures:
             lines.append(("meta verdict: PASSED", {"green": True, "bold": True}))
         return lines

@@ -183,15 +183,27 @@ def run(
         progress = _progress(reporter, len(jobs))
         t_mut = time.perf_counter()
         out.timings["generation"] = t_mut - t_gen
-        results = {
-            v.key: v
-            for v in run_jobs(
+        results: dict[str, Verdict] = {}
+
+        def record(verdict: Verdict) -> None:
+            results[verdict.key] = verdict
+            progress(verdict)
+
+        try:
+            run_jobs(
                 jobs,
                 lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
                 workers=settings.workers,
-                on_verdict=progress,
+                on_verdict=record,
             )
-        }
+        except KeyboardInterrupt:
+            # Keep what finished: score it, show it, then let pytest report the interruption (exit 2).
+            out.interrupted = True
+            out.notes.append(
+                f"interrupted after {len(results)} of {len(jobs)} mutants; the score covers those"
+            )
+            unfinished = {j.key for j in jobs} - results.keys()
+            chosen_mutants = [m for m in chosen_mutants if m.id not in unfinished]
         out.timings["mutation"] = time.perf_counter() - t_mut
         for mid in ignored.keys() & by_id.keys():
             results[mid] = Verdict(mid, Status.IGNORED, None, 0, ignored[mid], 0.0)

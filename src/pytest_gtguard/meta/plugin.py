@@ -191,6 +191,8 @@ class MetaPlugin:
         except phases.MetaSetupError as exc:
             raise pytest.UsageError(str(exc)) from None
         session.testsfailed += len(self._outcome.failures)
+        if self._outcome.interrupted:
+            raise KeyboardInterrupt  # pytest reports it (exit 2); the summary shows the finished part
         return True
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
