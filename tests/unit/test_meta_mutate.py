@@ -162,3 +162,17 @@ def test_mutate_skips_lines_with_pragma(tmp_path: Path) -> None:
     mutants, _ = mutate.generate([mutate.parse_source(path, "p.py")])
 
     assert {m.line for m in mutants} == {3}
+
+
+def test_selection_runs_covering_tests_named_after_the_function_first(source: mutate.SourceFile) -> None:
+    from pytest_gtguard.meta.selection import tests_for
+
+    mutants, _ = mutate.generate([source])
+    m = next(x for x in mutants if x.site.name == "clamp" and x.line == 7)
+    covering = {str(source.path.resolve()): {7: {"t.py::test_other", "t.py::test_clamp_low", "t.py::test_x"}}}
+
+    got = tests_for(
+        m, covering, ["t.py::test_x", "t.py::test_other", "t.py::test_unrelated", "t.py::test_clamp_low"]
+    )
+
+    assert got == ["t.py::test_clamp_low", "t.py::test_x", "t.py::test_other"]

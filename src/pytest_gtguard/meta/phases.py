@@ -5,24 +5,26 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_gtguard.errors import ConfigError, MetaSetupError
 from pytest_gtguard.meta import activate, mutate, report, smells, variants
 from pytest_gtguard.meta.execute import Job, Status, Verdict, run_jobs
+from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
 from pytest_gtguard.meta.runner import ItemRunner
-from pytest_gtguard.meta.score import MutantResult, VariantResult, failures, score
+from pytest_gtguard.meta.score import VariantResult, failures, score
+from pytest_gtguard.meta.selection import covering_map, mutant_result, tests_for
 from pytest_gtguard.side.plugin import TASK_KEY
-from pytest_gtguard.side.task import Task
+
+if TYPE_CHECKING:
+    from pytest_gtguard.meta.plugin import MetaSettings
 
 __all__ = ["MetaOutcome", "MetaSetupError", "run"]
 
@@ -34,126 +36,183 @@ _WALL_FACTOR = 4.0
 
 
 def run(
-    session: pytest.Session, runner: ItemRunner, settings: Any, sources: Sequence[Path], cov: Any
+    session: pytest.Session, runner: ItemRunner, settings: MetaSettings, sources: Sequence[Path], cov: Any
 ) -> MetaOutcome:
     """Run every phase against the collected ``session`` and return the outcome."""
-    config = session.config
-    out = MetaOutcome()
     if not sources:
         targets = ", ".join(str(t) for t in settings.targets)
         raise MetaSetupError(
             f"gtguard meta: no ground-truth .py files under {targets} (test files and test "
             "folders are skipped); point --gtguard-meta-target at the code the tests import"
         )
-    started = time.perf_counter()
-    root = config.rootpath
-    parsed = [_parse(path, root) for path in sources]
-    live = activate.LiveCode.scan(sources)
-    ids = tuple(item.nodeid for item in session.items)
-    runner.prewarm()
-    out.timings["setup"] = time.perf_counter() - started
+    return _Run(session, runner, settings, sources, cov).execute()
 
-    # 1. Baseline: the whole suite once on the ground truth, with per-test coverage.
-    job = Job("baseline", ids, None, None)
-    with tempfile.TemporaryDirectory(prefix="gtguard-baseline-") as scratch:
-        running = Path(scratch) / "running"
-        base = run_jobs([job], lambda j: runner.baseline(j, cov, sources, running), workers=1)[0]
-        culprit = running.read_text(encoding="utf-8") if running.exists() else "collection"
-    if base.status is not Status.SURVIVED:
-        raise MetaSetupError(
-            f"gtguard meta: the baseline run crashed in {culprit} ({base.reason}); the suite must run to the "
-            "end on the ground truth: fix that test, or deselect it with -k / --deselect"
-        )
-    runner.replay(base.payload["reports"])
-    out.timings["baseline"] = time.perf_counter() - started - out.timings["setup"]
-    durations: dict[str, float] = base.payload["durations"]
-    max_setup = max(base.payload["setups"].values(), default=0.0)
-    failed = sorted({r["nodeid"] for r in base.payload["reports"] if r.get("outcome") == "failed"})
-    measured = base.payload.get("coverage", {})
-    out.coverage = (
-        {
-            "files": {_relative(Path(f), root): info for f, info in measured.get("files", {}).items()},
-            "totals": measured.get("totals", {}),
-        }
-        if measured
-        else {}
-    )
-    if failed:
-        out.baseline_failed = failed
-        out.failures.append(
-            f"{len(failed)} test(s) fail on the ground truth; a suite must pass on correct code"
-        )
-        return out
-    covering = _covering(base.payload.get("covering"))
-    by_speed = sorted(ids, key=lambda t: (durations.get(t, 0.0), t))
 
-    def job_for(key: str, tests: Sequence[str]) -> Job:
-        budgets = tuple(_CPU_BASE_S + _CPU_FACTOR * durations.get(t, 0.0) + 2 * max_setup for t in tests)
+class _Run:
+    """One meta run: the state its phases share, and one method per phase."""
+
+    def __init__(
+        self,
+        session: pytest.Session,
+        runner: ItemRunner,
+        settings: MetaSettings,
+        sources: Sequence[Path],
+        cov: Any,
+    ) -> None:
+        self.session, self.runner, self.settings, self.sources, self.cov = (
+            session,
+            runner,
+            settings,
+            sources,
+            cov,
+        )
+        self.root = session.config.rootpath
+        self.out = MetaOutcome()
+        self._started = self._last = time.perf_counter()
+        self.parsed = [_parse(path, self.root) for path in sources]
+        self.live = activate.LiveCode.scan(sources)
+        self.ids = tuple(item.nodeid for item in session.items)
+        self.durations: dict[str, float] = {}
+        self.max_setup = 0.0
+        self.covering: dict[str, dict[int, set[str]]] | None = None
+        self.by_speed: list[str] = []
+        runner.prewarm()
+        self._lap("setup")
+
+    def execute(self) -> MetaOutcome:
+        """Run the phases in order; a failing baseline ends the run with its verdict."""
+        if self._baseline():
+            reporter = self.session.config.pluginmanager.get_plugin("terminalreporter")
+            with self.runner.quiet():  # children of these phases print nothing and skip traceback formatting
+                self._alone()
+                self._sentinel()
+                self._variants()
+                self._lap("checks")
+                self._mutants(reporter)
+            self._finish()
+        self.out.timings["total"] = time.perf_counter() - self._started
+        return self.out
+
+    def _lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.out.timings[name] = now - self._last
+        self._last = now
+
+    def job(self, key: str, tests: Sequence[str]) -> Job:
+        """Return a job with a CPU budget per test and a wall-clock backstop."""
+        budgets = tuple(
+            _CPU_BASE_S + _CPU_FACTOR * self.durations.get(t, 0.0) + 2 * self.max_setup for t in tests
+        )
         total = sum(budgets) or _CPU_BASE_S
         # The wall clock is only a backstop for children that block without using CPU; under load a
         # child gets a fraction of a core, so it is a generous multiple of the CPU budgets.
         return Job(key, tuple(tests), total, max(_WALL_FLOOR_S, _WALL_FACTOR * total), budgets)
 
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    with runner.quiet():  # children of these phases print nothing and skip traceback formatting
-        # 1b. Each test alone on the ground truth: a mutant's tests run without the rest of the suite, so
-        # a test that needs another test's side effects would "kill" every mutant it meets.
+    def _baseline(self) -> bool:
+        """Run the whole suite once on the ground truth with per-test coverage; False if a test fails."""
+        out = self.out
+        job = Job("baseline", self.ids, None, None)
+        with tempfile.TemporaryDirectory(prefix="gtguard-baseline-") as scratch:
+            running = Path(scratch) / "running"
+            base = run_jobs(
+                [job], lambda j: self.runner.baseline(j, self.cov, self.sources, running), workers=1
+            )[0]
+            culprit = running.read_text(encoding="utf-8") if running.exists() else "collection"
+        if base.status is not Status.SURVIVED:
+            raise MetaSetupError(
+                f"gtguard meta: the baseline run crashed in {culprit} ({base.reason}); the suite must run to "
+                "the end on the ground truth: fix that test, or deselect it with -k / --deselect"
+            )
+        self.runner.replay(base.payload["reports"])
+        self._lap("baseline")
+        self.durations = base.payload["durations"]
+        self.max_setup = max(base.payload["setups"].values(), default=0.0)
+        measured = base.payload.get("coverage", {})
+        if measured:
+            files = measured.get("files", {}).items()
+            out.coverage = {
+                "files": {_relative(Path(f), self.root): info for f, info in files},
+                "totals": measured.get("totals", {}),
+            }
+        failed = sorted({r["nodeid"] for r in base.payload["reports"] if r.get("outcome") == "failed"})
+        if failed:
+            out.baseline_failed = failed
+            out.failures.append(
+                f"{len(failed)} test(s) fail on the ground truth; a suite must pass on correct code"
+            )
+            return False
+        self.covering = covering_map(base.payload.get("covering"))
+        self.by_speed = sorted(self.ids, key=lambda t: (self.durations.get(t, 0.0), t))
+        return True
+
+    def _alone(self) -> None:
+        """Run each test on its own; one that fails alone is reported and not used to judge.
+
+        It needs another test's side effects, and mutants run only their covering tests: it would "kill"
+        every mutant it meets.
+        """
         alone = run_jobs(
-            [job_for(t, [t]) for t in by_speed], lambda j: runner.run(j, _nothing), workers=settings.workers
+            [self.job(t, [t]) for t in self.by_speed],
+            lambda j: self.runner.run(j, _nothing),
+            workers=self.settings.workers,
         )
         lonely = {v.key for v in alone if v.status is not Status.SURVIVED}
-        out.findings.extend(
+        self.out.findings.extend(
             smells.Finding(
                 "fails-alone",
                 t.split("::", 1)[0],
                 0,
                 t,
-                "fails when run on its own against the ground "
-                "truth (it depends on another test's side effects); not used to judge mutants",
+                "fails when run on its own against the ground truth (it depends on another test's side "
+                "effects); not used to judge mutants",
             )
             for t in sorted(lonely)
         )
-        by_speed = [t for t in by_speed if t not in lonely]
+        self.by_speed = [t for t in self.by_speed if t not in lonely]
 
-        # 2. Sentinel: every ground-truth function raises; at least one test must notice.
-        reached = [
-            t
-            for t in by_speed
-            if covering is None or any(t in tests for f in covering.values() for tests in f.values())
-        ]
-        trees = activate.sentinel_sources(sources)
+    def _sentinel(self) -> None:
+        """Make every ground-truth function raise: at least one test must notice (mutmut's forced fail)."""
+        reached_any = set().union(
+            *(tests for lines in (self.covering or {}).values() for tests in lines.values())
+        )
+        reached = [t for t in self.by_speed if self.covering is None or t in reached_any]
+        trees = activate.sentinel_sources(self.sources)
         sentinel = run_jobs(
-            [job_for("sentinel", reached or by_speed)],
-            lambda j: runner.run(j, lambda: activate.activate_sentinel(trees, live)),
+            [self.job("sentinel", reached or self.by_speed)],
+            lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)),
             workers=1,
         )[0]
         if sentinel.status is not Status.KILLED:
             raise MetaSetupError(
                 "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so "
                 f"mutants cannot reach the code the tests run ({sentinel.status.value}). Mutated: "
-                f"{', '.join(str(s) for s in sources[:5]) or 'no files'}; set gtguard_meta_target to the "
-                "code the tests import"
+                f"{', '.join(str(s) for s in self.sources[:5])}; set gtguard_meta_target to the code the "
+                "tests import"
             )
-        out.sentinel = f"forced failure caught by {sentinel.killed_by}"
+        self.out.sentinel = f"forced failure caught by {sentinel.killed_by}"
 
-        # 3. Hand-written variants: each must be killed.
+    def _variants(self) -> None:
+        """Run each hand-written variant against the whole suite; each must be killed."""
+        settings, root = self.settings, self.root
         try:
             declared = variants.declared(
-                settings.variants, base=root, sources=sources, where=settings.variants_source
+                settings.variants, base=root, sources=self.sources, where=settings.variants_source
             )
-            found = variants.discovered(_test_dirs(session, settings, root), sources=sources, notes=out.notes)
+            found = variants.discovered(
+                _test_dirs(settings, root), sources=self.sources, notes=self.out.notes
+            )
         except ConfigError as exc:
             raise MetaSetupError(str(exc)) from None
         unique = {(v.target, v.text): v for v in [*declared, *found]}
         chosen = {f"variant:{v.name}:{_relative(v.target, root)}": v for v in unique.values()}
         verdicts = run_jobs(
-            [job_for(key, by_speed) for key in chosen],
-            lambda j: runner.run(
-                j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, live)
+            [self.job(key, self.by_speed) for key in chosen],
+            lambda j: self.runner.run(
+                j, lambda: activate.activate_source(chosen[j.key].target, chosen[j.key].text, self.live)
             ),
             workers=settings.workers,
         )
-        out.variants = [
+        self.out.variants = [
             VariantResult(
                 chosen[v.key].name,
                 _relative(chosen[v.key].target, root),
@@ -165,24 +224,22 @@ def run(
             for v in verdicts
         ]
 
-        # 4. Seeded mutants, each against the tests that cover it, fastest first.
-        t_gen = time.perf_counter()
-        out.timings["checks"] = t_gen - started - out.timings["setup"] - out.timings["baseline"]
-        generated, out.tce_dropped = mutate.generate(parsed)
+    def _mutants(self, reporter: Any) -> None:
+        """Generate, sample and run the seeded mutants, each against the tests that cover it."""
+        out, settings = self.out, self.settings
+        generated, out.tce_dropped = mutate.generate(self.parsed)
         generated = [m for m in generated if m.operator in settings.operators]
         out.generated = len(generated)
-        chosen_mutants = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
-        ignored = _calibration(settings.calibrate)
+        chosen = mutate.sample(generated, seed=settings.seed, limit=settings.max_mutants)
+        ignored = calibration(settings.calibrate)
         jobs, tests_of = [], {}
-        for m in chosen_mutants:
-            tests = _tests_for(m, covering, by_speed)
-            tests_of[m.id] = tests
-            if tests and m.id not in ignored:
-                jobs.append(job_for(m.id, tests))
-        by_id = {m.id: m for m in chosen_mutants}
+        for m in chosen:
+            tests_of[m.id] = tests_for(m, self.covering, self.by_speed)
+            if tests_of[m.id] and m.id not in ignored:
+                jobs.append(self.job(m.id, tests_of[m.id]))
+        by_id = {m.id: m for m in chosen}
         progress = _progress(reporter, len(jobs))
-        t_mut = time.perf_counter()
-        out.timings["generation"] = t_mut - t_gen
+        self._lap("generation")
         results: dict[str, Verdict] = {}
 
         def record(verdict: Verdict) -> None:
@@ -192,7 +249,7 @@ def run(
         try:
             run_jobs(
                 jobs,
-                lambda j: runner.run(j, lambda: activate.activate_mutant(by_id[j.key], live)),
+                lambda j: self.runner.run(j, lambda: activate.activate_mutant(by_id[j.key], self.live)),
                 workers=settings.workers,
                 on_verdict=record,
             )
@@ -203,8 +260,8 @@ def run(
                 f"interrupted after {len(results)} of {len(jobs)} mutants; the score covers those"
             )
             unfinished = {j.key for j in jobs} - results.keys()
-            chosen_mutants = [m for m in chosen_mutants if m.id not in unfinished]
-        out.timings["mutation"] = time.perf_counter() - t_mut
+            chosen = [m for m in chosen if m.id not in unfinished]
+        self._lap("mutation")
         for mid in ignored.keys() & by_id.keys():
             results[mid] = Verdict(mid, Status.IGNORED, None, 0, ignored[mid], 0.0)
         cpu = sorted(v.cpu_s for v in results.values())
@@ -213,28 +270,30 @@ def run(
             "median": 1000 * cpu[len(cpu) // 2] if cpu else 0.0,
             "timeoutMedian": 1000 * hangs[len(hangs) // 2] if hangs else 0.0,
         }
-        out.mutants = [_result(m, results.get(m.id), tests_of[m.id]) for m in chosen_mutants]
+        out.mutants = [mutant_result(m, results.get(m.id), tests_of[m.id]) for m in chosen]
 
-    # 5. Score, findings, reports, verdict.
-    reqs = _requirements(session)
-    listed = _listed_requirements(config.stash.get(TASK_KEY, None)) if reqs else []
-    out.score = score(out.mutants, requirements=reqs, listed=listed, variants=out.variants)
-    collected: dict[str, set[str]] = {}
-    for item in session.items:
-        collected.setdefault(str(item.path.resolve()), set()).add(getattr(item, "originalname", item.name))
-    test_files = {item.path for item in session.items}
-    if settings.suite is not None and settings.suite.is_dir():
-        code = {s.resolve() for s in sources}
-        test_files |= {
-            p for p in settings.suite.rglob("*.py") if p.name != "conftest.py" and p.resolve() not in code
-        }
-    out.findings += smells.scan_suite(test_files, collected=collected, root=root)
-    out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
-    out.failures = failures(out.score, out.variants, min_score=settings.min_score)
-    out.timings["total"] = time.perf_counter() - started
-    if settings.report_dir is not None:
-        out.report_paths = _write_reports(out, settings, parsed, root)
-    return out
+    def _finish(self) -> None:
+        """Score, findings, reports and the verdict."""
+        out, settings, session = self.out, self.settings, self.session
+        reqs = _requirements(session)
+        listed = listed_requirements(session.config.stash.get(TASK_KEY, None)) if reqs else []
+        out.score = score(out.mutants, requirements=reqs, listed=listed, variants=out.variants)
+        collected: dict[str, set[str]] = {}
+        for item in session.items:
+            collected.setdefault(str(item.path.resolve()), set()).add(
+                getattr(item, "originalname", item.name)
+            )
+        test_files = {item.path for item in session.items}
+        if settings.suite is not None and settings.suite.is_dir():
+            code = {s.resolve() for s in self.sources}
+            test_files |= {
+                p for p in settings.suite.rglob("*.py") if p.name != "conftest.py" and p.resolve() not in code
+            }
+        out.findings += smells.scan_suite(test_files, collected=collected, root=self.root)
+        out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
+        out.failures = failures(out.score, out.variants, min_score=settings.min_score)
+        if settings.report_dir is not None:
+            out.report_paths = _write_reports(out, settings, self.parsed, self.root, settings.report_dir)
 
 
 def _nothing() -> None:
@@ -261,89 +320,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _covering(raw: Mapping[str, Mapping[str, list[str]]] | None) -> dict[str, dict[int, set[str]]] | None:
-    if raw is None:
-        return None
-    return {f: {int(line): set(tests) for line, tests in lines.items()} for f, lines in raw.items()}
-
-
-def _tests_for(
-    m: mutate.Mutant, covering: dict[str, dict[int, set[str]]] | None, by_speed: Sequence[str]
-) -> list[str]:
-    """Return the tests to run against ``m``: those that ran its lines, likeliest killers first.
-
-    Tests named after the mutated function come first (``test_clamp_*`` for ``clamp``), then by baseline
-    duration: a static order, so the killing test does not depend on scheduling.
-    """
-    if covering is None:
-        chosen = list(by_speed)  # no coverage data: every test
-    else:
-        lines = covering.get(os.path.realpath(m.site.file.path), {})
-        hit: set[str] = set()
-        for line in range(m.line, m.end_line + 1):
-            hit |= lines.get(line, set())
-        chosen = [t for t in by_speed if t in hit]
-    name = m.site.name.strip("_").lower()
-    return sorted(chosen, key=lambda t: name not in t.rsplit("::", 1)[-1].lower())  # stable: speed order kept
-
-
-def _result(m: mutate.Mutant, verdict: Verdict | None, tests: Sequence[str]) -> MutantResult:
-    status = verdict.status if verdict else Status.NO_COVERAGE
-    reason = verdict.reason if verdict else "no test runs this line"
-    return MutantResult(
-        m.id,
-        m.site.file.relpath,
-        m.operator,
-        m.description,
-        m.line,
-        m.column,
-        m.end_line,
-        m.end_column,
-        m.replacement,
-        m.diff(),
-        status,
-        tuple(tests),
-        verdict.killed_by if verdict else None,
-        verdict.tests_run if verdict else 0,
-        reason,
-        (verdict.duration_s * 1000) if verdict else 0.0,
-    )
-
-
-def _calibration(path: Path | None) -> dict[str, str]:
-    """Return ids of mutants a reference run did not detect (likely equivalent), with the reason to show."""
-    if path is None:
-        return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        mutants = [m for info in document["files"].values() for m in info["mutants"]]
-        undetected = {str(m["id"]) for m in mutants if m["status"] in ("Survived", "NoCoverage")}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise MetaSetupError(
-            f"gtguard meta: --gtguard-meta-calibrate {path}: not a mutation report written by "
-            f"--gtguard-meta-report ({type(exc).__name__}: {exc}); run the reference suite with "
-            "--gtguard-meta-report=DIR and pass DIR/mutation-report.json"
-        ) from None
-    return dict.fromkeys(
-        undetected, f"the reference run ({path.name}) did not detect it either: likely equivalent"
-    )
-
-
-def _listed_requirements(task: Task | None) -> list[str]:
-    """Return the ``requirements`` list of the task's instance file, if it has one (free text, numbered)."""
-    if task is None:
-        return []
-    for path in sorted((task.root / "instances").glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        listed = data.get("requirements") if isinstance(data, dict) else None
-        if isinstance(listed, list):
-            return [str(r) for r in listed]
-    return []
-
-
 def _requirements(session: pytest.Session) -> dict[str, list[str]]:
     reqs: dict[str, list[str]] = {}
     for item in session.items:
@@ -353,7 +329,7 @@ def _requirements(session: pytest.Session) -> dict[str, list[str]]:
     return reqs
 
 
-def _test_dirs(session: pytest.Session, settings: Any, root: Path) -> list[Path]:
+def _test_dirs(settings: MetaSettings, root: Path) -> list[Path]:
     dirs = {p for p in (settings.suite, root / "tests", root / "test") if p is not None and p.is_dir()}
     return sorted(dirs)
 
@@ -381,7 +357,7 @@ def _progress(reporter: Any, total: int) -> Callable[[Verdict], None]:
 
 
 def _write_reports(
-    out: MetaOutcome, settings: Any, parsed: Sequence[mutate.SourceFile], root: Path
+    out: MetaOutcome, settings: MetaSettings, parsed: Sequence[mutate.SourceFile], root: Path, folder: Path
 ) -> list[Path]:
     from pytest_gtguard import __version__
 
@@ -409,8 +385,8 @@ def _write_reports(
         },
         version=__version__,
     )
-    json_path = settings.report_dir / "mutation-report.json"
-    html_path = settings.report_dir / "mutation-report.html"
+    json_path = folder / "mutation-report.json"
+    html_path = folder / "mutation-report.html"
     report.write_json(document, json_path)
     report.write_html(document, html_path)
     return [json_path, html_path]
