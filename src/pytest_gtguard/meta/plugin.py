@@ -57,7 +57,7 @@ def configure(config: pytest.Config, side: Side | None) -> None:
 
 def implied_sides(config: pytest.Config, task: Task | None, sides: tuple[Side, ...]) -> tuple[Side, ...]:
     """In a task with no side chosen, ``--meta`` tests the after side (the ground truth)."""
-    if sides or task is None or not meta_requested(config):
+    if sides or task is None or not task.after_dir.is_dir() or not meta_requested(config):
         return sides
     return (Side(SideKind.AFTER, task.after_dir, task),)
 
