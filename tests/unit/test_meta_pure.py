@@ -209,7 +209,10 @@ def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
     entry = loaded["files"]["m.py"]["mutants"][0]
     assert entry["status"] == "Survived"
     assert entry["location"] == {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 5}}
-    assert loaded["performance"]["mutation"] == 500.0
+    assert loaded["performance"] == {"setup": 0.0, "initialRun": 0.0, "mutation": 500.0}
+    assert {"schemaVersion", "thresholds", "files"} <= loaded.keys()
+    assert isinstance(loaded["system"]["ci"], bool)
+    assert loaded["system"]["cpu"]["logicalCores"] >= 1
     assert "class='Survived'" in (tmp_path / "r.html").read_text()
 
 

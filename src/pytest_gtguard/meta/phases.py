@@ -380,6 +380,7 @@ def _write_reports(
             "childCpuMs": out.child_cpu_ms,
         },
         performance={
+            "setup": sum(out.timings.get(k, 0.0) for k in ("setup", "checks", "generation")),
             "initialRun": out.timings.get("baseline", 0.0),
             "mutation": out.timings.get("mutation", 0.0),
         },

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import platform
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,8 +76,18 @@ def to_schema(
         "files": files,
         "testFiles": tests,
         "framework": {"name": "pytest-gtguard", "version": version},
-        "system": {"os": {"platform": platform.system(), "version": platform.release()}},
-        "performance": {k: round(v * 1000, 1) for k, v in performance.items()},
+        "system": {
+            "ci": bool(os.environ.get("CI")),  # best effort, as the schema says
+            "os": {
+                "platform": sys.platform,
+                "description": platform.platform(),
+                "version": platform.release(),
+            },
+            "cpu": {"logicalCores": os.cpu_count() or 1},
+        },
+        "performance": {
+            k: round(performance.get(k, 0.0) * 1000, 1) for k in ("setup", "initialRun", "mutation")
+        },
         "config": {
             **config,
             "score": score.score,
