@@ -151,8 +151,10 @@ class _Run:
         It needs another test's side effects, and mutants run only their covering tests: it would "kill"
         every mutant it meets.
         """
+        # Only tests that ran ground-truth code can ever judge a mutant; the others need no check.
+        judges = [t for t in self.by_speed if self.covering is None or t in self._reached()]
         alone = run_jobs(
-            [self.job(t, [t]) for t in self.by_speed],
+            [self.job(t, [t]) for t in judges],
             lambda j: self.runner.run(j, _nothing),
             workers=self.settings.workers,
         )
