@@ -373,7 +373,7 @@ def test_meta_flags_tests_that_fail_alone_and_does_not_judge_with_them(task: pyt
             assert STATE["total"] == 3
 
         def test_b_reads_state():
-            assert STATE["total"] == 3
+            assert STATE["total"] == total([2, 1])
         """)
     )
 

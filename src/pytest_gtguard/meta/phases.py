@@ -76,6 +76,7 @@ class _Run:
         self.max_setup = 0.0
         self.covering: dict[str, dict[int, set[str]]] | None = None
         self.by_speed: list[str] = []
+        self._reached_cache: set[str] | None = None
         runner.prewarm()
         self._lap("setup")
 
@@ -151,7 +152,8 @@ class _Run:
         It needs another test's side effects, and mutants run only their covering tests: it would "kill"
         every mutant it meets.
         """
-        # Only tests that ran ground-truth code can ever judge a mutant; the others need no check.
+        # Only tests that ran ground-truth code can tell a broken version from it: they alone judge
+        # mutants and variants, so only they need the check.
         judges = [t for t in self.by_speed if self.covering is None or t in self._reached()]
         alone = run_jobs(
             [self.job(t, [t]) for t in judges],
@@ -170,14 +172,18 @@ class _Run:
             )
             for t in sorted(lonely)
         )
-        self.by_speed = [t for t in self.by_speed if t not in lonely]
+        self.by_speed = [t for t in judges if t not in lonely]
+
+    def _reached(self) -> set[str]:
+        """Return the tests that ran at least one ground-truth line in the baseline."""
+        if self._reached_cache is None:
+            lines = (tests for per_file in (self.covering or {}).values() for tests in per_file.values())
+            self._reached_cache = set().union(*lines)
+        return self._reached_cache
 
     def _sentinel(self) -> None:
         """Make every ground-truth function raise: at least one test must notice (mutmut's forced fail)."""
-        reached_any = set().union(
-            *(tests for lines in (self.covering or {}).values() for tests in lines.values())
-        )
-        reached = [t for t in self.by_speed if self.covering is None or t in reached_any]
+        reached = [t for t in self.by_speed if self.covering is None or t in self._reached()]
         trees = activate.sentinel_sources(self.sources)
         sentinel = run_jobs(
             [self.job("sentinel", reached or self.by_speed)],
