@@ -213,7 +213,9 @@ def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
     assert {"schemaVersion", "thresholds", "files"} <= loaded.keys()
     assert isinstance(loaded["system"]["ci"], bool)
     assert loaded["system"]["cpu"]["logicalCores"] >= 1
-    assert "class='Survived'" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert "class='Survived'" in page
+    assert "<h2>Kill matrix</h2>" in page
 
 
 def test_report_progress_bar() -> None:

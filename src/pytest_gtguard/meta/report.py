@@ -177,6 +177,7 @@ def write_html(document: Mapping[str, Any], path: Path) -> None:
                 )
             parts.append("</td></tr>")
         parts.append("</table>")
+    parts.extend(_kill_matrix(document))
     findings = config.get("findings", [])
     if findings:
         parts.append("<h2>Test-integrity findings</h2><ul>")
@@ -188,6 +189,30 @@ def write_html(document: Mapping[str, Any], path: Path) -> None:
         parts.append("</ul>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _kill_matrix(document: Mapping[str, Any]) -> list[str]:
+    """Return the HTML of the kill matrix: per test, the mutants it killed and how many it ran against."""
+    killed: dict[str, list[str]] = {}
+    ran: dict[str, int] = {}
+    for info in document.get("files", {}).values():
+        for m in info["mutants"]:
+            for test in m.get("coveredBy", [])[: m.get("testsCompleted", 0)]:
+                ran[test] = ran.get(test, 0) + 1
+            for test in m.get("killedBy", []):
+                killed.setdefault(test, []).append(m["id"])
+    if not ran:
+        return []
+    rows = ["<h2>Kill matrix</h2><table><tr><th>test</th><th>ran against</th><th>killed</th></tr>"]
+    for test in sorted(ran, key=lambda t: (-len(killed.get(t, [])), t)):
+        ids = killed.get(test, [])
+        style = "" if ids else " class=Survived"
+        rows.append(
+            f"<tr{style}><td>{html.escape(test)}</td><td>{ran[test]}</td>"
+            f"<td>{len(ids)} {html.escape(', '.join(ids))}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
 
 
 def _pct(value: object) -> str:
