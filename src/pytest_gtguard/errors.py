@@ -7,6 +7,7 @@ __all__ = [
     "GtguardError",
     "GtguardWarning",
     "InvalidMarker",
+    "MetaSetupError",
     "TaskLayoutError",
 ]
 
@@ -25,6 +26,10 @@ class TaskLayoutError(ConfigError):
 
 class InvalidMarker(GtguardError):
     """A gtguard marker was given bad arguments; reported as a failure of that one test."""
+
+
+class MetaSetupError(GtguardError):
+    """``--meta`` cannot judge the suite (bad ground truth, suite fails on it, mutants unreachable)."""
 
 
 class GtguardWarning(UserWarning):

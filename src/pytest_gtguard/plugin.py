@@ -10,6 +10,7 @@ import pytest
 
 from pytest_gtguard._config import option_value
 from pytest_gtguard.checks import plugin as checks
+from pytest_gtguard.meta.options import REQ_MARKER_HELP
 from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
@@ -27,6 +28,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     """Select the side before any conftest is imported: conftests read env vars and sys.path at import."""
     # tryfirst: the environment must be in place before pytest imports the initial conftests.
     task, sides = side.select(early_config, args)
+    if option_value(early_config, "gtguard_meta"):
+        from pytest_gtguard.meta import plugin as meta  # only a --meta run pays for its import
+
+        sides = meta.implied_sides(early_config, task, sides)  # --meta judges against the ground truth
     early_config.stash[side.TASK_KEY] = task
     if len(sides) == 2 and task is not None:
         from pytest_gtguard.split import plugin as split  # only a split run pays for the split's import
@@ -49,7 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     checks.register(config)  # markers, fixtures and the "gtguard-checks" plugin
     config.addinivalue_line("markers", PERF_GATE_MARKER_HELP)
     config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
+    config.addinivalue_line("markers", REQ_MARKER_HELP)
     run = config.stash.get(side.SIDE_RUN_KEY, None)
+    if option_value(config, "gtguard_meta"):
+        from pytest_gtguard.meta import plugin as meta
+
+        meta.configure(config, run.side if run else None)  # registers "gtguard-meta"
     if not config.pluginmanager.has_plugin("gtguard-split") and _channel_requested(config):
         from pytest_gtguard.split import plugin as split
 

@@ -243,10 +243,11 @@ def _parse(opt: Option, raw: Any, where: str, base: Path) -> Any:
 def _all_options() -> tuple[Option, ...]:
     # Features declare their options beside their code; imported here so one table feeds pytest and the CLI.
     from pytest_gtguard.checks.options import CHECKS_OPTIONS
+    from pytest_gtguard.meta.options import META_OPTIONS
     from pytest_gtguard.perf.options import PERF_OPTIONS
     from pytest_gtguard.split.options import SPLIT_OPTIONS
 
-    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS)
+    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS, *META_OPTIONS)
 
 
 ALL_OPTIONS: tuple[Option, ...] = _all_options()
