@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "pytest_gtguard"
-GLUE = {"plugin.py", "_config.py", "_xdist.py", "hookspecs.py"}
+GLUE = {"plugin.py", "channel.py", "_config.py", "_xdist.py", "hookspecs.py"}
 # Modules that drive pytest's own runtest protocol (inside meta's forked children) are glue by nature.
 PROTOCOL_DRIVERS = {"meta/runner.py", "meta/phases.py"}
 
@@ -26,9 +26,7 @@ def module_level_imports(path: Path) -> set[str]:
     return names
 
 
-PURE = sorted(
-    p for p in SRC.rglob("*.py") if p.name not in GLUE and str(p.relative_to(SRC)) not in PROTOCOL_DRIVERS
-)
+PURE = sorted(p for p in SRC.rglob("*.py") if p.name not in GLUE and str(p.relative_to(SRC)) not in PROTOCOL_DRIVERS)
 
 
 @pytest.mark.parametrize("path", PURE, ids=[str(p.relative_to(SRC)) for p in PURE])

@@ -61,9 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         meta.configure(config, run.side if run else None)  # registers "gtguard-meta"
     if not config.pluginmanager.has_plugin("gtguard-split") and _channel_requested(config):
-        from pytest_gtguard.split import plugin as split
+        from pytest_gtguard.split.channel import register_channel
 
-        split.register_channel(config, run.side if run else None)
+        register_channel(config, run.side if run else None)
 
 
 def _channel_requested(config: pytest.Config) -> bool:

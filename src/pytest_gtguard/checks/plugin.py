@@ -116,9 +116,10 @@ class ChecksPlugin:
         self._label = _under_test(config, settings)[1]
         self._judge: Judge | None = None
         self._summary: dict[str, list[Finding]] = {}
-        # Recording from here on sees what the code under test imports while it is collected. An ordinary
-        # run (no whole-task constraint, no side under test) starts at the first marked test instead and
-        # pays nothing otherwise; import statements at module level are still found by the static pass.
+        # Recording from here on sees what the code under test does while it is collected (imports, a
+        # socket opened at import time). A run with no whole-task constraint and no side under test starts
+        # at the first marked test instead and pays nothing otherwise; module-level import statements are
+        # still found by the static pass.
         if settings.task_wide.any() or config.stash.get(SIDE_RUN_KEY, None) is not None:
             self._start()
 

@@ -113,10 +113,17 @@ def run_all(
 
 def child_env(env: Mapping[str, str], spec: RunSpec) -> dict[str, str]:
     """Return the environment of one run: the hash seed, and no side chosen by the parent's env."""
-    out = {k: v for k, v in env.items() if k not in ("GTGUARD_SIDE", "PYTEST_ADDOPTS_GTGUARD")}
+    out = {k: v for k, v in env.items() if k not in ("GTGUARD_SIDE", "PYTHONDONTWRITEBYTECODE")}
     out["PYTHONHASHSEED"] = str(spec.hash_seed)
-    out["PYTHONDONTWRITEBYTECODE"] = "1"  # never write caches into the user's trees
+    # Bytecode (pytest's rewritten test modules included) goes to a cache of gtguard's, never into the
+    # user's trees; without any cache every run would recompile and re-rewrite everything it imports.
+    out.setdefault("PYTHONPYCACHEPREFIX", str(pycache_dir()))
     return out
+
+
+def pycache_dir() -> Path:
+    """Return the persistent bytecode cache of split runs (per user, in the system's temp folder)."""
+    return Path(tempfile.gettempdir()) / f"gtguard-pycache-{os.getuid() if hasattr(os, 'getuid') else 0}"
 
 
 def _run_batch(

@@ -1,0 +1,151 @@
+"""pytest glue for one run's results channel: ``--gtguard-results``, ``--gtguard-shuffle``, ``--gtguard-trace-sides``.
+
+Kept apart from the split's parent (``split/plugin.py``): every child run of a split loads this, and it
+must not pay for the runner, the report or the instance machinery it never uses.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_gtguard import _xdist
+from pytest_gtguard._config import option_value
+from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord, clip
+from pytest_gtguard.side.task import Side, SideKind
+from pytest_gtguard.split.trace import SideTracer
+
+__all__ = ["ResultsRecorder", "Shuffler", "SidesTracer", "register_channel"]
+
+_TOUCHED = "gtguard_touched"
+_SEVERITY = {
+    Outcome.PASSED: 0,
+    Outcome.XPASSED: 1,
+    Outcome.SKIPPED: 1,
+    Outcome.XFAILED: 1,
+    Outcome.FAILED: 2,
+    Outcome.ERROR: 3,
+}
+
+
+class ResultsRecorder:
+    """Collect one record per test id and write the results file at session end (controller only)."""
+
+    def __init__(self, path: Path, side: str | None, order_seed: int | None) -> None:
+        self._path = path
+        self._results = RunResults(
+            side=side, exitstatus=0, hash_seed=os.environ.get("PYTHONHASHSEED"), order_seed=order_seed
+        )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Keep collection errors: a module that does not import fails all its tests."""
+        if report.failed:
+            self._results.collect_errors.append(CollectError(report.nodeid, clip(report.longreprtext)))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Merge the phases of one test; keyed by node id, since xdist interleaves reports."""
+        outcome = _outcome(report)
+        record = self._results.tests.get(report.nodeid)
+        if record is None:
+            record = self._results.tests[report.nodeid] = TestRecord(report.nodeid, outcome)
+        elif _SEVERITY[outcome] > _SEVERITY[record.outcome] and not (report.when == "teardown" and report.passed):
+            record.outcome = outcome
+        record.duration += report.duration
+        if report.failed and not record.message:
+            record.message = clip(report.longreprtext)
+        elif report.skipped and not record.message and isinstance(report.longrepr, tuple):
+            record.message = str(report.longrepr[2])
+        for name, value in report.user_properties:
+            if name == _TOUCHED and isinstance(value, list):
+                record.touched = sorted({*record.touched, *map(str, value)})
+            elif _jsonable(value):
+                record.properties[name] = value
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the results file (trylast is not needed: nothing after us changes outcomes)."""
+        self._results.exitstatus = int(exitstatus)
+        self._results.dump(self._path)
+
+
+def _outcome(report: pytest.TestReport) -> Outcome:
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return Outcome.XPASSED if report.passed else Outcome.XFAILED
+        return {"passed": Outcome.PASSED, "failed": Outcome.FAILED}.get(report.outcome, Outcome.SKIPPED)
+    if report.failed:
+        return Outcome.ERROR
+    if report.skipped:
+        return Outcome.XFAILED if hasattr(report, "wasxfail") else Outcome.SKIPPED
+    return Outcome.PASSED
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool, type(None), list, dict))
+
+
+class Shuffler:
+    """Shuffle the test order reproducibly: modules first, then tests within each module."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(seed)  # own instance: never the global RNG pytest-randomly reseeds
+
+    @pytest.hookimpl(trylast=True)  # after deselection and other reordering plugins
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Reorder ``items`` in place."""
+        groups: dict[str, list[pytest.Item]] = {}
+        for item in items:
+            groups.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+        modules = list(groups.values())
+        self._random.shuffle(modules)
+        for group in modules:
+            self._random.shuffle(group)
+        items[:] = [item for group in modules for item in group]
+
+
+class SidesTracer:
+    """Note on each test's report which side folders it ran code from or read."""
+
+    def __init__(self, side: Side) -> None:
+        folders: dict[str, Path] = {}
+        if side.task is not None:
+            folders = {"before": side.task.before_dir, "after": side.task.after_dir}
+        if side.kind is SideKind.CANDIDATE:
+            folders["candidate"] = side.path
+        packages = {path.name: label for label, path in folders.items() if label != "candidate"}
+        self._tracer = SideTracer(folders, packages=packages)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        """Start recording before any fixture runs."""
+        self._tracer.start()
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        """Stop at teardown and attach the result, so it rides the report to an xdist controller."""
+        if call.when == "teardown":
+            item.user_properties.append((_TOUCHED, sorted(self._tracer.stop())))
+        return (yield)
+
+    def pytest_unconfigure(self) -> None:
+        """Release the monitoring tool id."""
+        self._tracer.close()
+
+
+def register_channel(config: pytest.Config, side: Side | None) -> None:
+    """Register the results recorder, shuffler and tracer that the options ask for."""
+    results = option_value(config, "gtguard_results")
+    shuffle = option_value(config, "gtguard_shuffle")
+    if results is not None and not _xdist.is_worker(config):  # only the controller writes files
+        config.pluginmanager.register(
+            ResultsRecorder(results, side.kind.value if side else None, shuffle), "gtguard-results"
+        )
+    if shuffle is not None:
+        config.pluginmanager.register(Shuffler(shuffle), "gtguard-shuffle")
+    if option_value(config, "gtguard_trace_sides") and side is not None:
+        config.pluginmanager.register(SidesTracer(side), "gtguard-trace")
