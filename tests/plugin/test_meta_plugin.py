@@ -444,3 +444,17 @@ def test_meta_ctrl_c_keeps_and_reports_finished_verdicts(task: pytest.Pytester) 
     assert proc.returncode == pytest.ExitCode.INTERRUPTED
     assert "meta verdict: INTERRUPTED (partial results)" in rest
     assert "note: interrupted after" in rest
+
+
+def test_meta_in_a_task_writes_an_evaluation_report_that_references_its_reports(task: pytest.Pytester) -> None:
+    _add_variant(task, "broken_sum", BROKEN_SUM)
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider")
+
+    assert result.ret == 0
+    (evaluation,) = (task.path / "evaluation").glob("*/*/report.json")
+    data = json.loads(evaluation.read_text())
+    assert data["kind"] == "meta" and data["success"] is True
+    assert data["meta"]["variants"][0]["status"] == "Killed"
+    assert Path(data["meta"]["mutation_report_json"]) == evaluation.parent / "meta" / "mutation-report.json"
+    assert Path(data["meta"]["mutation_report_html"]).is_file()

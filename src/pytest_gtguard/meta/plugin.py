@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pytest_gtguard.meta.options import META_OPTIONS
 from pytest_gtguard.meta.runner import ItemRunner, start_coverage
 from pytest_gtguard.meta.sources import default_suite, find_sources
 from pytest_gtguard.settings import resolve
+from pytest_gtguard.side.plugin import TASK_KEY
 from pytest_gtguard.side.task import Side, SideKind, Task
 
 __all__ = ["MetaPlugin", "MetaSettings", "configure", "implied_sides", "meta_requested"]
@@ -73,6 +75,7 @@ class MetaSettings:
     report_dir: Path | None
     operators: frozenset[str] = frozenset(FAMILIES)
     calibrate: Path | None = None
+    evaluation: Path | None = None  # the evaluation report.json, when the reports went to the default place
 
     @classmethod
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
@@ -109,6 +112,13 @@ class MetaSettings:
             target_paths = (side.path,) if side is not None else (config.rootpath,)
         variants, variants_src = _value(config, "gtguard_meta_variants")
         report, _ = _value(config, "gtguard_meta_report")
+        evaluation = None
+        if report is None and side is not None and side.task is not None:
+            # Inside a task the meta run is the evaluation: evaluation/<date>/<time>/{report.json, meta/}.
+            from pytest_gtguard.split.report import default_report_path
+
+            evaluation = default_report_path(side.task.root, dt.datetime.now(dt.timezone.utc))
+            report = evaluation.parent / "meta"
         names, names_src = _value(config, "gtguard_meta_operators")
         operators = frozenset(n for raw in names or () for n in str(raw).replace(",", " ").split())
         unknown = operators - set(FAMILIES)
@@ -129,6 +139,7 @@ class MetaSettings:
             report,
             operators or frozenset(FAMILIES),
             _value(config, "gtguard_meta_calibrate")[0],
+            evaluation,
         )
 
 
@@ -141,6 +152,7 @@ class MetaPlugin:
         self._cov: Any = None
         self._sources: list[Path] = []
         self._outcome: phases.MetaOutcome | None = None
+        self._started = dt.datetime.now(dt.timezone.utc)
         self._runner: ItemRunner | None = None
         if settings.suite is not None and config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = [str(settings.suite)]
@@ -183,6 +195,11 @@ class MetaPlugin:
         except phases.MetaSetupError as exc:
             raise pytest.UsageError(str(exc)) from None
         session.testsfailed += len(self._outcome.failures)
+        task = session.config.stash.get(TASK_KEY, None)
+        if self._settings.evaluation is not None and task is not None:
+            from pytest_gtguard.meta.evaluation import write_meta_report
+
+            write_meta_report(self._outcome, path=self._settings.evaluation, task_root=task.root, started=self._started)
         if self._outcome.interrupted:
             raise KeyboardInterrupt  # pytest reports it (exit 2); the summary shows the finished part
         return True
