@@ -411,3 +411,32 @@ def test_split_report_carries_perf_gate_measurements(pytester: pytest.Pytester, 
     after = {t["nodeid"]: t for t in report["results"]["after"]["tests"]}
     measured = after["tests/test_speed.py::test_neg_is_fast"]["properties"]["perf_gate"]
     assert measured["n"] == 1000
+
+
+def test_split_children_do_not_inherit_the_parents_side_environment(pytester: pytest.Pytester) -> None:
+    # 899d52: tests pick the side by looking for a folder name in PYTHONPATH; the parent pytest process
+    # activates the after side for its conftests, and that must not leak into the before runs.
+    write(
+        pytester.path,
+        {
+            "repository_before/__init__.py": "",
+            "repository_before/calc.py": BUGGY,
+            "repository_after/__init__.py": "",
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": """
+            import os
+
+            def test_add():
+                if "repository_after" in os.environ.get("PYTHONPATH", ""):
+                    from repository_after.calc import add
+                else:
+                    from repository_before.calc import add
+                assert add(2, 3) == 5
+            """,
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]

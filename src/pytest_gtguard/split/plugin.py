@@ -62,6 +62,9 @@ class SplitPlugin:
     def __init__(self, cfg: SplitConfig) -> None:
         self._cfg = cfg
         self._result: SplitResult | None = None
+        # Taken before the parent activates a side for its conftests: the children must not inherit that
+        # side's PYTHONPATH or variables (899d52 picks its side by searching PYTHONPATH for a folder name).
+        self._env = dict(os.environ)
 
     def pytest_report_header(self) -> list[str]:
         """Say what the split will do."""
@@ -84,7 +87,7 @@ class SplitPlugin:
                 reporter.write_line(progress_line(outcome))
 
         try:
-            self._result = run_split(self._cfg, env=os.environ, progress=progress)
+            self._result = run_split(self._cfg, env=self._env, progress=progress)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         return True
