@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,9 @@ def test_checks_syntax_findings_name_file_and_line(tmp_path: Path) -> None:
 
     findings = syntax_findings(sorted(scope.files()), (3, 10), scope)
 
-    assert [(f.file.split("/")[-1], f.line) for f in findings] == [("new.py", 1)]  # the try statement
+    # The try statement's line; a 3.10 interpreter cannot parse except* at all, so it names the clause.
+    expected = 1 if sys.version_info >= (3, 11) else 3
+    assert [(f.file.split("/")[-1], f.line) for f in findings] == [("new.py", expected)]
 
 
 def test_checks_deps_read_requirements_and_pyproject(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -452,11 +451,7 @@ def test_validate_evaluator_with_a_verdict_exit_is_fine(task_factory: TaskFactor
     ("name", "text"),
     [
         ("pytest.ini", "[pytest]\ntestpaths = tests\ngtguard_expect_f2p = false\n"),
-        pytest.param(
-            "pyproject.toml",
-            "[tool.pytest.ini_options]\ngtguard_expect_f2p = 'false'\n",
-            marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is 3.11+"),
-        ),
+        ("pyproject.toml", "[tool.pytest.ini_options]\ngtguard_expect_f2p = 'false'\n"),
         ("tox.ini", "[pytest]\ngtguard_expect_f2p = no\n"),
         ("setup.cfg", "[tool:pytest]\ngtguard_expect_f2p = 0\n"),
     ],

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard._toml import loads
 from pytest_gtguard.checks.scope import Finding
 
 __all__ = ["CHECK", "Requirement", "declared", "new_dependency_findings"]
@@ -108,13 +108,4 @@ def _from_pyproject(path: Path) -> Iterator[Requirement]:
 
 
 def _toml(text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            parsed: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return {}
-        return parsed
-    # Python 3.10 has no TOML parser in the standard library; gtguard adds no dependency for one.
-    return {"project": {"dependencies": re.findall(r'^\s*"([^"]+)",?\s*$', text, re.MULTILINE)}}
+    return loads(text) or {}

@@ -8,8 +8,9 @@ pytest.ini, pyproject.toml ``[tool.pytest.ini_options]``, tox.ini ``[pytest]``, 
 from __future__ import annotations
 
 import configparser
-import sys
 from pathlib import Path
+
+from pytest_gtguard._toml import loads
 
 __all__ = ["read_ini"]
 
@@ -46,15 +47,12 @@ def _cfg(path: Path, section: str, key: str) -> tuple[bool, str | None]:
 
 
 def _toml(path: Path, key: str) -> tuple[bool, str | None]:
-    if sys.version_info >= (3, 11):  # tomllib is 3.11+; on 3.10 pyproject settings are not read
-        import tomllib
-
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return False, None
-        options = data.get("tool", {}).get("pytest", {}).get("ini_options")
-        if isinstance(options, dict):
-            value = options.get(key)
-            return True, None if value is None else str(value)
+    try:
+        data = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False, None
+    options = (data or {}).get("tool", {}).get("pytest", {}).get("ini_options")
+    if isinstance(options, dict):
+        value = options.get(key)
+        return True, None if value is None else str(value)
     return False, None
