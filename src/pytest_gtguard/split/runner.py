@@ -53,17 +53,17 @@ class RunOutcome:
     error: str | None = None
 
 
-def plan_runs(runs: int, seed: int, sides: Sequence[str] = ("before", "after")) -> list[RunSpec]:
+def plan_runs(runs: int, seed: int, sides: Sequence[str] = ("before", "after"), *, trace: bool = True) -> list[RunSpec]:
     """Return the runs to make, interleaved by side so both sides progress together.
 
-    Run 0 of each side keeps the collection order and traces; later runs shuffle the order and use
-    other hash seeds. The same ``seed`` gives the same plan.
+    Run 0 of each side keeps the collection order (and traces side use when ``trace``); later runs
+    shuffle the order and use other hash seeds. The same ``seed`` gives the same plan.
     """
     specs = []
     for index in range(runs):
         for side in sides:
             order = None if index == 0 else seed * 1000 + index
-            specs.append(RunSpec(side, index, hash_seed=seed + index, order_seed=order, trace=index == 0))
+            specs.append(RunSpec(side, index, hash_seed=seed + index, order_seed=order, trace=trace and index == 0))
     return specs
 
 

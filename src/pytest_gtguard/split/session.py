@@ -80,7 +80,7 @@ def run_split(
     instance, instance_error = _instance(cfg)
     started = now()
     outcomes = run_all(
-        plan_runs(cfg.runs, cfg.seed),
+        plan_runs(cfg.runs, cfg.seed, trace=_may_reach_other_side(cfg.task)),
         args=cfg.args,
         cwd=cfg.cwd,
         env=env,
@@ -131,6 +131,18 @@ def run_split(
     if cfg.write_report:
         write_report(report, report_path)
     return SplitResult(split, verdict, outcomes, report, report_path if cfg.write_report else None, instance, updated)
+
+
+def _may_reach_other_side(task: Task) -> bool:
+    """Return False when no test source names a repository folder, so no trace of side use is needed.
+
+    The import finder already keeps bare imports on the side under test, so such a test cannot run or
+    read the other side; the traced run costs a profile hook on every call before Python 3.12.
+    """
+    from pytest_gtguard.side.conventions import scan_conventions
+
+    conventions = scan_conventions(task)
+    return conventions.names_before or conventions.names_after
 
 
 def _instance(cfg: SplitConfig) -> tuple[Instance | None, Problem | None]:
