@@ -95,6 +95,12 @@ def build(root: Path) -> None:
         path.write_text(textwrap.dedent(text))
 
 
+# Measure what an installed user sees: bytecode cached (pip compiles a wheel). This machine may set
+# PYTHONDONTWRITEBYTECODE, which would add compiling gtguard's modules to every guarded process.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "gtguard-bench-pycache")
+
+
 def run(root: Path, extra: list[str]) -> float:
     command = [
         sys.executable,
@@ -109,7 +115,7 @@ def run(root: Path, extra: list[str]) -> float:
         *extra,
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=_ENV)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     elapsed = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0 or "200 passed" not in proc.stdout:
