@@ -84,7 +84,7 @@ def check_content(root: Path, files: list[str]) -> Iterator[Finding]:
         if relpath.lower() == "readme.md":
             yield from _readme(root, relpath, text)
         if relpath == "requirements.txt":
-            yield from _pytest_pin(relpath, text)
+            yield from _pin_of_pytest(relpath, text)
     trajectory = root / _TRAJECTORY
     if trajectory.is_file():
         yield from _trajectory(_read(trajectory) or "")
@@ -140,7 +140,7 @@ def _template_text(relpath: str, text: str) -> Iterator[Finding]:
     )
 
 
-def _pytest_pin(relpath: str, text: str) -> Iterator[Finding]:
+def _pin_of_pytest(relpath: str, text: str) -> Iterator[Finding]:
     for number, line in enumerate(text.splitlines(), start=1):
         spec = line.split("#", 1)[0].strip()
         name = re.split(r"[\s<>=!~\[;]", spec, maxsplit=1)[0]
