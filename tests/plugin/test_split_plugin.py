@@ -80,7 +80,13 @@ def test_split_computes_exact_lists_for_a_bugfix_task(pytester: pytest.Pytester,
         "flaky": 0,
     }
     assert [r["hash_seed"] for r in report["results"]["after"]["runs"]] == [0, 1]
-    result.stdout.fnmatch_lines(["*FAIL_TO_PASS 1  PASS_TO_PASS 1*", "*gtguard split: task valid (exit 0)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL_TO_PASS 1  PASS_TO_PASS 1*",
+            "*gtguard split: task valid (exit 0)*",
+            "*= 1 fail-to-pass, 1 pass-to-pass in *",
+        ]
+    )
 
 
 def test_split_report_defaults_to_dated_evaluation_folder(pytester: pytest.Pytester, bugfix_task: Path) -> None:

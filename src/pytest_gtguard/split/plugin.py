@@ -10,6 +10,7 @@ import pytest
 from pytest_gtguard._config import option_value
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.side.task import Task
+from pytest_gtguard.split.classify import Category
 from pytest_gtguard.split.options import STRIPPED_FLAGS, STRIPPED_VALUED
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import RunOutcome, default_jobs
@@ -99,6 +100,11 @@ class SplitPlugin:
         terminalreporter.section("gtguard split")
         for text, markup in summary_lines(self._result):
             terminalreporter.write_line(text, **markup)
+        # pytest's closing line counts the keys of ``stats``; without these it would say "no tests ran".
+        for category in Category:
+            tests = self._result.split.ids(category)
+            if tests:
+                terminalreporter.stats.setdefault(category.value.lower().replace("_", "-"), []).extend(tests)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Exit with the split's documented code (docs/split.md)."""
