@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_gtguard._config import option
 from pytest_gtguard.checks.constraints import MARKERS, Constraints, apply_marker
 from pytest_gtguard.errors import GtguardError, InvalidMarker
-from pytest_gtguard.settings import ALL_OPTIONS, resolve
 from pytest_gtguard.side.plugin import SIDE_RUN_KEY, TASK_KEY
 from pytest_gtguard.side.task import SideKind
 
@@ -30,7 +29,6 @@ PROPERTY = "gtguard_checks"  # report.user_properties key: a list of Finding.to_
 OUTPUT_PROPERTY = "gtguard_output"
 _MARKER_NAMES = ("forbid_imports", "forbid_calls", "python_syntax", "no_new_dependencies", "determinism")
 _CONSTRAINTS_KEY = pytest.StashKey[Constraints]()
-_OPTS = {opt.dest: opt for opt in ALL_OPTIONS}  # checks.options is imported by settings
 
 
 @dataclass(frozen=True)
@@ -47,9 +45,7 @@ class ChecksSettings:
         """Resolve every checks option; raise ``pytest.UsageError`` naming the bad value's source."""
 
         def value(dest: str) -> tuple[Any, str]:
-            got = resolve(
-                _OPTS[dest], cli=config.option, environ=os.environ, getini=config.getini, base=config.rootpath
-            )
+            got = option(config, dest)
             return got.value, got.source
 
         try:

@@ -12,32 +12,19 @@ from typing import Any
 
 import pytest
 
-from pytest_gtguard.errors import ConfigError
+from pytest_gtguard._config import option
 from pytest_gtguard.meta import phases
 from pytest_gtguard.meta.operators import FAMILIES
-from pytest_gtguard.meta.options import META_OPTIONS
 from pytest_gtguard.meta.runner import ItemRunner, start_coverage
 from pytest_gtguard.meta.sources import default_suite, find_sources
-from pytest_gtguard.settings import resolve
 from pytest_gtguard.side.plugin import TASK_KEY
 from pytest_gtguard.side.task import Side, SideKind, Task
 
 __all__ = ["MetaPlugin", "MetaSettings", "configure", "implied_sides", "meta_requested"]
 
-_OPTS = {opt.dest: opt for opt in META_OPTIONS}
-
 
 def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
-    try:
-        got = resolve(
-            _OPTS[dest],
-            cli=config.known_args_namespace,
-            environ=os.environ,
-            getini=config.getini,
-            base=config.rootpath,
-        )
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    got = option(config, dest)
     return got.value, got.source
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -10,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_gtguard.errors import ConfigError, GtguardWarning, InvalidMarker
+from pytest_gtguard._config import option
+from pytest_gtguard.errors import GtguardWarning, InvalidMarker
 from pytest_gtguard.perf.options import PERF_OPTIONS
-from pytest_gtguard.settings import resolve
 
 if TYPE_CHECKING:
     from pytest_gtguard.perf.budget import Clock, PerfBudget
@@ -48,14 +47,7 @@ class PerfSettings:
     @classmethod
     def from_config(cls, config: pytest.Config) -> PerfSettings:
         """Resolve the options (CLI > env > ini > default); raise ``pytest.UsageError`` on bad values."""
-        got = {}
-        try:
-            for opt in PERF_OPTIONS:
-                got[opt.dest] = resolve(
-                    opt, cli=config.option, environ=os.environ, getini=config.getini, base=config.rootpath
-                )
-        except ConfigError as exc:
-            raise pytest.UsageError(str(exc)) from None
+        got = {opt.dest: option(config, opt.dest) for opt in PERF_OPTIONS}
         scale, reference = got["gtguard_perf_scale"], got["gtguard_perf_reference_ms"]
         for resolved, what in ((scale, "a factor > 0 such as 2"), (reference, "milliseconds > 0")):
             if resolved.value is not None and not float(resolved.value) > 0:
