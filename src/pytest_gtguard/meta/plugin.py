@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pytest_gtguard import _xdist
 from pytest_gtguard._config import option
 from pytest_gtguard.meta import phases
 from pytest_gtguard.meta.operators import FAMILIES
@@ -35,7 +36,7 @@ def meta_requested(config: pytest.Config) -> bool:
 
 def configure(config: pytest.Config, side: Side | None) -> None:
     """Register MetaPlugin when ``--meta`` was given (never on xdist workers); plugin.py adds the req marker."""
-    if meta_requested(config) and not hasattr(config, "workerinput"):
+    if meta_requested(config) and not _xdist.is_worker(config):
         plugin = MetaPlugin(config, MetaSettings.from_config(config, side))
         config.pluginmanager.register(plugin, "gtguard-meta")
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_gtguard import _xdist
 from pytest_gtguard._config import option
 from pytest_gtguard.errors import GtguardWarning, InvalidMarker
 from pytest_gtguard.perf.options import PERF_OPTIONS
@@ -58,7 +59,7 @@ class PerfSettings:
             strict=bool(got["gtguard_perf_strict"].value),
             reference_ms=None if reference.value is None else float(reference.value),
             reference_source=reference.source,
-            is_worker=hasattr(config, "workerinput"),  # the xdist worker check, without importing xdist
+            is_worker=_xdist.is_worker(config),
         )
 
 
