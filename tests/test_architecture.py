@@ -51,3 +51,12 @@ def test_docs_configuration_table_is_current() -> None:
     script = Path(__file__).parents[1] / "docs" / "gen_configuration.py"
     proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("feature", ["checks", "meta", "perf", "split"])
+def test_architecture_feature_option_table_imports_first(feature: str) -> None:
+    # A fresh interpreter: importing a feature's options before settings must not be a circular import.
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import pytest_gtguard.{feature}.options"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -6,13 +6,13 @@ two never drift apart. Features add their own ``Option`` tuples and list them in
 
 from __future__ import annotations
 
-import enum
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pytest_gtguard._option import Kind, Option
 from pytest_gtguard.errors import ConfigError
 
 __all__ = [
@@ -25,32 +25,6 @@ __all__ = [
     "declare_options",
     "resolve",
 ]
-
-
-class Kind(enum.Enum):
-    """How an option's raw text is parsed."""
-
-    FLAG = "flag"
-    TEXT = "text"
-    PATH = "path"
-    INT = "int"
-    FLOAT = "float"
-    ARGS = "args"  # whitespace-separated, shell-quoted list
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting, reachable from the command line, an environment variable and/or an ini key."""
-
-    dest: str
-    help: str
-    kind: Kind = Kind.TEXT
-    flags: tuple[str, ...] = ()
-    env: str | None = None
-    ini: str | None = None
-    default: Any = None
-    metavar: str | None = None
-    append: bool = False
 
 
 class _Group(Protocol):

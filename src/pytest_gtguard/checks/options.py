@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_gtguard.settings import Kind, Option
+from pytest_gtguard._option import Kind, Option
 
 __all__ = ["CHECKS_OPTIONS"]
 
