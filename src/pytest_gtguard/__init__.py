@@ -1,4 +1,9 @@
-"""pytest-gtguard: run a task's tests against one side, split them into F2P/P2P, gate and judge them."""
+"""pytest-gtguard: run a task's tests against one side, split them into F2P/P2P, gate and judge them.
+
+PYTEST_DONT_REWRITE: the split's runs fork from an interpreter that has already imported this package
+(``split.zygote``); without this marker pytest would warn that it cannot rewrite its asserts, and
+that warning is an error in every task whose ini says ``filterwarnings = error``.
+"""
 
 from __future__ import annotations
 

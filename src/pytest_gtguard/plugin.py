@@ -37,7 +37,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         from pytest_gtguard.split import plugin as split  # only a split run pays for the split's import
 
         # The split runs each side in its own process; here the after side only serves the conftests.
-        early_config.pluginmanager.register(split.SplitPlugin(split.split_config(early_config, task)), "gtguard-split")
+        splitter = split.SplitPlugin(split.split_config(early_config, task), prestart=split.will_run(early_config))
+        early_config.add_cleanup(splitter.close)
+        early_config.pluginmanager.register(splitter, "gtguard-split")
         run = side.activate(early_config, sides[1])
     elif len(sides) == 1:
         run = side.activate(early_config, sides[0])
@@ -51,7 +53,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets, and the results channel when asked for."""
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
-    checks.register(config)  # markers, fixtures and the "gtguard-checks" plugin
+    splitting = config.pluginmanager.has_plugin("gtguard-split")  # then the runs happen in child processes
+    checks.register(config, runs_tests=not splitting)  # markers, fixtures and the "gtguard-checks" plugin
     config.addinivalue_line("markers", PERF_GATE_MARKER_HELP)
     config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
     config.addinivalue_line("markers", REQ_MARKER_HELP)
@@ -60,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_gtguard.meta import plugin as meta
 
         meta.configure(config, run.side if run else None)  # registers "gtguard-meta"
-    if not config.pluginmanager.has_plugin("gtguard-split") and _channel_requested(config):
+    if not splitting and _channel_requested(config):
         from pytest_gtguard.split.channel import register_channel
 
         register_channel(config, run.side if run else None)

@@ -446,3 +446,74 @@ def test_split_children_do_not_inherit_the_parents_side_environment(pytester: py
 
     assert result.ret == 0
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+
+
+def test_split_runs_a_task_whose_ini_turns_warnings_into_errors(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # The runs fork from an interpreter that already imported gtguard; pytest's "cannot rewrite" warning
+    # about that must not exist, or `filterwarnings = error` turns every run into a usage error.
+    write(bugfix_task, {"pytest.ini": "[pytest]\nfilterwarnings =\n    error\n"})
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert "PytestAssertRewriteWarning" not in report["results"]["after"]["stdout"]
+
+
+def test_split_kills_a_hanging_run_alone_and_names_the_timeout(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY + "\nimport time\n\ndef add(a, b):\n    time.sleep(120)\n",
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-run-timeout", "2")
+
+    assert result.ret == 3
+    assert [r["error"] for r in report["results"]["after"]["runs"]] == [None, None]
+    assert report["results"]["after"]["summary"]["passed"] == 2
+    errors = [r["error"] for r in report["results"]["before"]["runs"]]
+    assert errors == [
+        "the before run 1 did not finish in 2 s (raise --gtguard-run-timeout, or find the hanging test)",
+        "the before run 2 did not finish in 2 s (raise --gtguard-run-timeout, or find the hanging test)",
+    ]
+
+
+def test_split_runs_are_not_fed_gtguards_own_input(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # With -s a test may read stdin; it must see an empty stream, not the commands that start other runs.
+    write(
+        bugfix_task,
+        {"tests/test_stdin.py": "import sys\n\ndef test_reads_stdin():\n    assert sys.stdin.read() == ''\n"},
+    )
+
+    result, report = split(pytester, "-s")
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg", "tests/test_stdin.py::test_reads_stdin"]
+    assert len(report["results"]["after"]["runs"]) == 2
+
+
+def test_split_keeps_the_traceback_of_a_run_that_raises_out_of_pytest(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    write(
+        bugfix_task,
+        {"tests/conftest.py": "def pytest_unconfigure(config):\n    raise RuntimeError('boom in unconfigure')\n"},
+    )
+
+    _, report = split(pytester)
+
+    assert "RuntimeError: boom in unconfigure" in report["results"]["after"]["stderr"]
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]  # its results were written
+    assert report["results"]["after"]["runs"][0]["exit_code"] == pytest.ExitCode.INTERNAL_ERROR
+
+
+def test_split_with_help_prints_help_and_starts_no_runs(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result = pytester.runpytest("--before", "--after", "--help")
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*--gtguard-runs*"])
+    assert not (bugfix_task / "evaluation").exists()

@@ -79,13 +79,17 @@ class ChecksSettings:
         return cls(constraints, int(runs), float(timeout), source)
 
 
-def register(config: pytest.Config) -> None:
-    """Add the markers and register the fixtures and the checks plugin (``-p no:gtguard-checks`` stops it)."""
+def register(config: pytest.Config, *, runs_tests: bool = True) -> None:
+    """Add the markers and register the fixtures and the checks plugin (``-p no:gtguard-checks`` stops it).
+
+    ``runs_tests`` is False in a process that runs no test itself (the split's parent): it then gets
+    the markers and fixtures, for ``--markers`` and ``--fixtures``, but records nothing.
+    """
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = ChecksSettings.from_config(config)
     config.pluginmanager.register(Fixtures(settings), "gtguard-checks-fixtures")
-    if config.pluginmanager.is_blocked("gtguard-checks"):
+    if config.pluginmanager.is_blocked("gtguard-checks") or not runs_tests:
         return
     config.pluginmanager.register(ChecksPlugin(config, settings), "gtguard-checks")
 

@@ -38,7 +38,7 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "gtguard_run_timeout",
-        "Seconds one side's run may take before it is killed (default: 900)",
+        "Seconds each run may take before it alone is killed (default: 900)",
         Kind.FLOAT,
         flags=("--gtguard-run-timeout",),
         ini="gtguard_run_timeout",

@@ -14,9 +14,12 @@ from pytest_gtguard.split.classify import Category
 from pytest_gtguard.split.options import STRIPPED_FLAGS, STRIPPED_VALUED
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import RunOutcome, default_jobs
-from pytest_gtguard.split.session import SplitConfig, SplitResult, run_split
+from pytest_gtguard.split.session import SplitConfig, SplitResult, run_split, start_pool
 
-__all__ = ["SplitPlugin", "child_args", "split_config"]
+__all__ = ["SplitPlugin", "child_args", "split_config", "will_run"]
+
+# Options with which pytest answers and exits before any session runs: no runs are started for them.
+_ANSWER_ONLY = ("help", "version", "showfixtures", "show_fixtures_per_test", "markers")
 
 
 def child_args(args: Sequence[str]) -> tuple[str, ...]:
@@ -57,15 +60,23 @@ def split_config(config: pytest.Config, task: Task) -> SplitConfig:
     )
 
 
+def will_run(config: pytest.Config) -> bool:
+    """Return whether this command line will reach the session (and so the runs)."""
+    namespace = config.known_args_namespace
+    return not any(getattr(namespace, dest, False) for dest in _ANSWER_ONLY)
+
+
 class SplitPlugin:
     """Run both sides in child processes instead of collecting and running tests here."""
 
-    def __init__(self, cfg: SplitConfig) -> None:
+    def __init__(self, cfg: SplitConfig, *, prestart: bool = True) -> None:
         self._cfg = cfg
         self._result: SplitResult | None = None
         # Taken before the parent activates a side for its conftests: the children must not inherit that
         # side's PYTHONPATH or variables (899d52 picks its side by searching PYTHONPATH for a folder name).
         self._env = dict(os.environ)
+        # The runs' interpreters start importing now, while this process loads conftests and configures.
+        self._pool = start_pool(cfg, self._env) if prestart else None
 
     def pytest_report_header(self) -> list[str]:
         """Say what the split will do."""
@@ -88,7 +99,7 @@ class SplitPlugin:
                 reporter.write_line(progress_line(outcome))
 
         try:
-            self._result = run_split(self._cfg, env=self._env, progress=progress)
+            self._result = run_split(self._cfg, env=self._env, progress=progress, pool=self._pool)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         return True
@@ -110,3 +121,9 @@ class SplitPlugin:
         """Exit with the split's documented code (docs/split.md)."""
         if self._result is not None:
             session.exitstatus = int(self._result.exit_code)
+
+    def close(self) -> None:
+        """End the runs' interpreters (also when the session never ran: --help, a usage error)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

@@ -1,15 +1,14 @@
-"""Run pytest against each side several times, in fresh interpreters, and read back their results.
+"""Plan the runs of a split, and read back what each run wrote.
 
-Each run is a ``python -m pytest --before|--after`` subprocess with its own PYTHONHASHSEED and test
+Each run is ``pytest --before|--after`` in a fresh interpreter with its own PYTHONHASHSEED and test
 order, writing ``--gtguard-results`` JSON (never parsed from text). Fresh interpreters are the only way
-to vary the hash seed (it is fixed at interpreter start-up). Runs of both sides are interleaved on a
-pool as wide as the machine, so the two sides overlap in time.
+to vary the hash seed (it is fixed at interpreter start-up). Where the platform can fork, ``split.pool``
+forks the runs from pre-started interpreters; ``run_subprocesses`` is the portable path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -23,10 +22,18 @@ from pathlib import Path
 
 from pytest_gtguard.results import RunResults, clip
 
-__all__ = ["RunOutcome", "RunSpec", "plan_runs", "run_all"]
+__all__ = [
+    "OUTPUT_TAIL",
+    "RunOutcome",
+    "RunSpec",
+    "child_env",
+    "command",
+    "plan_runs",
+    "read_outcome",
+    "run_subprocesses",
+]
 
-_CAN_FORK = hasattr(os, "fork")
-_OUTPUT_TAIL = 3000  # what evaluators keep of stdout (survey §3: ~last 3000 chars in 160 scripts)
+OUTPUT_TAIL = 3000  # what evaluators keep of stdout (survey §3: ~last 3000 chars in 160 scripts)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]
     return cmd
 
 
-def run_all(
+def run_subprocesses(
     specs: Sequence[RunSpec],
     *,
     args: Sequence[str],
@@ -88,33 +95,30 @@ def run_all(
     timeout: float,
     on_done: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Run every spec and return their outcomes in ``specs`` order.
+    """Run every spec as its own ``python -m pytest`` subprocess, ``jobs`` at once (no ``os.fork``).
 
-    Specs that share a hash seed run as forks of one zygote interpreter (see ``zygote``); ``jobs``
-    zygotes run at once. Without ``os.fork`` each spec is its own subprocess.
+    Where the platform can fork, ``split.pool`` runs the specs instead, as forks of pre-started
+    interpreters; this is the portable path, and the reference the pool must agree with.
     """
-    batches: dict[int, list[RunSpec]] = {}
-    for spec in specs:
-        batches.setdefault(spec.hash_seed if _CAN_FORK else id(spec), []).append(spec)
     with tempfile.TemporaryDirectory(prefix="gtguard-split-") as tmp:
         workdir = Path(tmp)
 
-        def one(batch: list[RunSpec]) -> list[RunOutcome]:
-            outcomes = _run_batch(batch, args=args, cwd=cwd, env=env, timeout=timeout, workdir=workdir)
-            for outcome in outcomes:
-                if on_done is not None:
-                    on_done(outcome)
-            return outcomes
+        def one(spec: RunSpec) -> RunOutcome:
+            outcome = _run_one(
+                spec, args=args, cwd=cwd, env=env, timeout=timeout, base=workdir / f"{spec.side}-{spec.index}"
+            )
+            if on_done is not None:
+                on_done(outcome)
+            return outcome
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            done = {o.spec: o for outcomes in pool.map(one, batches.values()) for o in outcomes}
-    return [done[spec] for spec in specs]
+            return list(pool.map(one, specs))
 
 
-def child_env(env: Mapping[str, str], spec: RunSpec) -> dict[str, str]:
+def child_env(env: Mapping[str, str], hash_seed: int) -> dict[str, str]:
     """Return the environment of one run: the hash seed, and no side chosen by the parent's env."""
     out = {k: v for k, v in env.items() if k not in ("GTGUARD_SIDE", "PYTHONDONTWRITEBYTECODE")}
-    out["PYTHONHASHSEED"] = str(spec.hash_seed)
+    out["PYTHONHASHSEED"] = str(hash_seed)
     # Bytecode (pytest's rewritten test modules included) goes to a cache of gtguard's, never into the
     # user's trees; without any cache every run would recompile and re-rewrite everything it imports.
     out.setdefault("PYTHONPYCACHEPREFIX", str(pycache_dir()))
@@ -126,69 +130,41 @@ def pycache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"gtguard-pycache-{os.getuid() if hasattr(os, 'getuid') else 0}"
 
 
-def _run_batch(
-    batch: Sequence[RunSpec], *, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float, workdir: Path
-) -> list[RunOutcome]:
-    files = {spec: workdir / f"{spec.side}-{spec.index}" for spec in batch}
-    runs = [
-        {
-            "argv": command(spec, args, files[spec].with_suffix(".json"))[3:],
-            "stdout": str(files[spec].with_suffix(".out")),
-            "stderr": str(files[spec].with_suffix(".err")),
-        }
-        for spec in batch
-    ]
+def _run_one(
+    spec: RunSpec, *, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float, base: Path
+) -> RunOutcome:
     start = time.perf_counter()
-    if _CAN_FORK:
-        cmd = [sys.executable, "-m", "pytest_gtguard.split.zygote"]
-        stdin = json.dumps(runs)
-    else:
-        cmd, stdin = [sys.executable, "-m", "pytest", *runs[0]["argv"]], ""
     proc = subprocess.Popen(
-        cmd,
+        command(spec, args, base.with_suffix(".json")),
         cwd=cwd,
-        env=child_env(env, batch[0]),
-        stdin=subprocess.PIPE,
+        env=child_env(env, spec.hash_seed),
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(stdin, timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        return [
-            RunOutcome(
-                spec,
-                -1,
-                None,
-                _read(files[spec], ".out"),
-                _read(files[spec], ".err"),
-                time.perf_counter() - start,
-                error=f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
-                "(raise --gtguard-run-timeout, or find the hanging test)",
-            )
-            for spec in batch
-        ]
-    if _CAN_FORK:
-        try:
-            report = json.loads(out)
-            codes, durations = report["codes"], report["durations"]
-        except (ValueError, KeyError):
-            codes, durations = [proc.returncode] * len(batch), [time.perf_counter() - start] * len(batch)
-            err = f"gtguard's zygote failed (exit {proc.returncode}): {clip(err, _OUTPUT_TAIL)}"
-    else:
-        codes, durations = [proc.returncode], [time.perf_counter() - start]
-        _write(files[batch[0]], ".out", out)
-        _write(files[batch[0]], ".err", err)
-    return [
-        _outcome(spec, files[spec], code, duration)
-        for spec, code, duration in zip(batch, codes, durations, strict=True)
-    ]
+        return RunOutcome(
+            spec,
+            -1,
+            None,
+            "",
+            "",
+            time.perf_counter() - start,
+            error=f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
+            "(raise --gtguard-run-timeout, or find the hanging test)",
+        )
+    _write(base, ".out", out)
+    _write(base, ".err", err)
+    return read_outcome(spec, base, proc.returncode, time.perf_counter() - start)
 
 
-def _outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcome:
+def read_outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcome:
+    """Return the outcome of a run that ended with ``code``, from the files under ``base``."""
     stdout, stderr = _read(base, ".out"), _read(base, ".err")
     results_path = base.with_suffix(".json")
     if not results_path.exists():
@@ -209,23 +185,20 @@ def _outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcom
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)  # the run and whatever it started
+        else:
+            proc.kill()
     proc.communicate()
 
 
 def _read(base: Path, suffix: str) -> str:
     path = base.with_suffix(suffix)
-    return clip(path.read_text(errors="replace"), _OUTPUT_TAIL) if path.exists() else ""
+    return clip(path.read_text(errors="replace"), OUTPUT_TAIL) if path.exists() else ""
 
 
 def _write(base: Path, suffix: str, text: str) -> None:
     base.with_suffix(suffix).write_text(text)
-
-
-def _text(raw: bytes | str | None) -> str:
-    if raw is None:
-        return ""
-    return clip(raw.decode(errors="replace") if isinstance(raw, bytes) else raw, _OUTPUT_TAIL)
 
 
 def default_jobs() -> int:

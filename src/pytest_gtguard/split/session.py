@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
+from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.report import build_report, default_report_path, environment, write_report
-from pytest_gtguard.split.runner import RunOutcome, plan_runs, run_all
+from pytest_gtguard.split.runner import RunOutcome, RunSpec, plan_runs, run_subprocesses
 from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
 
-__all__ = ["SplitConfig", "SplitResult", "run_split"]
+__all__ = ["SplitConfig", "SplitResult", "hash_seeds", "run_split", "start_pool"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,28 @@ class SplitResult:
         return self.verdict.exit_code
 
 
+def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:
+    """Start the interpreters of ``cfg``'s runs now, so they load while the caller finishes starting up.
+
+    Returns None where the platform cannot fork (each run is then started when it is due).
+    """
+    return ZygotePool(hash_seeds(cfg), env=env, cwd=cfg.cwd) if CAN_FORK and cfg.runs >= 1 else None
+
+
+def hash_seeds(cfg: SplitConfig) -> list[int]:
+    """Return the PYTHONHASHSEED of each round of runs (both sides of a round share one)."""
+    return sorted({spec.hash_seed for spec in plan_runs(cfg.runs, cfg.seed, trace=False)})
+
+
 def run_split(
     cfg: SplitConfig,
     *,
     env: Mapping[str, str],
     progress: Callable[[RunOutcome], None] | None = None,
+    pool: ZygotePool | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
 ) -> SplitResult:
-    """Run the split described by ``cfg``.
+    """Run the split described by ``cfg``, on ``pool`` if given (the caller closes it).
 
     Raises:
         ConfigError: the runs count is invalid or the named instance file is missing.
@@ -79,15 +95,10 @@ def run_split(
         raise ConfigError(f"--gtguard-runs must be at least 1, got {cfg.runs}")
     instance, instance_error = _instance(cfg)
     started = now()
-    outcomes = run_all(
-        plan_runs(cfg.runs, cfg.seed, trace=_may_reach_other_side(cfg.task)),
-        args=cfg.args,
-        cwd=cfg.cwd,
-        env=env,
-        jobs=cfg.jobs,
-        timeout=cfg.timeout,
-        on_done=progress,
-    )
+    with ThreadPoolExecutor(max_workers=1) as side_work:
+        # git and platform queries (tens of ms of subprocesses) overlap the runs instead of following them.
+        env_info = side_work.submit(environment, cfg.cwd)
+        outcomes = _run(plan_runs(cfg.runs, cfg.seed, trace=_may_reach_other_side(cfg.task)), cfg, env, progress, pool)
     run_errors, crashed = [], False
     for outcome in outcomes:
         if outcome.results is None:
@@ -125,12 +136,30 @@ def run_split(
         outcomes=outcomes,
         split=split,
         verdict=verdict,
-        env=environment(cfg.cwd),
+        env=env_info.result(),
         instance_path=instance.path if instance else None,
     )
     if cfg.write_report:
         write_report(report, report_path)
     return SplitResult(split, verdict, outcomes, report, report_path if cfg.write_report else None, instance, updated)
+
+
+def _run(
+    specs: list[RunSpec],
+    cfg: SplitConfig,
+    env: Mapping[str, str],
+    progress: Callable[[RunOutcome], None] | None,
+    pool: ZygotePool | None,
+) -> list[RunOutcome]:
+    if pool is None:
+        pool = start_pool(cfg, env)
+        if pool is None:
+            return run_subprocesses(
+                specs, args=cfg.args, cwd=cfg.cwd, env=env, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress
+            )
+        with pool:
+            return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress)
+    return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress)
 
 
 def _may_reach_other_side(task: Task) -> bool:
