@@ -517,3 +517,30 @@ def test_split_with_help_prints_help_and_starts_no_runs(pytester: pytest.Pyteste
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*--gtguard-runs*"])
     assert not (bugfix_task / "evaluation").exists()
+
+
+def test_split_summary_gives_other_plugins_reports_to_read(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # hypothesis's pytest plugin walks every list in terminalreporter.stats and reads report.__dict__;
+    # the split's closing-line entries once were plain strings and crashed it with an AttributeError.
+    write(
+        bugfix_task,
+        {
+            "conftest.py": """
+            import pytest
+
+            @pytest.hookimpl(trylast=True)
+            def pytest_terminal_summary(terminalreporter):
+                for reports in terminalreporter.stats.values():
+                    for report in reports:
+                        report.__dict__.get("_hypothesis_stats")
+                        assert report.nodeid and report.when
+            """
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert "AttributeError" not in result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    result.stdout.fnmatch_lines(["*= 1 fail-to-pass, 1 pass-to-pass in *"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Literal
 
 import pytest
 
@@ -17,6 +18,14 @@ from pytest_gtguard.split.runner import RunOutcome, default_jobs
 from pytest_gtguard.split.session import SplitConfig, SplitResult, run_split, start_pool
 
 __all__ = ["SplitPlugin", "child_args", "split_config", "will_run"]
+
+# What each category's entry in pytest's closing line counts as, for plugins that read the reports.
+_OUTCOMES: dict[Category, Literal["passed", "failed", "skipped"]] = {
+    Category.FAIL_TO_PASS: "passed",
+    Category.PASS_TO_PASS: "passed",
+    Category.PASS_TO_FAIL: "failed",
+    Category.FAIL_TO_FAIL: "failed",
+}
 
 # Options with which pytest answers and exits before any session runs: no runs are started for them.
 _ANSWER_ONLY = ("help", "version", "showfixtures", "show_fixtures_per_test", "markers")
@@ -112,10 +121,14 @@ class SplitPlugin:
         for text, markup in summary_lines(self._result):
             terminalreporter.write_line(text, **markup)
         # pytest's closing line counts the keys of ``stats``; without these it would say "no tests ran".
+        # The entries must be reports: other plugins walk every list (hypothesis reads ``report.__dict__``).
         for category in Category:
-            tests = self._result.split.ids(category)
-            if tests:
-                terminalreporter.stats.setdefault(category.value.lower().replace("_", "-"), []).extend(tests)
+            key = category.value.lower().replace("_", "-")
+            outcome = _OUTCOMES.get(category, "skipped")
+            for nodeid in self._result.split.ids(category):
+                location = (nodeid.split("::", 1)[0], None, nodeid.rsplit("::", 1)[-1])
+                report = pytest.TestReport(nodeid, location, {}, outcome, None, "call")
+                terminalreporter.stats.setdefault(key, []).append(report)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Exit with the split's documented code (docs/split.md)."""
