@@ -11,6 +11,7 @@ from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord
 from pytest_gtguard.split.classify import Category, classify
 from pytest_gtguard.split.instance import load_instance, resolve_id, write_lists
+from pytest_gtguard.split.pool import blocked_plugins
 from pytest_gtguard.split.runner import plan_runs
 
 NODEIDS = [
@@ -119,3 +120,15 @@ def test_split_plan_is_reproducible_and_interleaves_sides() -> None:
     assert [s.hash_seed for s in plan if s.side == "after"] == [7, 8, 9]
     assert [s.order_seed for s in plan if s.side == "after"] == [None, 7001, 7002]
     assert [s.trace for s in plan] == [True, True, False, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("args", "blocked"),
+    [
+        ((), []),
+        (("-p", "no:xdist", "-pno:randomly", "-q", "-p", "timeout"), ["xdist", "randomly"]),
+        (("-x", "--disable-plugin-autoload", "-p", "xdist"), ["*"]),
+    ],
+)
+def test_zygotes_leave_out_the_plugins_the_runs_block(args: tuple[str, ...], blocked: list[str]) -> None:
+    assert blocked_plugins(args) == blocked

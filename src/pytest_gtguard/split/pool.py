@@ -12,6 +12,7 @@ subprocess per run.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import selectors
@@ -28,7 +29,7 @@ from typing import Any
 from pytest_gtguard.results import clip
 from pytest_gtguard.split.runner import OUTPUT_TAIL, RunOutcome, RunSpec, child_env, command, read_outcome
 
-__all__ = ["CAN_FORK", "ZygotePool"]
+__all__ = ["CAN_FORK", "ZygotePool", "blocked_plugins"]
 
 CAN_FORK = hasattr(os, "fork")
 
@@ -87,6 +88,7 @@ class ZygotePool:
     seeds: Sequence[int]
     env: Mapping[str, str]
     cwd: Path
+    args: Sequence[str] = ()  # the runs' pytest arguments: their -p no:NAME plugins are not preloaded
     _tmp: tempfile.TemporaryDirectory[str] = field(init=False, repr=False)
     _zygotes: dict[int, _Zygote] = field(init=False, repr=False, default_factory=dict)
     _used: bool = field(init=False, repr=False, default=False)
@@ -97,7 +99,7 @@ class ZygotePool:
             log = self.workdir / f"zygote-{seed}.err"
             with log.open("wb") as err:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "pytest_gtguard.split.zygote"],
+                    [sys.executable, "-m", "pytest_gtguard.split.zygote", *blocked_plugins(self.args)],
                     cwd=self.cwd,
                     env=child_env(self.env, seed),
                     stdin=subprocess.PIPE,
@@ -161,14 +163,12 @@ class ZygotePool:
             raise
         finally:
             selector.close()
+            self._end_input()  # the zygotes exit now, while the caller writes its report
         return [done[spec] for spec in specs]
 
     def close(self) -> None:
         """End every zygote (they exit when their input ends) and remove the runs' files."""
-        for zygote in self._zygotes.values():
-            if zygote.proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    zygote.proc.stdin.close()
+        self._end_input()
         for zygote in self._zygotes.values():
             try:
                 zygote.proc.wait(timeout=5)
@@ -178,6 +178,12 @@ class ZygotePool:
             if zygote.proc.stdout is not None:
                 zygote.proc.stdout.close()
         self._tmp.cleanup()
+
+    def _end_input(self) -> None:
+        for zygote in self._zygotes.values():
+            if zygote.proc.stdin is not None and not zygote.proc.stdin.closed:
+                with contextlib.suppress(OSError):
+                    zygote.proc.stdin.close()
 
     def __enter__(self) -> ZygotePool:
         return self
@@ -274,6 +280,18 @@ class ZygotePool:
 
     def _base(self, spec: RunSpec) -> Path:
         return self.workdir / f"{spec.side}-{spec.index}"
+
+
+def blocked_plugins(args: Sequence[str]) -> list[str]:
+    """Return the plugin names ``args`` block (``-p no:NAME``), or ``["*"]`` when they disable autoloading."""
+    names: list[str] = []
+    for flag, value in itertools.pairwise([*args, ""]):
+        if flag == "--disable-plugin-autoload":
+            return ["*"]
+        spec = value if flag == "-p" else flag[2:] if flag.startswith("-p") else ""
+        if spec.startswith("no:"):
+            names.append(spec[3:])
+    return names
 
 
 def _kill(pid: int | None) -> None:

@@ -70,7 +70,7 @@ def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:
 
     Returns None where the platform cannot fork (each run is then started when it is due).
     """
-    return ZygotePool(hash_seeds(cfg), env=env, cwd=cfg.cwd) if CAN_FORK and cfg.runs >= 1 else None
+    return ZygotePool(hash_seeds(cfg), env=env, cwd=cfg.cwd, args=cfg.args) if CAN_FORK and cfg.runs >= 1 else None
 
 
 def hash_seeds(cfg: SplitConfig) -> list[int]:

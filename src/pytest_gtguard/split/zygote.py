@@ -2,13 +2,15 @@
 
 The hash seed is fixed when an interpreter starts, so each seed needs its own process; but importing
 pytest is most of a small suite's run time (0.16 s of 0.3 s here). The zygote starts with the run's
-PYTHONHASHSEED, imports pytest and gtguard's own per-run modules and nothing of the user's, freezes
+PYTHONHASHSEED, imports pytest, its plugins and gtguard's per-run modules and nothing of the user's, freezes
 that heap (``gc.freeze``: the children's collections skip it), then forks one child per run it is
 sent. Each child is a clean interpreter as far as the task is concerned: no task module, conftest or
-sys.path entry of it is loaded before the fork. Third-party pytest plugins are not preloaded: pytest
-marks their modules for assertion rewriting and warns when they are already imported (an error under
-``filterwarnings = error``), so each child imports them itself, exactly as a plain run does.
+sys.path entry of it is loaded before the fork.
 
+Plugins are imported through pytest's assertion-rewriting hook, as each run would import them
+(``_preload_plugins``), so a run finds them already loaded and warns about nothing.
+
+Command line: entry point names of plugins not to preload (the runs' ``-p no:NAME``).
 Protocol (one JSON object per line, both ways):
 
 - out ``{"ready": true}`` once the preload is done;
@@ -23,15 +25,18 @@ once. Linux and macOS only (os.fork).
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib
 import json
 import os
 import select
 import sys
 import time
+from importlib import metadata
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["LATE_IMPORTS", "main"]
 
 # What every run imports after the fork; paid once per hash seed instead of once per run.
 _PRELOAD = (
@@ -42,20 +47,58 @@ _PRELOAD = (
     "pytest_gtguard.split.channel",
     "pytest_gtguard.checks.session",
 )
+# Modules a plugin imports late in every run whatever the task (hypothesis's terminal summary imports
+# hypothesis itself: ~0.1 s a run), keyed by the plugin's entry point name.
+LATE_IMPORTS = {"hypothesispytest": ("hypothesis.internal.observability",)}
 _POLL = 0.01  # seconds between checks for ended children while input is quiet
 
 
-def _preload() -> None:
-    import importlib
-
+def _preload(blocked: frozenset[str]) -> None:
     for name in _PRELOAD:
         importlib.import_module(name)
     from _pytest.config import default_plugins
 
     for name in default_plugins:  # pytest's own plugins, imported by every run's config
         importlib.import_module(f"_pytest.{name}")
+    if "*" not in blocked and not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        _preload_plugins(blocked)
     gc.collect()
     gc.freeze()  # the children's collections (pytest runs several at exit) skip the preloaded heap
+
+
+def _preload_plugins(blocked: frozenset[str]) -> None:
+    """Import the installed pytest plugins the way every run imports them.
+
+    That is: through pytest's assertion-rewriting hook, their distributions marked for rewriting. A
+    plugin imported any other way makes each run warn "Module already imported so cannot be rewritten" (an error under
+    ``filterwarnings = error``); one imported through the hook is what pytest expects to find.
+
+    This uses two pytest internals (``install_importhook``, ``Config._mark_plugins_for_rewrite``); if
+    they change, nothing is preloaded and each run imports its plugins itself, as before.
+    """
+    try:
+        from _pytest.assertion import install_importhook
+        from _pytest.config import get_config
+    except ImportError:
+        return
+    config = get_config()  # pytest's builtin plugins only: no ini file, no conftest, nothing of the task
+    try:
+        hook = install_importhook(config)
+        config._mark_plugins_for_rewrite(hook, False)
+        for entry in metadata.entry_points(group="pytest11"):
+            if entry.name in blocked or entry.value.startswith("pytest_gtguard"):
+                continue
+            try:
+                entry.load()
+            except Exception:  # a broken plugin fails in the run, where pytest reports it properly
+                continue
+            for name in LATE_IMPORTS.get(entry.name, ()):
+                with contextlib.suppress(Exception):
+                    importlib.import_module(name)
+    except Exception:  # pytest internals changed: the runs import their plugins themselves
+        pass
+    finally:
+        config._ensure_unconfigure()  # removes the hook from sys.meta_path again
 
 
 def _child(run: dict[str, Any]) -> int:
@@ -93,9 +136,14 @@ def _say(message: dict[str, Any]) -> None:
     os.write(1, (json.dumps(message) + "\n").encode())
 
 
-def main() -> None:
-    """Preload, then fork a child per line of input until input ends and every child has ended."""
-    _preload()
+def main(argv: list[str] | None = None) -> None:
+    """Preload, then fork a child per line of input until input ends and every child has ended.
+
+    ``argv``: entry point names of plugins the runs block (``-p no:NAME``), not to preload; ``*``
+    (the runs disable plugin autoloading) preloads none.
+    """
+    blocked = frozenset(sys.argv[1:] if argv is None else argv)
+    _preload(blocked)
     _say({"ready": True})
     running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
     pending, reading = b"", True
@@ -122,3 +170,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # Nothing is left to flush (messages go out with os.write): skip the interpreter's teardown, which
+    # the parent would otherwise wait for.
+    os._exit(0)
