@@ -14,6 +14,7 @@ from pytest_gtguard.meta.options import REQ_MARKER_HELP
 from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
+from pytest_gtguard.split.options import CHANNEL_OPTIONS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,4 +71,4 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _channel_requested(config: pytest.Config) -> bool:
-    return any(option_value(config, d) for d in ("gtguard_results", "gtguard_shuffle", "gtguard_trace_sides"))
+    return any(option_value(config, dest) for dest in CHANNEL_OPTIONS)

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS_SCHEMA_VERSION", "CollectError", "Outcome", "RunResults", "TestRecord"]
+__all__ = ["RESULTS_SCHEMA_VERSION", "UNKNOWN_REACH", "CollectError", "Outcome", "RunResults", "TestRecord"]
 
 RESULTS_SCHEMA_VERSION = 1
+UNKNOWN_REACH = "unknown"  # in RunResults.reached: the run could not tell (its tests ran in xdist workers)
 MAX_TEXT = 4000  # failure text kept per test: enough to read the assertion, bounded for big reports
 
 
@@ -74,6 +75,7 @@ class RunResults:
     hash_seed: str | None = None
     order_seed: int | None = None
     duration: float = 0.0
+    reached: list[str] = field(default_factory=list)  # side folders the run loaded code from or opened files in
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-able dict (``schema_version`` first)."""
@@ -99,6 +101,7 @@ class RunResults:
             hash_seed=data.get("hash_seed"),
             order_seed=data.get("order_seed"),
             duration=data.get("duration", 0.0),
+            reached=list(data.get("reached", [])),
         )
 
     def dump(self, path: Path) -> None:

@@ -150,6 +150,36 @@ def test_split_flags_a_test_that_reads_the_other_side_as_side_independent(pytest
     assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
     assert list(report["split"]["side_independent"]) == ["tests/test_equivalence.py::test_neg_matches_reference"]
     result.stdout.fnmatch_lines(["*WARNING SIDE_INDEPENDENT*", "*test_neg_matches_reference*"])
+    # Run 1 of before only watched; it reached repository_after, so a later run (the next queued one, or
+    # one more when both had started) was traced to find the test. The after runs never reach before.
+    before_runs = [r["traced"] for r in report["results"]["before"]["runs"]]
+    assert before_runs[0] is False
+    assert before_runs.count(True) == 1
+    assert [r["traced"] for r in report["results"]["after"]["runs"]] == [False, False]
+
+
+def test_split_adds_a_traced_run_when_no_run_of_the_side_is_left(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+            "tests/test_source.py": """
+            from pathlib import Path
+
+            def test_after_source_has_no_minus():
+                source = Path(__file__).parents[1] / "repository_after" / "calc.py"
+                assert "a - b" not in source.read_text()
+            """,
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-runs", "1")
+
+    assert result.ret == 0
+    assert list(report["split"]["side_independent"]) == ["tests/test_source.py::test_after_source_has_no_minus"]
+    assert [(r["index"], r["traced"]) for r in report["results"]["before"]["runs"]] == [(0, False), (1, True)]
 
 
 def test_split_flags_a_hash_seed_dependent_test_as_flaky(pytester: pytest.Pytester, bugfix_task: Path) -> None:
@@ -446,6 +476,8 @@ def test_split_children_do_not_inherit_the_parents_side_environment(pytester: py
 
     assert result.ret == 0
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    # Each run only reached its own side: no run needed the slow per-test trace.
+    assert not any(r["traced"] for side in ("before", "after") for r in report["results"][side]["runs"])
 
 
 def test_split_runs_a_task_whose_ini_turns_warnings_into_errors(pytester: pytest.Pytester, bugfix_task: Path) -> None:

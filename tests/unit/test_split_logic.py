@@ -12,7 +12,7 @@ from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord
 from pytest_gtguard.split.classify import Category, classify
 from pytest_gtguard.split.instance import load_instance, resolve_id, write_lists
 from pytest_gtguard.split.pool import blocked_plugins
-from pytest_gtguard.split.runner import plan_runs
+from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs
 
 NODEIDS = [
     "tests/test_calc.py::TestAdd::test_carry",
@@ -102,6 +102,22 @@ def test_split_classify_covers_every_category() -> None:
     }
 
 
+def test_split_classify_prefers_side_independence_to_a_flip_in_the_traced_run() -> None:
+    # 351e96: a timing test comparing both sides fails only in the slower, traced run.
+    p, f = Outcome.PASSED, Outcome.FAILED
+    traced = run("before", timing=f)
+    traced.tests["timing"].touched = ["after"]
+    before = [run("before", timing=p), run("before", timing=p), traced]
+    after = [run("after", timing=p)] * 3
+
+    history = classify(before, after).tests["timing"]
+
+    assert history.category is Category.SIDE_INDEPENDENT
+    assert history.reason == (
+        "used the after side's code or files while testing the other side (and flipped: before: passed, passed, failed)"
+    )
+
+
 def test_split_classify_counts_a_module_that_did_not_import_as_error() -> None:
     before = [RunResults("before", 2, collect_errors=[CollectError("tests/test_a.py", "ImportError")])]
     after = [run("after", **{"tests/test_a.py::test_x": Outcome.PASSED})]
@@ -120,6 +136,25 @@ def test_split_plan_is_reproducible_and_interleaves_sides() -> None:
     assert [s.hash_seed for s in plan if s.side == "after"] == [7, 8, 9]
     assert [s.order_seed for s in plan if s.side == "after"] == [None, 7001, 7002]
     assert [s.trace for s in plan] == [True, True, False, False, False, False]
+
+
+def test_split_traces_the_next_run_of_a_side_that_reached_the_other() -> None:
+    plan = plan_runs(2, seed=0, trace=False, watch=True)
+    follow_up = TraceOnReach(0, plan)
+    reached = RunResults("before", 1, reached=["after", "before"])
+    own_only = RunResults("after", 0, reached=["after"])
+    queued = plan[2:]
+
+    queued = follow_up(RunOutcome(plan[1], 0, own_only, "", "", 0.1), queued)
+    assert not any(s.trace for s in queued)
+    queued = follow_up(RunOutcome(plan[0], 1, reached, "", "", 0.1), queued)
+    assert [(s.side, s.index, s.trace) for s in queued] == [("before", 1, True), ("after", 1, False)]
+    # Once traced, a side gets no second traced run; with nothing queued, one run is added instead.
+    assert follow_up(RunOutcome(plan[0], 1, reached, "", "", 0.1), []) == []
+    fresh = TraceOnReach(0, plan)
+    assert [(s.side, s.index, s.trace) for s in fresh(RunOutcome(plan[0], 1, reached, "", "", 0.1), [])] == [
+        ("before", 2, True)
+    ]
 
 
 @pytest.mark.parametrize(

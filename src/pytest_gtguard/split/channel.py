@@ -16,9 +16,9 @@ import pytest
 
 from pytest_gtguard import _xdist
 from pytest_gtguard._config import option_value
-from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord, clip
+from pytest_gtguard.results import UNKNOWN_REACH, CollectError, Outcome, RunResults, TestRecord, clip
 from pytest_gtguard.side.task import Side, SideKind
-from pytest_gtguard.split.trace import SideTracer
+from pytest_gtguard.split.trace import ReachWatcher, SideTracer
 
 __all__ = ["ResultsRecorder", "Shuffler", "SidesTracer", "register_channel"]
 
@@ -36,11 +36,16 @@ _SEVERITY = {
 class ResultsRecorder:
     """Collect one record per test id and write the results file at session end (controller only)."""
 
-    def __init__(self, path: Path, side: str | None, order_seed: int | None) -> None:
+    def __init__(
+        self, path: Path, side: str | None, order_seed: int | None, watcher: ReachWatcher | _Unseen | None
+    ) -> None:
         self._path = path
         self._results = RunResults(
             side=side, exitstatus=0, hash_seed=os.environ.get("PYTHONHASHSEED"), order_seed=order_seed
         )
+        self._watcher = watcher
+        if watcher is not None:
+            watcher.start()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Keep collection errors: a module that does not import fails all its tests."""
@@ -69,6 +74,8 @@ class ResultsRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write the results file (trylast is not needed: nothing after us changes outcomes)."""
         self._results.exitstatus = int(exitstatus)
+        if self._watcher is not None:
+            self._results.reached = sorted(self._watcher.stop())
         self._results.dump(self._path)
 
 
@@ -107,15 +114,31 @@ class Shuffler:
         items[:] = [item for group in modules for item in group]
 
 
+class _Unseen:
+    """A reach watcher for a process that runs no test itself: it reports that it cannot tell."""
+
+    def start(self) -> None:
+        """Nothing to watch here."""
+
+    def stop(self) -> frozenset[str]:
+        """Return the label that makes the split trace to find out."""
+        return frozenset({UNKNOWN_REACH})
+
+
+def _side_folders(side: Side) -> dict[str, Path]:
+    folders: dict[str, Path] = {}
+    if side.task is not None:
+        folders = {"before": side.task.before_dir, "after": side.task.after_dir}
+    if side.kind is SideKind.CANDIDATE:
+        folders["candidate"] = side.path
+    return folders
+
+
 class SidesTracer:
     """Note on each test's report which side folders it ran code from or read."""
 
     def __init__(self, side: Side) -> None:
-        folders: dict[str, Path] = {}
-        if side.task is not None:
-            folders = {"before": side.task.before_dir, "after": side.task.after_dir}
-        if side.kind is SideKind.CANDIDATE:
-            folders["candidate"] = side.path
+        folders = _side_folders(side)
         packages = {path.name: label for label, path in folders.items() if label != "candidate"}
         self._tracer = SideTracer(folders, packages=packages)
 
@@ -142,8 +165,12 @@ def register_channel(config: pytest.Config, side: Side | None) -> None:
     results = option_value(config, "gtguard_results")
     shuffle = option_value(config, "gtguard_shuffle")
     if results is not None and not _xdist.is_worker(config):  # only the controller writes files
+        watcher: ReachWatcher | _Unseen | None = None
+        if option_value(config, "gtguard_reach_sides") and side is not None:
+            # Under xdist the workers import the code: this controller cannot see what they reached.
+            watcher = _Unseen() if _xdist.distributes(config) else ReachWatcher(_side_folders(side))
         config.pluginmanager.register(
-            ResultsRecorder(results, side.kind.value if side else None, shuffle), "gtguard-results"
+            ResultsRecorder(results, side.kind.value if side else None, shuffle, watcher), "gtguard-results"
         )
     if shuffle is not None:
         config.pluginmanager.register(Shuffler(shuffle), "gtguard-shuffle")

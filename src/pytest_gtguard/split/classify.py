@@ -36,6 +36,11 @@ class TestHistory:
     category: Category
     reason: str = ""
 
+    @property
+    def flipped(self) -> bool:
+        """Return True when the runs of one side disagree (flaky, or a flip beside another reason)."""
+        return len(set(self.before)) > 1 or len(set(self.after)) > 1
+
 
 @dataclass(frozen=True)
 class Split:
@@ -75,12 +80,20 @@ def classify(before: Sequence[RunResults], after: Sequence[RunResults]) -> Split
 
 
 def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str, ...]) -> tuple[Category, str]:
-    for side, outcomes in (("before", b), ("after", a)):
-        if len(set(outcomes)) > 1:
-            return Category.FLAKY, f"{side}: " + ", ".join(o.value for o in outcomes)
-    if touched:
+    flaky = next(
+        (
+            f"{side}: " + ", ".join(o.value for o in outs)
+            for side, outs in (("before", b), ("after", a))
+            if len(set(outs)) > 1
+        ),
+        None,
+    )
+    if touched:  # first: it holds in every run, while a flip may come from the slower traced run alone
         used = " and ".join(sorted(set(touched)))
-        return Category.SIDE_INDEPENDENT, f"used the {used} side's code or files while testing the other side"
+        reason = f"used the {used} side's code or files while testing the other side"
+        return Category.SIDE_INDEPENDENT, reason + (f" (and flipped: {flaky})" if flaky else "")
+    if flaky:
+        return Category.FLAKY, flaky
     before, after = b[0] if b else Outcome.MISSING, a[0] if a else Outcome.MISSING
     if after.is_pass and before.is_fail:
         return Category.FAIL_TO_PASS, ""

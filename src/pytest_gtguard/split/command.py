@@ -11,7 +11,7 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.options import SPLIT_OPTIONS
+from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
 from pytest_gtguard.split.session import SplitConfig, run_split
@@ -19,8 +19,7 @@ from pytest_gtguard.split.verdict import ExitCode
 
 __all__ = ["add_arguments", "run"]
 
-_CHANNEL = {"gtguard_results", "gtguard_shuffle", "gtguard_trace_sides"}  # per-run options, not the split's
-_OPTIONS = tuple(opt for opt in SPLIT_OPTIONS if opt.dest not in _CHANNEL)
+_OPTIONS = tuple(opt for opt in SPLIT_OPTIONS if opt.dest not in CHANNEL_OPTIONS)
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
 
 

@@ -92,6 +92,13 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
         metavar="SEED",
     ),
     Option(
+        "gtguard_reach_sides",
+        "Record which side folders the whole run loaded code from or read (cheap; the split traces only when needed)",
+        Kind.FLAG,
+        flags=("--gtguard-reach-sides",),
+        default=False,
+    ),
+    Option(
         "gtguard_trace_sides",
         "Record which side folders each test ran code from or read (finds side-independent tests)",
         Kind.FLAG,
@@ -99,6 +106,9 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
         default=False,
     ),
 )
+
+# The per-run channel's options: what a split gives each of its runs, never the split itself.
+CHANNEL_OPTIONS = frozenset({"gtguard_results", "gtguard_shuffle", "gtguard_trace_sides", "gtguard_reach_sides"})
 
 # Options of the parent split that its child runs must not see again.
 STRIPPED_FLAGS = frozenset({"--before", "--after", "--gtguard-before", "--gtguard-after", "--gtguard-update-instance"})

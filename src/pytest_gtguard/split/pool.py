@@ -123,18 +123,21 @@ class ZygotePool:
         timeout: float,
         jobs: int,
         on_done: Callable[[RunOutcome], None] | None = None,
+        follow_up: Callable[[RunOutcome, list[RunSpec]], list[RunSpec]] | None = None,
     ) -> list[RunOutcome]:
-        """Run every spec on the zygote of its hash seed and return the outcomes in ``specs`` order."""
-        missing = {spec.hash_seed for spec in specs} - set(self._zygotes)
-        if missing:
-            raise ValueError(f"no zygote was started for hash seeds {sorted(missing)}")
-        queue = list(specs)
-        ids = {spec: number for number, spec in enumerate(specs)}
-        running: dict[int, _Running] = {}
-        done: dict[RunSpec, RunOutcome] = {}
+        """Run every spec on the zygote of its hash seed; return the outcomes by run index, then side.
+
+        ``follow_up`` sees each outcome with the runs still queued and returns the queue to go on with
+        (it may change queued runs or add some: see ``runner.TraceOnReach``).
+        """
         if self._used:
             raise RuntimeError("a ZygotePool runs one split; start another pool for another")
         self._used = True
+        queue = list(specs)
+        self._check_seeds(queue)
+        ids: dict[RunSpec, int] = {}
+        running: dict[int, _Running] = {}
+        done: dict[RunSpec, RunOutcome] = {}
         selector = selectors.DefaultSelector()
         for started in self._zygotes.values():
             assert started.proc.stdout is not None
@@ -144,10 +147,13 @@ class ZygotePool:
             done[outcome.spec] = outcome
             if on_done is not None:
                 on_done(outcome)
+            if follow_up is not None:
+                queue[:] = follow_up(outcome, list(queue))
+                self._check_seeds(queue)
 
         began = time.perf_counter()
         try:
-            while len(done) < len(specs):
+            while queue or running:
                 self._dispatch(queue, running, ids, jobs, args)
                 for key, _ in selector.select(self._wait(running, queue, began, timeout)):
                     zygote: _Zygote = key.data
@@ -164,7 +170,12 @@ class ZygotePool:
         finally:
             selector.close()
             self._end_input()  # the zygotes exit now, while the caller writes its report
-        return [done[spec] for spec in specs]
+        return sorted(done.values(), key=lambda outcome: (outcome.spec.index, outcome.spec.side))
+
+    def _check_seeds(self, specs: Sequence[RunSpec]) -> None:
+        missing = {spec.hash_seed for spec in specs} - set(self._zygotes)
+        if missing:
+            raise ValueError(f"no zygote was started for hash seeds {sorted(missing)}")
 
     def close(self) -> None:
         """End every zygote (they exit when their input ends) and remove the runs' files."""
@@ -207,7 +218,7 @@ class ZygotePool:
             queue.remove(spec)
             base = self._base(spec)
             zygote = self._zygotes[spec.hash_seed]
-            run_id = ids[spec]
+            run_id = ids[spec] = len(ids)
             zygote.send(
                 {
                     "id": run_id,

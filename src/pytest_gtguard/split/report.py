@@ -114,6 +114,7 @@ def _run_block(outcome: RunOutcome) -> dict[str, Any]:
         "index": outcome.spec.index,
         "hash_seed": outcome.spec.hash_seed,
         "order_seed": outcome.spec.order_seed,
+        "traced": outcome.spec.trace,
         "exit_code": outcome.returncode,
         "duration_seconds": round(outcome.duration, 3),
         "collect_errors": [asdict(e) for e in results.collect_errors] if results else [],

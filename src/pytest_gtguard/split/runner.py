@@ -17,10 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pytest_gtguard.results import RunResults, clip
+from pytest_gtguard.results import UNKNOWN_REACH, RunResults, clip
 
 __all__ = [
     "OUTPUT_TAIL",
@@ -44,7 +44,8 @@ class RunSpec:
     index: int
     hash_seed: int
     order_seed: int | None  # None keeps pytest's collection order
-    trace: bool  # record which sides each test touched (first run of each side)
+    trace: bool  # record which sides each test touched (per test: a profile hook on every call)
+    watch: bool = False  # record only whether the run reached another side's folder (cheap)
 
 
 @dataclass
@@ -60,18 +61,51 @@ class RunOutcome:
     error: str | None = None
 
 
-def plan_runs(runs: int, seed: int, sides: Sequence[str] = ("before", "after"), *, trace: bool = True) -> list[RunSpec]:
+def plan_runs(
+    runs: int, seed: int, sides: Sequence[str] = ("before", "after"), *, trace: bool = True, watch: bool = False
+) -> list[RunSpec]:
     """Return the runs to make, interleaved by side so both sides progress together.
 
     Run 0 of each side keeps the collection order (and traces side use when ``trace``); later runs
-    shuffle the order and use other hash seeds. The same ``seed`` gives the same plan.
+    shuffle the order and use other hash seeds. ``watch`` has every untraced run report whether it
+    reached another side (see ``TraceOnReach``). The same ``seed`` gives the same plan.
     """
     specs = []
     for index in range(runs):
         for side in sides:
             order = None if index == 0 else seed * 1000 + index
-            specs.append(RunSpec(side, index, hash_seed=seed + index, order_seed=order, trace=trace and index == 0))
+            traced = trace and index == 0
+            specs.append(RunSpec(side, index, seed + index, order, trace=traced, watch=watch and not traced))
     return specs
+
+
+class TraceOnReach:
+    """Give a side a traced run once one of its watched runs reached the other side's folder.
+
+    Tracing every call (the per-test attribution of side use) slows a run down; most tasks whose tests
+    name a side folder never load the other side at all. So every run only watches (``watch``), and
+    the first time a run of one side reports the other side's folder, the next queued run of that side
+    becomes a traced one, or, when none is left, one traced run is added (hash seed of run 0, pytest's
+    order). Used as ``ZygotePool.run``'s ``follow_up``.
+    """
+
+    def __init__(self, seed: int, planned: Sequence[RunSpec]) -> None:
+        self._seed = seed
+        self._traced = {spec.side for spec in planned if spec.trace}
+        self._last = {spec.side: max(s.index for s in planned if s.side == spec.side) for spec in planned}
+
+    def __call__(self, outcome: RunOutcome, queued: list[RunSpec]) -> list[RunSpec]:
+        """Return the queue to go on with after ``outcome``."""
+        spec, results = outcome.spec, outcome.results
+        other = "after" if spec.side == "before" else "before"
+        if results is None or spec.side in self._traced or not {other, UNKNOWN_REACH} & set(results.reached):
+            return queued
+        self._traced.add(spec.side)
+        for position, pending in enumerate(queued):
+            if pending.side == spec.side:
+                return [*queued[:position], replace(pending, trace=True, watch=False), *queued[position + 1 :]]
+        self._last[spec.side] += 1
+        return [*queued, RunSpec(spec.side, self._last[spec.side], self._seed, None, trace=True)]
 
 
 def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]:
@@ -82,6 +116,8 @@ def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]
         cmd += ["--gtguard-shuffle", str(spec.order_seed)]
     if spec.trace:
         cmd.append("--gtguard-trace-sides")
+    elif spec.watch:
+        cmd.append("--gtguard-reach-sides")
     return cmd
 
 

@@ -20,7 +20,7 @@ from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.report import build_report, default_report_path, environment, write_report
-from pytest_gtguard.split.runner import RunOutcome, RunSpec, plan_runs, run_subprocesses
+from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs, run_subprocesses
 from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
 
 __all__ = ["SplitConfig", "SplitResult", "hash_seeds", "run_split", "start_pool"]
@@ -98,7 +98,7 @@ def run_split(
     with ThreadPoolExecutor(max_workers=1) as side_work:
         # git and platform queries (tens of ms of subprocesses) overlap the runs instead of following them.
         env_info = side_work.submit(environment, cfg.cwd)
-        outcomes = _run(plan_runs(cfg.runs, cfg.seed, trace=_may_reach_other_side(cfg.task)), cfg, env, progress, pool)
+        outcomes = _run(cfg, env, progress, pool, may_reach=_may_reach_other_side(cfg.task))
     run_errors, crashed = [], False
     for outcome in outcomes:
         if outcome.results is None:
@@ -145,21 +145,32 @@ def run_split(
 
 
 def _run(
-    specs: list[RunSpec],
     cfg: SplitConfig,
     env: Mapping[str, str],
     progress: Callable[[RunOutcome], None] | None,
     pool: ZygotePool | None,
+    *,
+    may_reach: bool,
 ) -> list[RunOutcome]:
     if pool is None:
         pool = start_pool(cfg, env)
-        if pool is None:
+        if pool is None:  # no fork: a fixed plan, run 0 of each side traced when a side may be reached
+            specs = plan_runs(cfg.runs, cfg.seed, trace=may_reach)
             return run_subprocesses(
                 specs, args=cfg.args, cwd=cfg.cwd, env=env, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress
             )
         with pool:
-            return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress)
-    return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress)
+            return _run_on(pool, cfg, progress, may_reach=may_reach)
+    return _run_on(pool, cfg, progress, may_reach=may_reach)
+
+
+def _run_on(
+    pool: ZygotePool, cfg: SplitConfig, progress: Callable[[RunOutcome], None] | None, *, may_reach: bool
+) -> list[RunOutcome]:
+    """Run the plan on ``pool``; runs only watch for the other side, and trace once one reached it."""
+    specs = plan_runs(cfg.runs, cfg.seed, trace=False, watch=may_reach)
+    follow_up = TraceOnReach(cfg.seed, specs) if may_reach else None
+    return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress, follow_up=follow_up)
 
 
 def _may_reach_other_side(task: Task) -> bool:

@@ -19,25 +19,17 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ["SideTracer"]
+__all__ = ["ReachWatcher", "SideTracer"]
 
 _TOOL_IDS = (3, 4)  # sys.monitoring ids 0-2 and 5 are reserved for debuggers, coverage, profilers
 
 
-class SideTracer:
-    """Collect the labels of ``folders`` touched between ``start()`` and ``stop()``."""
+class _Folders:
+    """Map file names to the label of the folder that holds them (cached: one lookup per file)."""
 
-    def __init__(self, folders: Mapping[str, Path], *, packages: Mapping[str, str] | None = None) -> None:
+    def __init__(self, folders: Mapping[str, Path]) -> None:
         self._folders = [(label, os.path.normcase(str(path.resolve())) + os.sep) for label, path in folders.items()]
         self._labels: dict[str, str | None] = {}
-        self._hits: set[str] = set()
-        self._active = False
-        self._tool: int | None = None
-        self._audit_installed = False
-        # Package names that reach a side explicitly (``repository_after``); an ``import`` of one counts
-        # even when sys.modules already holds it and none of its code runs (a test that only inspects it).
-        self._packages = dict(packages or {})
-        self._saved_import: Any = None
 
     def _label(self, filename: str) -> str | None:
         try:
@@ -48,6 +40,59 @@ class SideTracer:
         found = next((label for label, prefix in self._folders if norm.startswith(prefix)), None)
         self._labels[filename] = found
         return found
+
+
+class ReachWatcher(_Folders):
+    """Tell, for a whole run, which of ``folders`` it loaded modules from or opened files in.
+
+    The cheap check the split makes in every run of a task whose tests name a side folder: one audit
+    callback per event and a look at ``sys.modules`` at the end, no per-call hook. Only a run that
+    reached the other side needs the per-test ``SideTracer``.
+    """
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        super().__init__(folders)
+        self._hits: set[str] = set()
+        self._active = False
+        self._installed = False
+
+    def start(self) -> None:
+        """Begin watching (from before collection: module-level imports count)."""
+        if not self._installed:
+            sys.addaudithook(self._audit)  # cannot be removed: used only in split child runs, once each
+            self._installed = True
+        self._active = True
+
+    def stop(self) -> frozenset[str]:
+        """Stop watching and return the labels reached, modules still loaded included."""
+        self._active = False
+        for module in list(sys.modules.values()):
+            for path in (getattr(module, "__file__", None), *(getattr(module, "__path__", None) or ())):
+                label = self._label(path) if isinstance(path, str) else None
+                if label is not None:
+                    self._hits.add(label)
+        return frozenset(self._hits)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            label = self._label(os.fsdecode(args[0]))
+            if label is not None:
+                self._hits.add(label)
+
+
+class SideTracer(_Folders):
+    """Collect the labels of ``folders`` touched between ``start()`` and ``stop()``."""
+
+    def __init__(self, folders: Mapping[str, Path], *, packages: Mapping[str, str] | None = None) -> None:
+        super().__init__(folders)
+        self._hits: set[str] = set()
+        self._active = False
+        self._tool: int | None = None
+        self._audit_installed = False
+        # Package names that reach a side explicitly (``repository_after``); an ``import`` of one counts
+        # even when sys.modules already holds it and none of its code runs (a test that only inspects it).
+        self._packages = dict(packages or {})
+        self._saved_import: Any = None
 
     def start(self) -> None:
         """Begin recording for one test."""
