@@ -576,3 +576,22 @@ def test_split_summary_gives_other_plugins_reports_to_read(pytester: pytest.Pyte
     assert "AttributeError" not in result.stdout.str()
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
     result.stdout.fnmatch_lines(["*= 1 fail-to-pass, 1 pass-to-pass in *"])
+
+
+def test_split_runs_the_other_modules_when_one_cannot_import_on_before(pytester: pytest.Pytester) -> None:
+    # j31qp3: pytest stops a run at collection errors; a split must still see every other test's outcome.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED + "\ndef mul(a, b):\n    return a * b\n",
+            "tests/test_calc.py": TESTS,
+            "tests/test_mul.py": "from calc import mul\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_mul.py::test_mul"]
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]

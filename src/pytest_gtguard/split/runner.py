@@ -111,6 +111,9 @@ class TraceOnReach:
 def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]:
     """Return the pytest command line for ``spec``."""
     cmd = [sys.executable, "-m", "pytest", *args, f"--{spec.side}", "-p", "no:cacheprovider"]
+    # A module that cannot import (typical on before) must not stop the other modules' tests: the split
+    # wants every test's outcome, and its module's tests count as errors anyway.
+    cmd.append("--continue-on-collection-errors")
     cmd += ["--gtguard-results", str(results_path)]
     if spec.order_seed is not None:
         cmd += ["--gtguard-shuffle", str(spec.order_seed)]
