@@ -17,7 +17,8 @@ Protocol (one JSON object per line, both ways):
 - in ``{"id", "argv", "stdout", "stderr"}``: fork a child running ``pytest.main(argv)`` with its
   output in those files; out ``{"started": id, "pid": pid}``;
 - out ``{"done": id, "code": exit code, "duration": seconds}`` when that child ends;
-- end of input: wait for the running children, then exit.
+- end of input: exit; children still running then mean the parent died (it ends the input only
+  once every run it started has ended or been killed), so they are killed.
 
 The parent (``split.pool``) decides when each run starts, so only as many children as it allows run at
 once. Linux and macOS only (os.fork).
@@ -31,6 +32,7 @@ import importlib
 import json
 import os
 import select
+import signal
 import sys
 import time
 from importlib import metadata
@@ -144,13 +146,24 @@ def main(argv: list[str] | None = None) -> None:
     """
     blocked = frozenset(sys.argv[1:] if argv is None else argv)
     _preload(blocked)
-    _say({"ready": True})
     running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
-    pending, reading = b"", True
-    while reading or running:
-        if reading and select.select([0], [], [], _POLL if running else None)[0]:
+    try:
+        _say({"ready": True})
+        _serve(running)
+    except BrokenPipeError:  # the parent is gone mid-split: its runs are of no use to anyone
+        _abandon(running)
+
+
+def _serve(running: dict[int, tuple[int, float]]) -> None:
+    pending = b""
+    while True:
+        if select.select([0], [], [], _POLL if running else None)[0]:
             chunk = os.read(0, 65536)
-            reading = bool(chunk)
+            if not chunk:
+                # The parent ends the input only when every run it started has ended, or after it
+                # killed them; a run still going means the parent died: no one wants its result.
+                _abandon(running)
+                return
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
@@ -159,13 +172,23 @@ def main(argv: list[str] | None = None) -> None:
                     pid = _fork(run)
                     running[pid] = (run["id"], time.perf_counter())
                     _say({"started": run["id"], "pid": pid})
-        # Without more input to wait for, block until a child ends; otherwise only look.
         while running:
-            pid, status = os.waitpid(-1, 0 if not reading else os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             run_id, start = running.pop(pid)
             _say({"done": run_id, "code": os.waitstatus_to_exitcode(status), "duration": time.perf_counter() - start})
+
+
+def _abandon(running: dict[int, tuple[int, float]]) -> None:
+    """Kill the running children (and what they started) and reap them."""
+    for pid in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    for pid in running:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    running.clear()
 
 
 if __name__ == "__main__":
