@@ -1,0 +1,181 @@
+"""The split's processes: zygotes, timeouts, crashes, a killed parent, other plugins and ini settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _split_task import BUGGY, FIXED, TESTS, split, write, write_bugfix_task
+
+
+@pytest.fixture
+def bugfix_task(pytester: pytest.Pytester) -> Path:
+    return write_bugfix_task(pytester.path)
+
+
+def test_split_runs_a_task_whose_ini_turns_warnings_into_errors(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # The runs fork from an interpreter that already imported gtguard; pytest's "cannot rewrite" warning
+    # about that must not exist, or `filterwarnings = error` turns every run into a usage error.
+    write(bugfix_task, {"pytest.ini": "[pytest]\nfilterwarnings =\n    error\n"})
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert "PytestAssertRewriteWarning" not in report["results"]["after"]["stdout"]
+
+
+def test_split_kills_a_hanging_run_alone_and_names_the_timeout(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY + "\nimport time\n\ndef add(a, b):\n    time.sleep(120)\n",
+            "repository_after/calc.py": FIXED,
+            "tests/test_calc.py": TESTS,
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-run-timeout", "2")
+
+    assert result.ret == 3
+    assert [r["error"] for r in report["results"]["after"]["runs"]] == [None, None]
+    assert report["results"]["after"]["summary"]["passed"] == 2
+    errors = [r["error"] for r in report["results"]["before"]["runs"]]
+    assert errors == [
+        "the before run 1 did not finish in 2 s (raise --gtguard-run-timeout, or find the hanging test)",
+        "the before run 2 did not finish in 2 s (raise --gtguard-run-timeout, or find the hanging test)",
+    ]
+
+
+def test_split_runs_are_not_fed_gtguards_own_input(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # With -s a test may read stdin; it must see an empty stream, not the commands that start other runs.
+    write(
+        bugfix_task,
+        {"tests/test_stdin.py": "import sys\n\ndef test_reads_stdin():\n    assert sys.stdin.read() == ''\n"},
+    )
+
+    result, report = split(pytester, "-s")
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg", "tests/test_stdin.py::test_reads_stdin"]
+    assert len(report["results"]["after"]["runs"]) == 2
+
+
+def test_split_keeps_the_traceback_of_a_run_that_raises_out_of_pytest(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    write(
+        bugfix_task,
+        {"tests/conftest.py": "def pytest_unconfigure(config):\n    raise RuntimeError('boom in unconfigure')\n"},
+    )
+
+    _, report = split(pytester)
+
+    assert "RuntimeError: boom in unconfigure" in report["results"]["after"]["stderr"]
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]  # its results were written
+    assert report["results"]["after"]["runs"][0]["exit_code"] == pytest.ExitCode.INTERNAL_ERROR
+
+
+def test_split_with_help_prints_help_and_starts_no_runs(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result = pytester.runpytest("--before", "--after", "--help")
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*--gtguard-runs*"])
+    assert not (bugfix_task / "evaluation").exists()
+
+
+def test_split_summary_gives_other_plugins_reports_to_read(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # hypothesis's pytest plugin walks every list in terminalreporter.stats and reads report.__dict__;
+    # the split's closing-line entries once were plain strings and crashed it with an AttributeError.
+    write(
+        bugfix_task,
+        {
+            "conftest.py": """
+            import pytest
+
+            @pytest.hookimpl(trylast=True)
+            def pytest_terminal_summary(terminalreporter):
+                for reports in terminalreporter.stats.values():
+                    for report in reports:
+                        report.__dict__.get("_hypothesis_stats")
+                        assert report.nodeid and report.when
+            """
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert "AttributeError" not in result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    result.stdout.fnmatch_lines(["*= 1 fail-to-pass, 1 pass-to-pass in *"])
+
+
+def test_split_runs_the_other_modules_when_one_cannot_import_on_before(pytester: pytest.Pytester) -> None:
+    # j31qp3: pytest stops a run at collection errors; a split must still see every other test's outcome.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED + "\ndef mul(a, b):\n    return a * b\n",
+            "tests/test_calc.py": TESTS,
+            "tests/test_mul.py": "from calc import mul\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_mul.py::test_mul"]
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
+
+
+def test_split_runs_die_with_a_killed_parent(pytester: pytest.Pytester) -> None:
+    pids = pytester.path / "pids"
+    pids.mkdir()
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_slow.py": f"""
+            import os, time
+            from pathlib import Path
+
+            def test_sleeps():
+                Path({str(pids)!r}, str(os.getpid())).touch()
+                time.sleep(60)
+            """,
+        },
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--before", "--after", "--gtguard-report", str(pytester.path / "r.json")],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not list(pids.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runs = [int(p.name) for p in pids.iterdir()]
+    assert runs, "no run started"
+
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in runs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in runs)
