@@ -61,7 +61,7 @@ class _Zygote:
         self.buffer += chunk
         lines = self.buffer.split(b"\n")
         self.buffer = lines.pop()
-        return [json.loads(line) for line in lines if line.strip()]
+        return [message for line in lines if (message := _message(line)) is not None]
 
     def failure(self) -> str:
         """Return why this zygote ended early, from its exit code and stderr."""
@@ -150,6 +150,9 @@ class ZygotePool:
             if follow_up is not None:
                 queue[:] = follow_up(outcome, list(queue))
                 self._check_seeds(queue)
+                for zygote in {self._zygotes[spec.hash_seed] for spec in queue}:
+                    if zygote.ended:  # a run added for a zygote that is already gone
+                        self._lost(zygote, queue, running, finish)
 
         began = time.perf_counter()
         try:
@@ -212,7 +215,9 @@ class ZygotePool:
     ) -> None:
         """Start queued runs, in plan order, while there are free slots and ready zygotes."""
         while len(running) < jobs:
-            spec = next((s for s in queue if self._zygotes[s.hash_seed].ready), None)
+            spec = next(
+                (s for s in queue if self._zygotes[s.hash_seed].ready and not self._zygotes[s.hash_seed].ended), None
+            )
             if spec is None:
                 return
             queue.remove(spec)
@@ -291,6 +296,15 @@ class ZygotePool:
 
     def _base(self, spec: RunSpec) -> Path:
         return self.workdir / f"{spec.side}-{spec.index}"
+
+
+def _message(line: bytes) -> dict[str, Any] | None:
+    """Return the message on ``line``, or None for anything else (a print from code the zygote ran early)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
 
 
 def blocked_plugins(args: Sequence[str]) -> list[str]:

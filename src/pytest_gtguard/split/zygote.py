@@ -105,6 +105,8 @@ def _preload_plugins(blocked: frozenset[str]) -> None:
 
 def _child(run: dict[str, Any]) -> int:
     os.setpgid(0, 0)  # a group of its own: a timeout kills the run and whatever it started, not its siblings
+    if _channel != 1:
+        os.close(_channel)  # a run must not write on the channel, nor keep it open after the zygote
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # the zygote's stdin carries commands; a test reading stdin must not eat them
     os.close(null)
@@ -134,8 +136,11 @@ def _fork(run: dict[str, Any]) -> int:
     return pid
 
 
+_channel = 1  # the fd messages go out on: stdout at first, a private copy once ``main`` has moved it
+
+
 def _say(message: dict[str, Any]) -> None:
-    os.write(1, (json.dumps(message) + "\n").encode())
+    os.write(_channel, (json.dumps(message) + "\n").encode())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,7 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     ``argv``: entry point names of plugins the runs block (``-p no:NAME``), not to preload; ``*``
     (the runs disable plugin autoloading) preloads none.
     """
+    global _channel
     blocked = frozenset(sys.argv[1:] if argv is None else argv)
+    # Messages get a private fd; what preloaded code prints goes where stderr goes, not into them.
+    _channel = os.dup(1)
+    os.dup2(2, 1)
     _preload(blocked)
     running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
     try:
