@@ -2,15 +2,18 @@
 
 The hash seed is fixed when an interpreter starts, so each seed needs its own process; but importing
 pytest is most of a small suite's run time (0.16 s of 0.3 s here). The zygote starts with the run's
-PYTHONHASHSEED, imports pytest, its plugins and gtguard's per-run modules and nothing of the user's, freezes
-that heap (``gc.freeze``: the children's collections skip it), then forks one child per run it is
-sent. Each child is a clean interpreter as far as the task is concerned: no task module, conftest or
-sys.path entry of it is loaded before the fork.
+PYTHONHASHSEED, imports pytest, its plugins and gtguard's per-run modules and nothing of the user's,
+freezes that heap (``gc.freeze``: the children's collections skip it), then forks one child per run it
+is sent. Each child is a clean interpreter as far as the task is concerned: no task module, conftest
+or sys.path entry of it is loaded before the fork.
 
-Plugins are imported through pytest's assertion-rewriting hook, as each run would import them
-(``_preload_plugins``), so a run finds them already loaded and warns about nothing.
+The plugins are loaded by one ``pytest.main`` that stops once configured (an ini of its own, no
+conftest, no session): that is how every run loads them, through pytest's assertion-rewriting hook,
+so a run finds them already imported and warns about nothing (a "Module already imported so cannot
+be rewritten" warning is an error under ``filterwarnings = error``). It also imports what plugins
+only load at the end of a session (``LATE_IMPORTS``: hypothesis's summary imports hypothesis, 0.2 s).
 
-Command line: entry point names of plugins not to preload (the runs' ``-p no:NAME``).
+Command line: entry point names of plugins not to load (the runs' ``-p no:NAME``), or ``*``.
 Protocol (one JSON object per line, both ways):
 
 - out ``{"ready": true}`` once the preload is done;
@@ -34,23 +37,23 @@ import os
 import select
 import signal
 import sys
+import tempfile
 import time
-from importlib import metadata
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["LATE_IMPORTS", "main"]
 
-# What every run imports after the fork; paid once per hash seed instead of once per run.
+# gtguard's modules every run imports after the fork; paid once per hash seed instead of once per run.
 _PRELOAD = (
-    "pytest",
     "pytest_gtguard.plugin",
     "pytest_gtguard.side.conventions",
     "pytest_gtguard.side.imports",
     "pytest_gtguard.split.channel",
     "pytest_gtguard.checks.session",
 )
-# Modules a plugin imports late in every run whatever the task (hypothesis's terminal summary imports
-# hypothesis itself: ~0.1 s a run), keyed by the plugin's entry point name.
+# Modules a plugin imports at the end of every session whatever it ran (hypothesis's terminal summary
+# imports hypothesis: 0.2 s), keyed by the plugin's registered name.
 LATE_IMPORTS = {"hypothesispytest": ("hypothesis.internal.observability",)}
 _POLL = 0.01  # seconds between checks for ended children while input is quiet
 
@@ -58,55 +61,113 @@ _POLL = 0.01  # seconds between checks for ended children while input is quiet
 def _preload(blocked: frozenset[str]) -> None:
     for name in _PRELOAD:
         importlib.import_module(name)
-    from _pytest.config import default_plugins
-
-    for name in default_plugins:  # pytest's own plugins, imported by every run's config
-        importlib.import_module(f"_pytest.{name}")
     if "*" not in blocked and not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        _preload_plugins(blocked)
+        _load_plugins(blocked)
     gc.collect()
     gc.freeze()  # the children's collections (pytest runs several at exit) skip the preloaded heap
 
 
-def _preload_plugins(blocked: frozenset[str]) -> None:
-    """Import the installed pytest plugins the way every run imports them.
+def _load_plugins(blocked: frozenset[str]) -> None:
+    """Configure pytest once (no session, no conftest, an ini of its own) so the plugins load as in a run."""
+    import pytest
 
-    That is: through pytest's assertion-rewriting hook, their distributions marked for rewriting. A
-    plugin imported any other way makes each run warn "Module already imported so cannot be rewritten" (an error under
-    ``filterwarnings = error``); one imported through the hook is what pytest expects to find.
+    class _StopAfterConfig:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_cmdline_main(self, config: pytest.Config) -> int:
+            # The rewrite hook is still installed here: what plugins import late goes through it too.
+            for plugin, modules in LATE_IMPORTS.items():
+                if config.pluginmanager.has_plugin(plugin):
+                    for name in modules:
+                        with contextlib.suppress(Exception):
+                            importlib.import_module(name)
+            return 0  # no session
 
-    This uses two pytest internals (``install_importhook``, ``Config._mark_plugins_for_rewrite``); if
-    they change, nothing is preloaded and each run imports its plugins itself, as before.
-    """
+    addopts = os.environ.pop("PYTEST_ADDOPTS", None)  # the runs' options are not this configuration's
     try:
-        from _pytest.assertion import install_importhook
-        from _pytest.config import get_config
-    except ImportError:
-        return
-    config = get_config()  # pytest's builtin plugins only: no ini file, no conftest, nothing of the task
-    try:
-        hook = install_importhook(config)
-        config._mark_plugins_for_rewrite(hook, False)
-        for entry in metadata.entry_points(group="pytest11"):
-            if entry.name in blocked or entry.value.startswith("pytest_gtguard"):
-                continue
-            try:
-                entry.load()
-            except Exception:  # a broken plugin fails in the run, where pytest reports it properly
-                continue
-            for name in LATE_IMPORTS.get(entry.name, ()):
-                with contextlib.suppress(Exception):
-                    importlib.import_module(name)
-    except Exception:  # pytest internals changed: the runs import their plugins themselves
-        pass
+        with tempfile.TemporaryDirectory(prefix="gtguard-zygote-") as tmp:
+            ini = os.path.join(tmp, "pytest.ini")
+            with open(ini, "w", encoding="utf-8") as handle:
+                handle.write("[pytest]\n")
+            args = [tmp, "-c", ini, "--rootdir", tmp, "--noconftest", "-p", "no:cacheprovider"]
+            for name in sorted(blocked):
+                args += ["-p", f"no:{name}"]
+            with contextlib.suppress(Exception):  # a broken plugin fails in the runs, where it is reported
+                pytest.main(args, plugins=[_StopAfterConfig()])
     finally:
-        config._ensure_unconfigure()  # removes the hook from sys.meta_path again
+        if addopts is not None:
+            os.environ["PYTEST_ADDOPTS"] = addopts
 
 
-def _child(run: dict[str, Any]) -> int:
-    os.setpgid(0, 0)  # a group of its own: a timeout kills the run and whatever it started, not its siblings
-    if _channel != 1:
-        os.close(_channel)  # a run must not write on the channel, nor keep it open after the zygote
+class _Server:
+    """Fork a child per command and report on the message channel until input ends."""
+
+    def __init__(self, channel: int) -> None:
+        self.channel = channel  # a private fd: what preloaded code prints cannot garble the messages
+        self.running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
+
+    def say(self, message: dict[str, Any]) -> None:
+        """Send one message line."""
+        os.write(self.channel, (json.dumps(message) + "\n").encode())
+
+    def serve(self) -> None:
+        """Fork a child per command line; report each child's end; stop at end of input."""
+        pending = b""
+        while True:
+            if select.select([0], [], [], _POLL if self.running else None)[0]:
+                chunk = os.read(0, 65536)
+                if not chunk:
+                    # The parent ends the input only when every run it started has ended, or after it
+                    # killed them; a run still going means the parent died: no one wants its result.
+                    self.abandon()
+                    return
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    if line.strip():
+                        run = json.loads(line)
+                        pid = self.fork(run)
+                        self.running[pid] = (run["id"], time.perf_counter())
+                        self.say({"started": run["id"], "pid": pid})
+            while self.running:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                run_id, start = self.running.pop(pid)
+                duration = time.perf_counter() - start
+                self.say({"done": run_id, "code": os.waitstatus_to_exitcode(status), "duration": duration})
+
+    def fork(self, run: dict[str, Any]) -> int:
+        """Start one run in a child; return its pid."""
+        pid = os.fork()
+        if pid == 0:  # the child: never return into the zygote's loop
+            code = 3  # pytest's "internal error", if pytest.main itself raises
+            try:
+                os.close(self.channel)  # a run must not write on the channel, nor keep it open
+                code = _run(run)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()  # into the run's stderr file: the parent reports it
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        return pid
+
+    def abandon(self) -> None:
+        """Kill the running children (and what they started) and reap them."""
+        for pid in self.running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        for pid in self.running:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.running.clear()
+
+
+def _run(run: dict[str, Any]) -> int:
+    """Run pytest in the child: in its own process group, without stdin, output to the run's files."""
+    os.setpgid(0, 0)  # a timeout kills the run and whatever it started, not its siblings
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # the zygote's stdin carries commands; a test reading stdin must not eat them
     os.close(null)
@@ -119,85 +180,22 @@ def _child(run: dict[str, Any]) -> int:
     return int(pytest.main(list(run["argv"])))
 
 
-def _fork(run: dict[str, Any]) -> int:
-    pid = os.fork()
-    if pid == 0:  # the child: never return into the zygote's loop
-        code = 3  # pytest's "internal error", if pytest.main itself raises
-        try:
-            code = _child(run)
-        except BaseException:
-            import traceback
+def main(argv: Sequence[str] | None = None) -> None:
+    """Preload, then fork a child per line of input until input ends.
 
-            traceback.print_exc()  # into the run's stderr file: the parent reports it
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    return pid
-
-
-_channel = 1  # the fd messages go out on: stdout at first, a private copy once ``main`` has moved it
-
-
-def _say(message: dict[str, Any]) -> None:
-    os.write(_channel, (json.dumps(message) + "\n").encode())
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Preload, then fork a child per line of input until input ends and every child has ended.
-
-    ``argv``: entry point names of plugins the runs block (``-p no:NAME``), not to preload; ``*``
-    (the runs disable plugin autoloading) preloads none.
+    ``argv``: entry point names of plugins the runs block (``-p no:NAME``), not to load; ``*`` (the
+    runs disable plugin autoloading) loads none.
     """
-    global _channel
     blocked = frozenset(sys.argv[1:] if argv is None else argv)
     # Messages get a private fd; what preloaded code prints goes where stderr goes, not into them.
-    _channel = os.dup(1)
+    server = _Server(os.dup(1))
     os.dup2(2, 1)
     _preload(blocked)
-    running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
     try:
-        _say({"ready": True})
-        _serve(running)
+        server.say({"ready": True})
+        server.serve()
     except BrokenPipeError:  # the parent is gone mid-split: its runs are of no use to anyone
-        _abandon(running)
-
-
-def _serve(running: dict[int, tuple[int, float]]) -> None:
-    pending = b""
-    while True:
-        if select.select([0], [], [], _POLL if running else None)[0]:
-            chunk = os.read(0, 65536)
-            if not chunk:
-                # The parent ends the input only when every run it started has ended, or after it
-                # killed them; a run still going means the parent died: no one wants its result.
-                _abandon(running)
-                return
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                if line.strip():
-                    run = json.loads(line)
-                    pid = _fork(run)
-                    running[pid] = (run["id"], time.perf_counter())
-                    _say({"started": run["id"], "pid": pid})
-        while running:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid == 0:
-                break
-            run_id, start = running.pop(pid)
-            _say({"done": run_id, "code": os.waitstatus_to_exitcode(status), "duration": time.perf_counter() - start})
-
-
-def _abandon(running: dict[int, tuple[int, float]]) -> None:
-    """Kill the running children (and what they started) and reap them."""
-    for pid in running:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-    for pid in running:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    running.clear()
+        server.abandon()
 
 
 if __name__ == "__main__":
