@@ -77,41 +77,24 @@ def evaluator(root: Path) -> dict[str, dict[str, str]]:
     return results
 
 
-def gtguard(root: Path) -> int:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--before",
-            "--after",
-            "--gtguard-runs",
-            "3",
-            "--gtguard-report",
-            str(root / "out" / "report.json"),
-        ],
-        cwd=root,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def _exit_code(cmd: list[str], root: Path) -> int:
+    proc = subprocess.run(cmd, cwd=root, env=ENV, capture_output=True, text=True, timeout=600, check=False)
     return proc.returncode
+
+
+def gtguard(root: Path) -> int:
+    """``pytest --before --after`` with 3 runs per side."""
+    report = str(root / "out" / "report.json")
+    return _exit_code(
+        [sys.executable, "-m", "pytest", "--before", "--after", "--gtguard-runs", "3", "--gtguard-report", report], root
+    )
 
 
 def gtguard_cli(root: Path) -> int:
-    gtguard = Path(sys.executable).with_name("gtguard")
-    proc = subprocess.run(
-        [str(gtguard), "split", str(root), "--gtguard-runs", "3", "--gtguard-report", str(root / "out" / "r2.json")],
-        cwd=root,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return proc.returncode
+    """``gtguard split`` with 3 runs per side."""
+    gtguard = str(Path(sys.executable).with_name("gtguard"))
+    report = str(root / "out" / "r2.json")
+    return _exit_code([gtguard, "split", str(root), "--gtguard-runs", "3", "--gtguard-report", report], root)
 
 
 def timed(fn, *args) -> float:

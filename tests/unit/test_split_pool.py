@@ -20,7 +20,7 @@ def test_a_zygote_that_dies_at_start_fails_its_runs_with_its_output(tmp_path: Pa
     specs = plan_runs(1, seed=0, trace=False)
 
     with ZygotePool([0], env=dict(os.environ), cwd=tmp_path) as pool:
-        outcomes = pool.run(specs, args=[], timeout=60, jobs=2)
+        outcomes = pool.run(specs, timeout=60, jobs=2)
 
     assert [(o.spec.side, o.results) for o in outcomes] == [("after", None), ("before", None)]
     for outcome in outcomes:
@@ -30,9 +30,9 @@ def test_a_zygote_that_dies_at_start_fails_its_runs_with_its_output(tmp_path: Pa
 
 def test_a_pool_runs_one_split_only(tmp_path: Path) -> None:
     with ZygotePool([0], env=dict(os.environ), cwd=tmp_path) as pool:
-        pool.run([], args=[], timeout=60, jobs=2)
+        pool.run([], timeout=60, jobs=2)
         with pytest.raises(RuntimeError, match="one split"):
-            pool.run([], args=[], timeout=60, jobs=2)
+            pool.run([], timeout=60, jobs=2)
 
 
 def test_output_printed_in_a_zygote_does_not_garble_its_messages(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_output_printed_in_a_zygote_does_not_garble_its_messages(tmp_path: Path)
     env = {**os.environ, "PYTHONPATH": str(site)}
 
     with ZygotePool([0], env=env, cwd=task) as pool:
-        outcomes = pool.run(plan_runs(1, seed=0, trace=False), args=[], timeout=60, jobs=2)
+        outcomes = pool.run(plan_runs(1, seed=0, trace=False), timeout=60, jobs=2)
 
     by_side = {o.spec.side: o for o in outcomes}
     assert by_side["before"].results is not None and by_side["after"].results is not None, outcomes

@@ -88,7 +88,7 @@ class ZygotePool:
     seeds: Sequence[int]
     env: Mapping[str, str]
     cwd: Path
-    args: Sequence[str] = ()  # the runs' pytest arguments: their -p no:NAME plugins are not preloaded
+    args: Sequence[str] = ()  # every run's pytest arguments (their -p no:NAME plugins are not preloaded)
     _tmp: tempfile.TemporaryDirectory[str] = field(init=False, repr=False)
     _zygotes: dict[int, _Zygote] = field(init=False, repr=False, default_factory=dict)
     _used: bool = field(init=False, repr=False, default=False)
@@ -119,7 +119,6 @@ class ZygotePool:
         self,
         specs: Sequence[RunSpec],
         *,
-        args: Sequence[str],
         timeout: float,
         jobs: int,
         on_done: Callable[[RunOutcome], None] | None = None,
@@ -157,7 +156,7 @@ class ZygotePool:
         began = time.perf_counter()
         try:
             while queue or running:
-                self._dispatch(queue, running, ids, jobs, args)
+                self._dispatch(queue, running, ids, jobs)
                 for key, _ in selector.select(self._wait(running, queue, began, timeout)):
                     zygote: _Zygote = key.data
                     for message in zygote.receive():
@@ -211,7 +210,6 @@ class ZygotePool:
         running: dict[int, _Running],
         ids: dict[RunSpec, int],
         jobs: int,
-        args: Sequence[str],
     ) -> None:
         """Start queued runs, in plan order, while there are free slots and ready zygotes."""
         while len(running) < jobs:
@@ -227,7 +225,7 @@ class ZygotePool:
             zygote.send(
                 {
                     "id": run_id,
-                    "argv": command(spec, args, base.with_suffix(".json"))[3:],
+                    "argv": command(spec, self.args, base.with_suffix(".json"))[3:],
                     "stdout": str(base.with_suffix(".out")),
                     "stderr": str(base.with_suffix(".err")),
                 }

@@ -152,16 +152,16 @@ def _run(
     *,
     may_reach: bool,
 ) -> list[RunOutcome]:
-    if pool is None:
-        pool = start_pool(cfg, env)
-        if pool is None:  # no fork: a fixed plan, run 0 of each side traced when a side may be reached
-            specs = plan_runs(cfg.runs, cfg.seed, trace=may_reach)
-            return run_subprocesses(
-                specs, args=cfg.args, cwd=cfg.cwd, env=env, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress
-            )
-        with pool:
-            return _run_on(pool, cfg, progress, may_reach=may_reach)
-    return _run_on(pool, cfg, progress, may_reach=may_reach)
+    if pool is not None:
+        return _run_on(pool, cfg, progress, may_reach=may_reach)
+    pool = start_pool(cfg, env)
+    if pool is None:  # no fork: a fixed plan, run 0 of each side traced when a side may be reached
+        specs = plan_runs(cfg.runs, cfg.seed, trace=may_reach)
+        return run_subprocesses(
+            specs, args=cfg.args, cwd=cfg.cwd, env=env, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress
+        )
+    with pool:
+        return _run_on(pool, cfg, progress, may_reach=may_reach)
 
 
 def _run_on(
@@ -170,7 +170,7 @@ def _run_on(
     """Run the plan on ``pool``; runs only watch for the other side, and trace once one reached it."""
     specs = plan_runs(cfg.runs, cfg.seed, trace=False, watch=may_reach)
     follow_up = TraceOnReach(cfg.seed, specs) if may_reach else None
-    return pool.run(specs, args=cfg.args, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress, follow_up=follow_up)
+    return pool.run(specs, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress, follow_up=follow_up)
 
 
 def _may_reach_other_side(task: Task) -> bool:

@@ -24,12 +24,33 @@ __all__ = ["ReachWatcher", "SideTracer"]
 _TOOL_IDS = (3, 4)  # sys.monitoring ids 0-2 and 5 are reserved for debuggers, coverage, profilers
 
 
-class _Folders:
-    """Map file names to the label of the folder that holds them (cached: one lookup per file)."""
+class _FolderRecorder:
+    """Collect the labels of the folders whose files are opened while active (and, by subclasses, run).
+
+    File names map to labels through a cache (one lookup per file); opened files are seen by one audit
+    hook per recorder, added on first use: audit hooks cannot be removed, and these recorders live only
+    in split child runs.
+    """
 
     def __init__(self, folders: Mapping[str, Path]) -> None:
         self._folders = [(label, os.path.normcase(str(path.resolve())) + os.sep) for label, path in folders.items()]
         self._labels: dict[str, str | None] = {}
+        self._hits: set[str] = set()
+        self._active = False
+        self._audit_installed = False
+
+    def _listen(self) -> None:
+        """Become active, adding the audit hook the first time."""
+        if not self._audit_installed:
+            sys.addaudithook(self._audit)
+            self._audit_installed = True
+        self._active = True
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            label = self._label(os.fsdecode(args[0]))
+            if label is not None:
+                self._hits.add(label)
 
     def _label(self, filename: str) -> str | None:
         try:
@@ -42,7 +63,7 @@ class _Folders:
         return found
 
 
-class ReachWatcher(_Folders):
+class ReachWatcher(_FolderRecorder):
     """Tell, for a whole run, which of ``folders`` it loaded modules from or opened files in.
 
     The cheap check the split makes in every run of a task whose tests name a side folder: one audit
@@ -50,18 +71,9 @@ class ReachWatcher(_Folders):
     reached the other side needs the per-test ``SideTracer``.
     """
 
-    def __init__(self, folders: Mapping[str, Path]) -> None:
-        super().__init__(folders)
-        self._hits: set[str] = set()
-        self._active = False
-        self._installed = False
-
     def start(self) -> None:
         """Begin watching (from before collection: module-level imports count)."""
-        if not self._installed:
-            sys.addaudithook(self._audit)  # cannot be removed: used only in split child runs, once each
-            self._installed = True
-        self._active = True
+        self._listen()
 
     def stop(self) -> frozenset[str]:
         """Stop watching and return the labels reached, modules still loaded included."""
@@ -73,22 +85,13 @@ class ReachWatcher(_Folders):
                     self._hits.add(label)
         return frozenset(self._hits)
 
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            label = self._label(os.fsdecode(args[0]))
-            if label is not None:
-                self._hits.add(label)
 
-
-class SideTracer(_Folders):
+class SideTracer(_FolderRecorder):
     """Collect the labels of ``folders`` touched between ``start()`` and ``stop()``."""
 
     def __init__(self, folders: Mapping[str, Path], *, packages: Mapping[str, str] | None = None) -> None:
         super().__init__(folders)
-        self._hits: set[str] = set()
-        self._active = False
         self._tool: int | None = None
-        self._audit_installed = False
         # Package names that reach a side explicitly (``repository_after``); an ``import`` of one counts
         # even when sys.modules already holds it and none of its code runs (a test that only inspects it).
         self._packages = dict(packages or {})
@@ -97,13 +100,10 @@ class SideTracer(_Folders):
     def start(self) -> None:
         """Begin recording for one test."""
         self._hits = set()
-        self._active = True
+        self._listen()
         if self._packages and self._saved_import is None:
             self._saved_import = builtins.__import__
             builtins.__import__ = self._import
-        if not self._audit_installed:
-            sys.addaudithook(self._audit)  # audit hooks cannot be removed: used only in split child runs
-            self._audit_installed = True
         monitoring = getattr(sys, "monitoring", None)
         if monitoring is not None:
             if self._tool is None:
@@ -159,12 +159,5 @@ class SideTracer(_Folders):
     def _profile(self, frame: FrameType, event: str, arg: object) -> None:
         if event == "call":
             label = self._label(frame.f_code.co_filename)
-            if label is not None:
-                self._hits.add(label)
-
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            path = os.fsdecode(args[0])
-            label = self._label(path)
             if label is not None:
                 self._hits.add(label)
