@@ -106,8 +106,8 @@ def judge(split: Split, *, expect_f2p: bool, run_errors: Sequence[str] = ()) -> 
                 "FLAKY",
                 Severity.WARNING,
                 f"{len(flaky)} test(s) changed outcome between runs of one side",
-                "make them deterministic (hash order, randomness, timing: run 1 of each side also traces side use, "
-                "so calls run slower; a fixed wall-clock threshold that fails there flakes on busy machines too, "
+                "make them deterministic (hash order, randomness, timing: a run marked 'traced' in the report "
+                "runs calls slower; a fixed wall-clock threshold that fails there flakes on busy machines too, "
                 "use @pytest.mark.perf_gate); they are in neither list",
                 tuple(flaky),
             )
