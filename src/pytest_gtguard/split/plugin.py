@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import threading
 from collections.abc import Sequence
@@ -19,7 +17,7 @@ from pytest_gtguard.split.options import STRIPPED_FLAGS, STRIPPED_VALUED
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import RunOutcome, default_jobs
 from pytest_gtguard.split.session import SplitConfig, SplitResult, run_split, start_pool
-from pytest_gtguard.split.zygote import LATE_IMPORTS
+from pytest_gtguard.split.zygote import import_late
 
 __all__ = ["SplitPlugin", "child_args", "split_config", "will_run"]
 
@@ -73,14 +71,6 @@ def split_config(config: pytest.Config, task: Task) -> SplitConfig:
     )
 
 
-def _import_late(config: pytest.Config) -> None:
-    for plugin, modules in LATE_IMPORTS.items():
-        if config.pluginmanager.has_plugin(plugin):
-            for name in modules:
-                with contextlib.suppress(Exception):
-                    importlib.import_module(name)
-
-
 def will_run(config: pytest.Config) -> bool:
     """Return whether this command line will reach the session (and so the runs)."""
     namespace = config.known_args_namespace
@@ -119,8 +109,9 @@ class SplitPlugin:
             if reporter is not None:
                 reporter.write_line(progress_line(outcome))
 
-        # What plugins import late in this process (hypothesis's summary: ~0.1 s) loads while the runs go.
-        warm = threading.Thread(target=_import_late, args=(session.config,), name="gtguard-warm", daemon=True)
+        # What plugins import late in this process (hypothesis's summary: 0.2 s) loads while the runs go.
+        plugins = session.config.pluginmanager
+        warm = threading.Thread(target=import_late, args=(plugins,), name="gtguard-warm", daemon=True)
         warm.start()
         try:
             self._result = run_split(self._cfg, env=self._env, progress=progress, pool=self._pool)

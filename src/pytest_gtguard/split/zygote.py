@@ -40,9 +40,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["LATE_IMPORTS", "main"]
+if TYPE_CHECKING:
+    import pytest
+
+__all__ = ["LATE_IMPORTS", "import_late", "main"]
 
 # gtguard's modules every run imports after the fork; paid once per hash seed instead of once per run.
 _PRELOAD = (
@@ -56,6 +59,15 @@ _PRELOAD = (
 # imports hypothesis: 0.2 s), keyed by the plugin's registered name.
 LATE_IMPORTS = {"hypothesispytest": ("hypothesis.internal.observability",)}
 _POLL = 0.01  # seconds between checks for ended children while input is quiet
+
+
+def import_late(plugins: pytest.PytestPluginManager) -> None:
+    """Import what the registered plugins would import at the end of a session (``LATE_IMPORTS``)."""
+    for plugin, modules in LATE_IMPORTS.items():
+        if plugins.has_plugin(plugin):
+            for name in modules:
+                with contextlib.suppress(Exception):  # a plugin that breaks does so in the run itself
+                    importlib.import_module(name)
 
 
 def _preload(blocked: frozenset[str]) -> None:
@@ -74,12 +86,7 @@ def _load_plugins(blocked: frozenset[str]) -> None:
     class _StopAfterConfig:
         @pytest.hookimpl(tryfirst=True)
         def pytest_cmdline_main(self, config: pytest.Config) -> int:
-            # The rewrite hook is still installed here: what plugins import late goes through it too.
-            for plugin, modules in LATE_IMPORTS.items():
-                if config.pluginmanager.has_plugin(plugin):
-                    for name in modules:
-                        with contextlib.suppress(Exception):
-                            importlib.import_module(name)
+            import_late(config.pluginmanager)  # the rewrite hook is still installed: they go through it
             return 0  # no session
 
     addopts = os.environ.pop("PYTEST_ADDOPTS", None)  # the runs' options are not this configuration's
