@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +78,16 @@ class RunResults:
     reached: list[str] = field(default_factory=list)  # side folders the run loaded code from or opened files in
 
     def to_json(self) -> dict[str, Any]:
-        """Return a JSON-able dict (``schema_version`` first)."""
-        data = asdict(self)
-        data["tests"] = [{**asdict(t), "outcome": t.outcome.value} for t in self.tests.values()]
-        return {"schema_version": RESULTS_SCHEMA_VERSION, **data}
+        """Return a JSON-able dict (``schema_version`` first).
+
+        Built field by field: ``dataclasses.asdict`` deep-copies every record, and every run pays this.
+        """
+        data: dict[str, Any] = {"schema_version": RESULTS_SCHEMA_VERSION}
+        for name in _RUN_FIELDS:
+            data[name] = getattr(self, name)
+        data["tests"] = [{**_shallow(t), "outcome": t.outcome.value} for t in self.tests.values()]
+        data["collect_errors"] = [_shallow(e) for e in self.collect_errors]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResults:
@@ -108,13 +114,21 @@ class RunResults:
         """Write the results to ``path`` (creating its folder) atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
+        # No indent: only the C encoder is fast, and it only writes compact JSON.
+        tmp.write_text(json.dumps(self.to_json()), encoding="utf-8")
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> RunResults:
         """Read results written by ``dump``."""
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+_RUN_FIELDS = tuple(f.name for f in fields(RunResults))
+
+
+def _shallow(record: TestRecord | CollectError) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
