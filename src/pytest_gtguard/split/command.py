@@ -11,10 +11,11 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
+from pytest_gtguard.split.config import SplitConfig
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
-from pytest_gtguard.split.session import SplitConfig, run_split
+from pytest_gtguard.split.session import run_split
 from pytest_gtguard.split.verdict import ExitCode
 
 __all__ = ["add_arguments", "run"]

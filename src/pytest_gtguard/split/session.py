@@ -17,31 +17,14 @@ from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.classify import Category, Split, classify
+from pytest_gtguard.split.config import SplitConfig, start_pool
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
-from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
+from pytest_gtguard.split.pool import ZygotePool
 from pytest_gtguard.split.report import build_report, default_report_path, environment, write_report
 from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs, run_subprocesses
 from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
 
-__all__ = ["SplitConfig", "SplitResult", "hash_seeds", "run_split", "start_pool"]
-
-
-@dataclass(frozen=True)
-class SplitConfig:
-    """Everything a split needs; built from pytest options or from ``gtguard split`` arguments."""
-
-    task: Task
-    args: tuple[str, ...]
-    cwd: Path
-    runs: int
-    seed: int
-    jobs: int
-    timeout: float
-    expect_f2p: bool = True
-    instance_path: Path | None = None
-    update_instance: bool = False
-    report_path: Path | None = None
-    write_report: bool = True
+__all__ = ["SplitResult", "run_split"]
 
 
 @dataclass
@@ -63,19 +46,6 @@ class SplitResult:
         if not self.split.tests and not self.verdict.crashed:
             return ExitCode.NO_TESTS
         return self.verdict.exit_code
-
-
-def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:
-    """Start the interpreters of ``cfg``'s runs now, so they load while the caller finishes starting up.
-
-    Returns None where the platform cannot fork (each run is then started when it is due).
-    """
-    return ZygotePool(hash_seeds(cfg), env=env, cwd=cfg.cwd, args=cfg.args) if CAN_FORK and cfg.runs >= 1 else None
-
-
-def hash_seeds(cfg: SplitConfig) -> list[int]:
-    """Return the PYTHONHASHSEED of each round of runs (both sides of a round share one)."""
-    return sorted({spec.hash_seed for spec in plan_runs(cfg.runs, cfg.seed, trace=False)})
 
 
 def run_split(
