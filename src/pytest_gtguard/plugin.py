@@ -41,6 +41,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         splitter = split.SplitPlugin(split.split_config(early_config, task), prestart=split.will_run(early_config))
         early_config.add_cleanup(splitter.close)
         early_config.pluginmanager.register(splitter, "gtguard-split")
+        split.set_aside_test_plugins(early_config.pluginmanager)  # they serve tests; none run here
         run = side.activate(early_config, sides[1])
     elif len(sides) == 1:
         run = side.activate(early_config, sides[0])

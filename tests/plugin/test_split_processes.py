@@ -116,6 +116,31 @@ def test_split_summary_gives_other_plugins_reports_to_read(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*= 1 fail-to-pass, 1 pass-to-pass in *"])
 
 
+def test_split_parent_sets_hypothesis_plugin_aside_and_every_run_loads_it(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    # hypothesis's terminal summary imports hypothesis (0.2 s) whatever ran; the parent runs no test.
+    log = bugfix_task / "summaries.txt"
+    write(
+        bugfix_task,
+        {
+            "hypothesispytest.py": f"""
+            def pytest_terminal_summary(config):
+                both = {{"--before", "--after"}} <= set(config.invocation_params.args)
+                with open({str(log)!r}, "a") as out:
+                    out.write("parent\\n" if both else "run\\n")
+            """
+        },
+    )
+    pytester.syspathinsert(bugfix_task)
+
+    result, report = split(pytester, "-p", "hypothesispytest")
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert log.read_text().splitlines() == ["run"] * 4
+
+
 def test_split_runs_the_other_modules_when_one_cannot_import_on_before(pytester: pytest.Pytester) -> None:
     # j31qp3: pytest stops a run at collection errors; a split must still see every other test's outcome.
     write(

@@ -7,7 +7,6 @@ start (``pytest_runtestloop``), so they start ~15 ms sooner.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +22,7 @@ from pytest_gtguard.split.runner import RunOutcome, default_jobs
 if TYPE_CHECKING:
     from pytest_gtguard.split.session import SplitResult
 
-__all__ = ["SplitPlugin", "child_args", "split_config", "will_run"]
+__all__ = ["SplitPlugin", "child_args", "set_aside_test_plugins", "split_config", "will_run"]
 
 # What each category's entry in pytest's closing line counts as (by Category value), for plugins
 # that read the reports; the other categories count as skipped.
@@ -76,6 +75,20 @@ def split_config(config: pytest.Config, task: Task) -> SplitConfig:
     )
 
 
+def set_aside_test_plugins(plugins: pytest.PytestPluginManager) -> None:
+    """Unregister, in the split parent only, the plugins that serve tests and cost at session end.
+
+    The parent runs no test, but hypothesis's terminal summary imports hypothesis whatever ran (0.2 s
+    of CPU, taken from the zygotes starting up, and a bigger heap to tear down). Every run loads these
+    plugins as usual (``zygote.LATE_IMPORTS`` lists them: the zygotes import that for the runs).
+    """
+    from pytest_gtguard.split.zygote import LATE_IMPORTS
+
+    for name in LATE_IMPORTS:
+        if plugins.get_plugin(name) is not None:
+            plugins.unregister(name=name)
+
+
 def will_run(config: pytest.Config) -> bool:
     """Return whether this command line will reach the session (and so the runs)."""
     namespace = config.known_args_namespace
@@ -110,7 +123,6 @@ class SplitPlugin:
         """Run the split; tryfirst so pytest's own loop (and xdist's) never start."""
         from pytest_gtguard.split.render import progress_line
         from pytest_gtguard.split.session import run_split
-        from pytest_gtguard.split.zygote import import_late
 
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
 
@@ -118,16 +130,10 @@ class SplitPlugin:
             if reporter is not None:
                 reporter.write_line(progress_line(outcome))
 
-        # What plugins import late in this process (hypothesis's summary: 0.2 s) loads while the runs go.
-        plugins = session.config.pluginmanager
-        warm = threading.Thread(target=import_late, args=(plugins,), name="gtguard-warm", daemon=True)
-        warm.start()
         try:
             self._result = run_split(self._cfg, env=self._env, progress=progress, pool=self._pool)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
-        finally:
-            warm.join()
         return True
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

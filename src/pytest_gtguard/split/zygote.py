@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pytest
 
-__all__ = ["LATE_IMPORTS", "import_late", "main"]
+__all__ = ["LATE_IMPORTS", "main"]
 
 # Modules every run imports after the fork, paid once per hash seed instead of once per run: gtguard's
 # per-run modules, and pdb, which pytest's debugging plugin imports when it is configured (10 ms).
@@ -64,7 +64,7 @@ LATE_IMPORTS = {"hypothesispytest": ("hypothesis.internal.observability",)}
 _POLL = 1.0  # seconds between checks for ended children, should a SIGCHLD wake-up ever be missed
 
 
-def import_late(plugins: pytest.PytestPluginManager) -> None:
+def _import_late(plugins: pytest.PytestPluginManager) -> None:
     """Import what the registered plugins would import at the end of a session (``LATE_IMPORTS``)."""
     for plugin, modules in LATE_IMPORTS.items():
         if plugins.has_plugin(plugin):
@@ -90,7 +90,7 @@ def _load_plugins(blocked: frozenset[str]) -> None:
     class _StopAfterConfig:
         @pytest.hookimpl(tryfirst=True)
         def pytest_cmdline_main(self, config: pytest.Config) -> int:
-            import_late(config.pluginmanager)  # the rewrite hook is still installed: they go through it
+            _import_late(config.pluginmanager)  # the rewrite hook is still installed: they go through it
             return 0  # no session
 
     addopts = os.environ.pop("PYTEST_ADDOPTS", None)  # the runs' options are not this configuration's
