@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -139,6 +140,31 @@ def test_split_parent_sets_hypothesis_plugin_aside_and_every_run_loads_it(
     assert result.ret == 0, result.stdout.str()
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
     assert log.read_text().splitlines() == ["run"] * 4
+
+
+_FREEZE_PROBE = """
+import gc
+
+def pytest_unconfigure(config):
+    if config.getoption("--before") and config.getoption("--after"):
+        print(f"FROZEN={gc.get_freeze_count() > 0}")
+"""
+
+
+def test_split_parent_freezes_its_heap_only_as_the_whole_process(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    # The pytest command line exits after the summary: its teardown skips walking a frozen heap. A
+    # session inside another program (here pytester's in-process run) must leave that program's GC alone.
+    write(bugfix_task, {"conftest.py": _FREEZE_PROBE})
+    args = ("--before", "--after", "--gtguard-runs", "1", "-s", "--gtguard-report", str(bugfix_task / "r.json"))
+
+    command_line = pytester.runpytest_subprocess(*args)
+    in_process = pytester.runpytest_inprocess(*args)
+
+    assert command_line.ret == 0, command_line.stdout.str()
+    command_line.stdout.fnmatch_lines(["FROZEN=True"])
+    assert in_process.ret == 0, in_process.stdout.str()
+    in_process.stdout.fnmatch_lines(["FROZEN=False"])
+    assert gc.get_freeze_count() == 0
 
 
 def test_split_runs_the_other_modules_when_one_cannot_import_on_before(pytester: pytest.Pytester) -> None:

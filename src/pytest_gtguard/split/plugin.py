@@ -6,7 +6,9 @@ start (``pytest_runtestloop``), so they start ~15 ms sooner.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -22,7 +24,7 @@ from pytest_gtguard.split.runner import RunOutcome, default_jobs
 if TYPE_CHECKING:
     from pytest_gtguard.split.session import SplitResult
 
-__all__ = ["SplitPlugin", "child_args", "set_aside_test_plugins", "split_config", "will_run"]
+__all__ = ["SplitPlugin", "child_args", "is_whole_process", "set_aside_test_plugins", "split_config", "will_run"]
 
 # What each category's entry in pytest's closing line counts as (by Category value), for plugins
 # that read the reports; the other categories count as skipped.
@@ -33,6 +35,7 @@ _OUTCOMES: dict[str, Literal["passed", "failed", "skipped"]] = {
     "FAIL_TO_FAIL": "failed",
 }
 
+_SCRIPTS = frozenset({"pytest", "py.test"})
 # Options with which pytest answers and exits before any session runs: no runs are started for them.
 _ANSWER_ONLY = ("help", "version", "showfixtures", "show_fixtures_per_test", "markers")
 
@@ -89,6 +92,19 @@ def set_aside_test_plugins(plugins: pytest.PytestPluginManager) -> None:
             plugins.unregister(name=name)
 
 
+def is_whole_process(config: pytest.Config) -> bool:
+    """Return whether ``config``'s session is the pytest command line itself, which exits after it.
+
+    Not so under pytester's in-process runs or a ``pytest.main`` embedded in a program: their process
+    goes on, and must keep its garbage collection as it was.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    # `python -m pytest`, or the `pytest` / `py.test` console scripts.
+    launched = (spec is not None and spec.name == "pytest.__main__") or os.path.basename(sys.argv[0]) in _SCRIPTS
+    return launched and tuple(sys.argv[1:]) == tuple(config.invocation_params.args)
+
+
 def will_run(config: pytest.Config) -> bool:
     """Return whether this command line will reach the session (and so the runs)."""
     namespace = config.known_args_namespace
@@ -134,6 +150,10 @@ class SplitPlugin:
             self._result = run_split(self._cfg, env=self._env, progress=progress, pool=self._pool)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
+        if is_whole_process(session.config):
+            # The process only reports and exits from here. Its teardown's collections walk the whole
+            # heap (pytest and every plugin: 30-75 ms, after the last run ended); frozen, they skip it.
+            gc.freeze()
         return True
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
