@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gtguard._config import option_value
-from pytest_gtguard.checks import plugin as checks
 from pytest_gtguard.meta.options import REQ_MARKER_HELP
-from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 from pytest_gtguard.settings import declare_options
 from pytest_gtguard.side import plugin as side
 from pytest_gtguard.split.options import CHANNEL_OPTIONS
@@ -54,6 +52,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the fixtures every gtguard user gets, and the results channel when asked for."""
+    # Imported here, not at the top: the split's zygotes start in pytest_load_initial_conftests, and
+    # every import before that delays them.
+    from pytest_gtguard.checks import plugin as checks
+    from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
+
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
     splitting = config.pluginmanager.has_plugin("gtguard-split")  # then the runs happen in child processes
     checks.register(config, runs_tests=not splitting)  # markers, fixtures and the "gtguard-checks" plugin

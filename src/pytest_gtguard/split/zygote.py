@@ -52,6 +52,8 @@ __all__ = ["LATE_IMPORTS", "main"]
 _PRELOAD = (
     "pdb",
     "pytest_gtguard.plugin",
+    "pytest_gtguard.checks.plugin",
+    "pytest_gtguard.perf.plugin",
     "pytest_gtguard.side.conventions",
     "pytest_gtguard.side.imports",
     "pytest_gtguard.side.plan",
