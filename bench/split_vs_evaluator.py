@@ -5,7 +5,8 @@ once per side in a subprocess, one after the other, with a PYTHONPATH swap, and 
 Both run on the same task in a temp dir: a generated one (--tests, --work-ms), or a copy of a real task
 folder (--task PATH; the copy keeps the original untouched). Both get what a user's machine has:
 bytecode caching on, even where this machine's environment sets PYTHONDONTWRITEBYTECODE. Prints the
-median of --repeat interleaved rounds, the fastest round of each, and the ratios.
+median of --repeat interleaved rounds, the fastest round of each, the ratios, and how much of a
+second core the machine gave two CPU-bound processes meanwhile (the split needs it; the evaluator not).
 
     python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5] [--task PATH]
 """
@@ -103,6 +104,27 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - start
 
 
+_SPIN = "total = 0\nfor i in range(3_000_000):\n    total += i * i % 7\n"  # a fixed amount of work
+
+
+def parallel_speedup() -> float:
+    """Return how much faster two CPU-bound processes finish together than one after the other.
+
+    2.0 is two whole cores. On a shared VM the second core comes and goes with the neighbours' load,
+    and the split (which needs both) feels it while the sequential evaluator does not: printed next to
+    the ratios so that a run on a crowded machine can be told from a slower split.
+    """
+
+    def spin(n: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - start
+
+    return 2 * spin(1) / spin(2)
+
+
 def compile_gtguard() -> None:
     """Give gtguard the bytecode a wheel install has (pip compiles it): this machine may set
     PYTHONDONTWRITEBYTECODE, and an editable install would then recompile gtguard in every run."""
@@ -134,13 +156,18 @@ def main() -> None:
             assert sum(v == "PASSED" for v in parsed["repository_after"].values()) == opts.tests, parsed
         code, code_cli = gtguard(root), gtguard_cli(root)
         assert code == code_cli, (code, code_cli)  # the same verdict both ways (a real task may be invalid)
-        ev, gt, cli = [], [], []
+        ev, gt, cli, speedup = [], [], [], []
         for _ in range(opts.repeat):  # interleaved, so load changes hit all three alike
             ev.append(timed(evaluator, root))
             gt.append(timed(gtguard, root))
             cli.append(timed(gtguard_cli, root))
+            speedup.append(parallel_speedup())
     e, g, c = statistics.median(ev), statistics.median(gt), statistics.median(cli)
     print(f"{label}; {os.cpu_count()} cores; median (fastest) of {opts.repeat} rounds")
+    print(
+        f"two CPU-bound processes at once ran {statistics.median(speedup):.2f}x as fast as one after the other "
+        f"(2.00 = two whole cores; range {min(speedup):.2f}-{max(speedup):.2f})"
+    )
     print(f"hand-written evaluator (1 run per side, sequential): {e:.2f} s ({min(ev):.2f})")
     print(f"pytest --before --after (3 runs per side):            {g:.2f} s ({min(gt):.2f})")
     print(f"gtguard split (3 runs per side):                    {c:.2f} s ({min(cli):.2f})")
