@@ -170,9 +170,11 @@ def test_split_parent_sets_hypothesis_plugin_aside_and_every_run_loads_it(
 _FREEZE_PROBE = """
 import gc
 
+FROZEN_AT_START = gc.get_freeze_count()  # not 0 on Python 3.12: it starts with some objects frozen
+
 def pytest_unconfigure(config):
     if config.getoption("--before") and config.getoption("--after"):
-        print(f"FROZEN={gc.get_freeze_count() > 0}")
+        print(f"FROZEN={gc.get_freeze_count() > FROZEN_AT_START}")
 """
 
 
@@ -182,6 +184,7 @@ def test_split_parent_freezes_its_heap_only_as_the_whole_process(pytester: pytes
     write(bugfix_task, {"conftest.py": _FREEZE_PROBE})
     args = ("--before", "--after", "--gtguard-runs", "1", "-s", "--gtguard-report", str(bugfix_task / "r.json"))
 
+    frozen = gc.get_freeze_count()
     command_line = pytester.runpytest_subprocess(*args)
     in_process = pytester.runpytest_inprocess(*args)
 
@@ -189,7 +192,7 @@ def test_split_parent_freezes_its_heap_only_as_the_whole_process(pytester: pytes
     command_line.stdout.fnmatch_lines(["FROZEN=True"])
     assert in_process.ret == 0, in_process.stdout.str()
     in_process.stdout.fnmatch_lines(["FROZEN=False"])
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == frozen
 
 
 def test_split_runs_the_other_modules_when_one_cannot_import_on_before(pytester: pytest.Pytester) -> None:
