@@ -82,12 +82,12 @@ class RunResults:
 
         Built field by field: ``dataclasses.asdict`` deep-copies every record, and every run pays this.
         """
-        data: dict[str, Any] = {"schema_version": RESULTS_SCHEMA_VERSION}
-        for name in _RUN_FIELDS:
-            data[name] = getattr(self, name)
-        data["tests"] = [{**_shallow(t), "outcome": t.outcome.value} for t in self.tests.values()]
-        data["collect_errors"] = [_shallow(e) for e in self.collect_errors]
-        return data
+        return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            **_shallow(self),
+            "tests": [{**_shallow(t), "outcome": t.outcome.value} for t in self.tests.values()],
+            "collect_errors": [_shallow(e) for e in self.collect_errors],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResults:
@@ -124,10 +124,7 @@ class RunResults:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-_RUN_FIELDS = tuple(f.name for f in fields(RunResults))
-
-
-def _shallow(record: TestRecord | CollectError) -> dict[str, Any]:
+def _shallow(record: RunResults | TestRecord | CollectError) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
