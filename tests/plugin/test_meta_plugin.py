@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -264,6 +265,28 @@ def _tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
+def _add_many_mutants(task: pytest.Pytester) -> None:
+    """Give the ground truth 40 functions (many mutants) and a test for each."""
+    many = "\n".join(f"def f{i}(x):\n    return x + {i} if x > {i} else x - {i}\n" for i in range(40))
+    (task.path / "repository_after" / "many.py").write_text(many)
+    (task.path / "repository_after" / "tests" / "test_many.py").write_text(
+        "import many\n\n" + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40))
+    )
+
+
+def _meta_until_mutants_start(task: pytest.Pytester) -> subprocess.Popen[bytes]:
+    """Start `pytest --meta` in a real process and return it once it says the mutants are running."""
+    proc = task.popen(
+        [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", "--gtguard-meta-workers", "1"],
+        stdin=-3,
+    )
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        if b"gtguard meta: mutants" in raw:
+            break
+    return proc
+
+
 def test_meta_leaves_sources_unchanged_after_normal_run(task: pytest.Pytester) -> None:
     before = _tree_hashes(task.path)
 
@@ -274,21 +297,10 @@ def test_meta_leaves_sources_unchanged_after_normal_run(task: pytest.Pytester) -
 
 def test_meta_leaves_sources_unchanged_when_killed_midway(task: pytest.Pytester) -> None:
     # A real process is needed to SIGKILL the run while mutants are in flight.
-    slow = "\n".join(f"def f{i}(x):\n    return x + {i} if x > {i} else x - {i}\n" for i in range(40))
-    (task.path / "repository_after" / "many.py").write_text(slow)
-    (task.path / "repository_after" / "tests" / "test_many.py").write_text(
-        "import many\n\n" + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40))
-    )
+    _add_many_mutants(task)
     before = _tree_hashes(task.path)
-    proc = task.popen(
-        [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", "--gtguard-meta-workers", "1"],
-        stdin=-3,
-    )
+    proc = _meta_until_mutants_start(task)
     with proc:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            if b"gtguard meta: mutants" in raw:
-                break
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
 
@@ -423,20 +435,10 @@ def test_meta_baseline_crash_names_the_test(task: pytest.Pytester) -> None:
 
 def test_meta_ctrl_c_keeps_and_reports_finished_verdicts(task: pytest.Pytester) -> None:
     # A real process is needed to deliver SIGINT while mutants are in flight.
-    many = "\n".join(f"def f{i}(x):\n    return x + {i} if x > {i} else x - {i}\n" for i in range(40))
-    (task.path / "repository_after" / "many.py").write_text(many)
-    (task.path / "repository_after" / "tests" / "test_many.py").write_text(
-        "import many\n\n" + "\n".join(f"def test_f{i}():\n    assert many.f{i}(100) == {100 + i}\n" for i in range(40))
-    )
-    proc = task.popen(
-        [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", "--gtguard-meta-workers", "1"],
-        stdin=-3,
-    )
+    _add_many_mutants(task)
+    proc = _meta_until_mutants_start(task)
     with proc:
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            if b"gtguard meta: mutants" in raw:
-                break
         proc.send_signal(signal.SIGINT)
         rest = proc.stdout.read().decode()
         proc.wait(timeout=30)
