@@ -67,13 +67,16 @@ def test_split_runs_are_not_fed_gtguards_own_input(pytester: pytest.Pytester, bu
     assert len(report["results"]["after"]["runs"]) == 2
 
 
-def test_split_runs_start_with_the_default_signal_handling(pytester: pytest.Pytester, bugfix_task: Path) -> None:
-    # The zygote listens for SIGCHLD through a wake-up fd; a run forked from it must not inherit either,
-    # or a test that starts and waits for subprocesses would run under handling plain pytest never has.
+def test_split_runs_start_with_the_default_signal_handling_and_garbage_collection(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    # The zygote listens for SIGCHLD through a wake-up fd and loads with the collector off; a run forked
+    # from it must inherit none of that, or its tests would run under conditions plain pytest never has.
     write(
         bugfix_task,
         {
-            "tests/test_signals.py": """
+            "tests/test_process.py": """
+            import gc
             import signal
             import subprocess
             import sys
@@ -82,6 +85,9 @@ def test_split_runs_start_with_the_default_signal_handling(pytester: pytest.Pyte
                 assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL
                 assert signal.set_wakeup_fd(-1) == -1
                 assert subprocess.run([sys.executable, "-c", "pass"], check=False).returncode == 0
+
+            def test_garbage_is_collected():
+                assert gc.isenabled()
             """
         },
     )
@@ -89,7 +95,9 @@ def test_split_runs_start_with_the_default_signal_handling(pytester: pytest.Pyte
     result, report = split(pytester)
 
     assert result.ret == 0, result.stdout.str()
-    assert "tests/test_signals.py::test_sigchld_is_default_and_no_wakeup_fd" in report["split"]["PASS_TO_PASS"]
+    p2p = report["split"]["PASS_TO_PASS"]
+    assert "tests/test_process.py::test_sigchld_is_default_and_no_wakeup_fd" in p2p
+    assert "tests/test_process.py::test_garbage_is_collected" in p2p
 
 
 def test_split_keeps_the_traceback_of_a_run_that_raises_out_of_pytest(
