@@ -78,6 +78,27 @@ def test_side_hard_coded_after_import_loads_before_when_tests_never_name_before(
     pytester.runpytest("--before", "-o", "gtguard_alias_before=false").assert_outcomes(passed=1)
 
 
+def test_side_keeps_explicit_after_import_when_tests_also_import_a_side_module_by_bare_name(
+    pytester: pytest.Pytester, make_task
+) -> None:
+    # A PYTHONPATH-swap task that compares with the ground truth: `import calc` follows the side, and
+    # its explicit repository_after import is a deliberate reference, never aliased to the before side.
+    make_task(
+        before={"calc.py": "def add(a, b):\n    return a - b\n"},
+        after={"calc.py": "def add(a, b):\n    return a + b\n"},
+        tests={
+            "test_calc.py": "import calc\nfrom repository_after.calc import add as reference\n\n"
+            "def test_add():\n    assert calc.add(2, 3) == reference(2, 3)\n"
+        },
+    )
+
+    pytester.runpytest("--after").assert_outcomes(passed=1)
+    result = pytester.runpytest("--before")
+
+    result.assert_outcomes(failed=1)
+    assert "loads repository_before" not in result.stdout.str()
+
+
 def test_side_conftest_sys_path_insert_of_after_does_not_leak_into_before(
     pytester: pytest.Pytester, bugfix_task: Path
 ) -> None:

@@ -86,7 +86,7 @@ def _alias_for(side: Side, conventions: TaskConventions, name: str, mode: str, w
     # Hard-coded-after tasks (survey §2: 58 tasks) import repository_after whatever the side. A task that
     # names repository_before anywhere, or imports a side module by bare name (a PYTHONPATH swap), picks
     # sides itself: its explicit repository_after imports are deliberate references, left alone.
-    if not conventions.names_after or conventions.names_before:
+    if not conventions.needs_imports:
         return None
     side_modules = top_level_names(side.task.after_dir) if side.task else frozenset()
     return None if conventions.imported & side_modules else name
