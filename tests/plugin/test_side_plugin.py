@@ -31,6 +31,11 @@ def test_side_bare_import_resolves_to_selected_side(
     result.assert_outcomes(passed=passed, failed=failed)
 
 
+# The smallest bug fix: before subtracts, after adds.
+BROKEN_CALC = {"calc.py": "def add(a, b):\n    return a - b\n"}
+FIXED_CALC = {"calc.py": "def add(a, b):\n    return a + b\n"}
+
+
 def test_side_header_names_side_and_path(pytester: pytest.Pytester, bugfix_task: Path) -> None:
     result = pytester.runpytest("--before")
 
@@ -44,8 +49,8 @@ def test_side_explicit_repository_imports_keep_working_when_tests_compare_sides(
     pytester: pytest.Pytester, make_task
 ) -> None:
     make_task(
-        before={"calc.py": "def add(a, b):\n    return a - b\n"},
-        after={"calc.py": "def add(a, b):\n    return a + b\n"},
+        before=BROKEN_CALC,
+        after=FIXED_CALC,
         tests={
             "test_compare.py": """
                 from repository_after.calc import add as new_add
@@ -65,8 +70,8 @@ def test_side_hard_coded_after_import_loads_before_when_tests_never_name_before(
     pytester: pytest.Pytester, make_task
 ) -> None:
     make_task(
-        before={"calc.py": "def add(a, b):\n    return a - b\n"},
-        after={"calc.py": "def add(a, b):\n    return a + b\n"},
+        before=BROKEN_CALC,
+        after=FIXED_CALC,
         tests={"test_calc.py": "from repository_after.calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"},
     )
 
@@ -84,8 +89,8 @@ def test_side_keeps_explicit_after_import_when_tests_also_import_a_side_module_b
     # A PYTHONPATH-swap task that compares with the ground truth: `import calc` follows the side, and
     # its explicit repository_after import is a deliberate reference, never aliased to the before side.
     make_task(
-        before={"calc.py": "def add(a, b):\n    return a - b\n"},
-        after={"calc.py": "def add(a, b):\n    return a + b\n"},
+        before=BROKEN_CALC,
+        after=FIXED_CALC,
         tests={
             "test_calc.py": "import calc\nfrom repository_after.calc import add as reference\n\n"
             "def test_add():\n    assert calc.add(2, 3) == reference(2, 3)\n"
@@ -167,8 +172,8 @@ def test_side_other_sides_tests_are_not_collected_unless_named(pytester: pytest.
 
 def test_side_repo_runs_candidate_and_aliases_repository_after(pytester: pytest.Pytester, make_task) -> None:
     make_task(
-        before={"calc.py": "def add(a, b):\n    return a - b\n"},
-        after={"calc.py": "def add(a, b):\n    return a + b\n"},
+        before=BROKEN_CALC,
+        after=FIXED_CALC,
         root_files={"candidate/calc.py": "def add(a, b):\n    return 0\n"},
         tests={
             "test_bare.py": "from calc import add\n\ndef test_bare():\n    assert add(2, 3) == 5\n",
