@@ -293,22 +293,12 @@ def test_side_is_undone_when_a_conftest_fails_to_import(pytester: pytest.Pyteste
 # --- empty and missing sides ----------------------------------------------------------------------------
 
 
-def test_side_empty_before_makes_tests_error_not_pass(pytester: pytest.Pytester, make_task) -> None:
+@pytest.mark.parametrize("before", [{}, None], ids=["empty_folder", "missing_folder"])
+def test_side_empty_or_missing_before_makes_tests_error_not_pass(
+    pytester: pytest.Pytester, make_task, before: dict[str, str] | None
+) -> None:
     make_task(
-        before={},
-        after={"calc.py": "X = 1\n"},
-        tests={"test_calc.py": "from calc import X\n\ndef test_x():\n    assert X\n"},
-    )
-
-    result = pytester.runpytest("--before")
-
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["gtguard: testing before (*repository_before, empty)"])
-
-
-def test_side_missing_before_folder_counts_as_empty(pytester: pytest.Pytester, make_task) -> None:
-    make_task(
-        before=None,
+        before=before,
         after={"calc.py": "X = 1\n"},
         tests={"test_calc.py": "from calc import X\n\ndef test_x():\n    assert X\n"},
     )
