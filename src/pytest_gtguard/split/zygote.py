@@ -76,6 +76,10 @@ def _import_late(plugins: pytest.PytestPluginManager) -> None:
 
 
 def _preload(blocked: frozenset[str]) -> None:
+    # No collection while the preload imports: the heap only grows, and collections walking it took 12%
+    # of the preload (20 ms a zygote). This is the pattern the gc docs give for a process that forks
+    # without exec: disable early, freeze before forking, enable for the children.
+    gc.disable()
     for name in _PRELOAD:
         importlib.import_module(name)
     if "*" not in blocked and not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
@@ -83,7 +87,7 @@ def _preload(blocked: frozenset[str]) -> None:
     # The children's collections (pytest runs several at exit) skip the preloaded heap. No collection
     # first (13 ms a zygote): the preload's garbage is a few cycles of configuration objects, frozen too.
     gc.freeze()
-    gc.enable()  # ``main`` disabled it for the preload; the runs collect as any interpreter does
+    gc.enable()  # the runs collect as any interpreter does
 
 
 def _load_plugins(blocked: frozenset[str]) -> None:
@@ -221,10 +225,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     runs disable plugin autoloading) loads none.
     """
     blocked = frozenset(sys.argv[1:] if argv is None else argv)
-    # No collection while the preload imports: the heap only grows, and collections walking it took 12%
-    # of the preload (20 ms a zygote). This is the pattern the gc docs give for a process that forks
-    # without exec: disable early, freeze before forking, enable for the children (``_preload``).
-    gc.disable()
     # Messages get a private fd; what preloaded code prints goes where stderr goes, not into them.
     server = _Server(os.dup(1))
     os.dup2(2, 1)
