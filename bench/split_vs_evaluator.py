@@ -1,12 +1,17 @@
-"""Wall time of `pytest --before --after` (3 runs per side) against a hand-written-style evaluator.
+"""Wall time of `pytest --before --after` (3 runs per side) against a hand-written evaluator.
 
-The evaluator does what 222 of 241 real evaluation.py scripts do (survey §3): run `python -m pytest -v`
-once per side in a subprocess, one after the other, with a PYTHONPATH swap, and parse the -v output.
-Both run on the same task in a temp dir: a generated one (--tests, --work-ms), or a copy of a real task
-folder (--task PATH; the copy keeps the original untouched). Both get what a user's machine has:
-bytecode caching on, even where this machine's environment sets PYTHONDONTWRITEBYTECODE. Prints the
-median of --repeat interleaved rounds, the fastest round of each, the ratios, and how much of a
-second core the machine gave two CPU-bound processes meanwhile (the split needs it; the evaluator not).
+The evaluator is bench/handwritten_evaluator.py: a script run as its own process, with the steps of
+the 241 real evaluation.py scripts (survey §3): it describes the machine (`platform`, `git rev-parse`),
+runs `python -m pytest -v` once per side in a subprocess, one after the other, with a PYTHONPATH swap,
+parses the -v output and writes a report.json. That script is what `pytest --before --after` replaces,
+so the two commands are timed whole. The bench also times the floor under any evaluator: the two
+pytest subprocesses alone, started from the bench process itself (no script, no report).
+Everything runs on the same task in a temp dir: a generated one (--tests, --work-ms), or a copy of a
+real task folder (--task PATH; the copy keeps the original untouched). All get what a user's machine
+has: bytecode caching on, even where this machine's environment sets PYTHONDONTWRITEBYTECODE, and no
+gtguard in the evaluator's pytest (a task without gtguard). Prints the median of --repeat interleaved
+rounds, the fastest round of each, the ratios, and how much of a second core the machine gave two
+CPU-bound processes meanwhile (the split needs it; the evaluator not).
 
     python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5] [--task PATH]
 """
@@ -14,8 +19,8 @@ second core the machine gave two CPU-bound processes meanwhile (the split needs 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -60,22 +65,29 @@ def copy_task(source: Path, root: Path) -> None:
     shutil.copytree(source, root, ignore=ignore, dirs_exist_ok=True)
 
 
-def evaluator(root: Path) -> dict[str, dict[str, str]]:
-    """The hand-written evaluator: plain pytest -v per side, sequential, parsed text."""
-    results = {}
+EVALUATOR = Path(__file__).with_name("handwritten_evaluator.py")
+NO_GTGUARD = {**ENV, "PYTEST_ADDOPTS": "-p no:gtguard"}  # the evaluator's task has no gtguard installed
+
+
+def evaluator(root: Path, own: Path | None = None) -> None:
+    """Run the hand-written evaluator as real tasks run theirs: bench/handwritten_evaluator.py, or the
+    task's own script (``own``, inside the copy: real ones find the task from their own path)."""
+    script = [str(root / own)] if own else [str(EVALUATOR), str(root), "--output", str(root / "out" / "ev.json")]
+    subprocess.run([sys.executable, *script], cwd=root, env=NO_GTGUARD, capture_output=True, timeout=600, check=False)
+
+
+def evaluator_outcomes(root: Path) -> dict[str, dict[str, str]]:
+    """Return the outcome of each test on each side, from bench/handwritten_evaluator.py's report."""
+    results = json.loads((root / "out" / "ev.json").read_text())["results"]
+    return {side: {t["nodeid"]: t["outcome"] for t in results[side]["tests"]} for side in ("before", "after")}
+
+
+def two_pytests(root: Path) -> None:
+    """The floor under any evaluator: plain pytest -v once per side, from this process, nothing else."""
     for side in ("repository_before", "repository_after"):
-        env = {**ENV, "PYTHONPATH": str(root / side), "REPO_PATH": side}
-        proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests", "-v", "-p", "no:gtguard", "-p", "no:cacheprovider"],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        results[side] = dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED)", proc.stdout, re.M))
-    return results
+        env = {**NO_GTGUARD, "PYTHONPATH": str(root / side)}
+        cmd = [sys.executable, "-m", "pytest", "tests", "-v"]
+        subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def _exit_code(cmd: list[str], root: Path) -> int:
@@ -141,38 +153,55 @@ def main() -> None:
     parser.add_argument("--work-ms", type=float, default=5.0, help="CPU work per test")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--task", type=Path, help="a real task folder to copy and use instead")
+    parser.add_argument(
+        "--evaluator",
+        type=Path,
+        help="with --task: time the task's own evaluator script instead (a path inside the task, such as "
+        "evaluation/evaluation.py; only scripts that run outside their Docker image, with no /app paths)",
+    )
     opts = parser.parse_args()
+    if opts.evaluator and not (opts.task and (opts.task / opts.evaluator).is_file()):
+        parser.error("--evaluator takes a script inside the --task folder")
     compile_gtguard()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "task"
         if opts.task:
             copy_task(opts.task, root)
             label = f"task {opts.task.name}"
+            if opts.evaluator:
+                (root / opts.evaluator).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(opts.task / opts.evaluator, root / opts.evaluator)
+                label += f", against its own {opts.evaluator}"
         else:
             make_task(root, opts.tests, opts.work_ms)
             label = f"task: {opts.tests} tests x {opts.work_ms} ms CPU"
-        parsed = evaluator(root)  # warm-up, and a sanity check that the task behaves
+        evaluator(root)  # warm-up, and a sanity check that the task behaves
         if not opts.task:
-            assert sum(v == "PASSED" for v in parsed["repository_after"].values()) == opts.tests, parsed
+            parsed = evaluator_outcomes(root)
+            assert sum(v == "passed" for v in parsed["after"].values()) == opts.tests, parsed
         code, code_cli = gtguard(root), gtguard_cli(root)
         assert code == code_cli, (code, code_cli)  # the same verdict both ways (a real task may be invalid)
-        ev, gt, cli, speedup = [], [], [], []
-        for _ in range(opts.repeat):  # interleaved, so load changes hit all three alike
-            ev.append(timed(evaluator, root))
+        ev, bare, gt, cli, speedup = [], [], [], [], []
+        for _ in range(opts.repeat):  # interleaved, so load changes hit all alike
+            ev.append(timed(evaluator, root, opts.evaluator))
+            bare.append(timed(two_pytests, root))
             gt.append(timed(gtguard, root))
             cli.append(timed(gtguard_cli, root))
             speedup.append(parallel_speedup())
-    e, g, c = statistics.median(ev), statistics.median(gt), statistics.median(cli)
+    e, b = statistics.median(ev), statistics.median(bare)
+    g, c = statistics.median(gt), statistics.median(cli)
     print(f"{label}; {os.cpu_count()} cores; median (fastest) of {opts.repeat} rounds")
     print(
         f"two CPU-bound processes at once ran {statistics.median(speedup):.2f}x as fast as one after the other "
         f"(2.00 = two whole cores; range {min(speedup):.2f}-{max(speedup):.2f})"
     )
     print(f"hand-written evaluator (1 run per side, sequential): {e:.2f} s ({min(ev):.2f})")
+    print(f"  its two pytest runs alone (the floor):              {b:.2f} s ({min(bare):.2f})")
     print(f"pytest --before --after (3 runs per side):            {g:.2f} s ({min(gt):.2f})")
     print(f"gtguard split (3 runs per side):                    {c:.2f} s ({min(cli):.2f})")
     print(f"ratio pytest --before --after / evaluator: {g / e:.2f}x ({min(gt) / min(ev):.2f}x)  (target <= 1.5x)")
     print(f"ratio gtguard split / evaluator:           {c / e:.2f}x ({min(cli) / min(ev):.2f}x)")
+    print(f"ratio pytest --before --after / the floor: {g / b:.2f}x ({min(gt) / min(bare):.2f}x)")
 
 
 if __name__ == "__main__":
