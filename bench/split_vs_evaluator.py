@@ -13,7 +13,7 @@ gtguard in the evaluator's pytest (a task without gtguard). Prints the median of
 rounds, the fastest round of each, the ratios, and how much of a second core the machine gave two
 CPU-bound processes meanwhile (the split needs it; the evaluator not).
 
-    python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5] [--task PATH]
+    python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5] [--task PATH [--evaluator PATH]]
 """
 
 from __future__ import annotations
