@@ -22,6 +22,7 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 SIDES = ("repository_before", "repository_after")
 _LINE = re.compile(r"^(\S+::\S+)\s+(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)", re.MULTILINE)
@@ -50,7 +51,7 @@ def environment(root: Path) -> dict[str, str]:
     }
 
 
-def run_side(root: Path, side: str) -> dict[str, object]:
+def run_side(root: Path, side: str) -> dict[str, Any]:
     """Run the tests once against ``side`` and return family B's per-side block."""
     print(f"\n{'=' * 60}\nRUNNING TESTS: {side}\n{'=' * 60}")
     env = {**os.environ, "PYTHONPATH": str(root / side)}
@@ -64,9 +65,8 @@ def run_side(root: Path, side: str) -> dict[str, object]:
         {"nodeid": nodeid, "name": nodeid.rsplit("::", 1)[-1], "outcome": word.lower()}
         for nodeid, word in _LINE.findall(stdout)
     ]
-    summary = {"total": len(tests)}
-    for outcome in ("passed", "failed", "error", "skipped"):
-        summary[outcome if outcome != "error" else "errors"] = sum(t["outcome"] == outcome for t in tests)
+    counts = {"passed": "passed", "failed": "failed", "errors": "error", "skipped": "skipped"}
+    summary = {"total": len(tests)} | {key: sum(t["outcome"] == word for t in tests) for key, word in counts.items()}
     print(f"Results: {summary}")
     for test in tests:
         print(f"  {test['nodeid']}: {test['outcome']}")
@@ -89,12 +89,10 @@ def main() -> int:
     run_id, started = uuid.uuid4().hex[:8], datetime.now()
     print(f"Run ID: {run_id}\nStarted at: {started.isoformat()}")
     before, after = (run_side(root, side) for side in SIDES)
-    comparison: dict[str, object] = {}
+    comparison: dict[str, Any] = {}
     for name, block in (("before", before), ("after", after)):
-        summary = block["summary"]
-        assert isinstance(summary, dict)
         comparison[f"{name}_tests_passed"] = block["success"]
-        comparison |= {f"{name}_{key}": summary[key] for key in ("total", "passed", "failed")}
+        comparison |= {f"{name}_{key}": block["summary"][key] for key in ("total", "passed", "failed")}
     finished = datetime.now()
     report = {
         "run_id": run_id,

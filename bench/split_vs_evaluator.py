@@ -87,7 +87,7 @@ def two_pytests(root: Path) -> None:
     for side in ("repository_before", "repository_after"):
         env = {**NO_GTGUARD, "PYTHONPATH": str(root / side)}
         cmd = [sys.executable, "-m", "pytest", "tests", "-v"]
-        subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False)
+        subprocess.run(cmd, cwd=root, env=env, capture_output=True, timeout=600, check=False)
 
 
 def _exit_code(cmd: list[str], root: Path) -> int:
