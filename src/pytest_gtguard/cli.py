@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from pytest_gtguard import __version__
 from pytest_gtguard.errors import GtguardError
+from pytest_gtguard.reward import command as grade_command
 from pytest_gtguard.settings import CORE_OPTIONS
 from pytest_gtguard.split import command as split_command
 from pytest_gtguard.task import calibrate as cal
@@ -41,6 +42,7 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 4  # bad arguments or input: a missing folder, malformed JSON, no attempts
     # 5 is pytest's "no tests collected" (gtguard split returns it too), so the next free code:
     TODO = 6  # validate found only parts a person still has to write (a fresh `gtguard init` skeleton)
+    GRADER_UNAVAILABLE = grade_command.GRADER_UNAVAILABLE  # grade: no sandbox at the level asked, or no ground truth
 
 
 _TASK_ENV = next(o.env for o in CORE_OPTIONS if o.dest == "gtguard_task")
@@ -169,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="Print the calibration as JSON")
     p.set_defaults(func=_calibrate)
+
+    grade_command.add_parser(sub).set_defaults(func=grade_command.run)
     return parser
 
 

@@ -1,0 +1,308 @@
+"""Grade candidates: prepare the task once (the ground truth's run, cached), then run each candidate.
+
+``prepare`` runs the ground truth in the same sandbox a candidate gets, with every canary the tests
+allow: the tests it passes become the expected set (unless the instance lists them), the canaries it
+fails are the ones that can be trusted, and the signals it raises are not held against candidates.
+The result is cached by a fingerprint of the task, the interpreter and gtguard, so an RL loop that
+grades one task a million times runs its ground truth once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pytest_gtguard.errors import ConfigError, GtguardError
+from pytest_gtguard.reward import canaries as canary_mod
+from pytest_gtguard.reward import trial, tripwires, verdict
+from pytest_gtguard.reward.canaries import Canary
+from pytest_gtguard.reward.model import Grade, Isolation, Signal, Status, reward_for
+from pytest_gtguard.reward.sandbox import Limits, SandboxUnavailable, can_drop_privileges, choose_isolation
+from pytest_gtguard.reward.workspace import TaskFiles
+from pytest_gtguard.split.instance import LIST_KEYS, load_instance, resolve_id
+from pytest_gtguard.task.patch import PATCH_SUFFIXES, PatchError, apply_patch, filter_sections
+from pytest_gtguard.task.trees import copy_tree
+
+__all__ = ["GradeOptions", "Prepared", "TaskNotGradable", "grade", "grade_many", "prepare"]
+
+_CACHE_FORMAT = 1
+
+
+class TaskNotGradable(GtguardError):
+    """The task cannot be graded: no ground truth, or a ground truth that does not pass."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade (every field has the command line's default)."""
+
+    timeout: float = 600.0
+    tests: Path | None = None
+    isolation: str = "auto"
+    jobs: int = 1
+    memory_mb: int = 8192
+    rewards: Mapping[Status, float] | None = None
+    cache_dir: Path | None = None  # None: $GTGUARD_CACHE_DIR, else ~/.cache/gtguard; skipped when unwritable
+    use_cache: bool = True
+    mutants: int = 4  # mutant canaries planted per run (from those the ground truth fails)
+    hidden: tuple[Path, ...] = ()  # more folders the candidate must not see (other candidates, datasets)
+
+    @property
+    def limits(self) -> Limits:
+        """Return the rlimits of one run."""
+        return Limits(timeout=self.timeout, memory_mb=self.memory_mb)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A task ready for grading."""
+
+    files: TaskFiles
+    isolation: Isolation
+    sources: Mapping[str, str]
+    expected: tuple[str, ...]
+    canaries: tuple[Canary, ...]
+    baseline: frozenset[tuple[str, str]]
+    static_baseline: tuple[Signal, ...]
+    hidden: tuple[Path, ...] = field(default=())
+
+
+def _test_sources(files: TaskFiles) -> dict[str, str]:
+    found = {}
+    for path in sorted(files.tests.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            found[path.relative_to(files.tests).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
+def _cache_path(options: GradeOptions, fingerprint: str) -> Path:
+    base = options.cache_dir or Path(
+        os.environ.get("GTGUARD_CACHE_DIR")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gtguard"
+    )
+    return base / "grade" / f"{fingerprint}.json"
+
+
+def _hidden(files: TaskFiles, options: GradeOptions, candidates: Sequence[Path], cache: Path) -> tuple[Path, ...]:
+    paths = {files.root, files.tests, cache.parent, *options.hidden, *(c.resolve() for c in candidates)}
+    return tuple(sorted(p for p in paths if p.exists()))
+
+
+def prepare(task: Path, options: GradeOptions, *, candidates: Sequence[Path] = ()) -> Prepared:
+    """Find the task's parts, and run (or load from the cache) the ground truth.
+
+    Raises:
+        ConfigError: the task or its tests are missing.
+        SandboxUnavailable: the isolation level asked for cannot be had.
+        TaskNotGradable: no ground truth, or it does not pass what the instance lists.
+    """
+    files = TaskFiles.find(task, tests=options.tests)
+    if files.after is None:
+        raise TaskNotGradable(
+            f"{files.root}: no repository_after/; gtguard grade runs the ground truth once per task to learn the "
+            "expected tests and check its canaries: add the ground truth"
+        )
+    isolation = choose_isolation(options.isolation)
+    sources = _test_sources(files)
+    fingerprint = files.fingerprint(sys.executable, isolation.value, str(options.tests or ""))
+    cache = _cache_path(options, fingerprint)
+    hidden = _hidden(files, options, candidates, cache)
+    cached = _load(cache) if options.use_cache else None
+    if cached is not None:
+        return Prepared(files, isolation, sources, *cached, hidden=hidden)
+    found = canary_mod.find_canaries(sources)
+    planted_sources, planted = canary_mod.plant(
+        sources, found, test_dir=files.tests.name, rng=random.Random(fingerprint)
+    )
+    facts, static = trial.run_trial(files, files.after, planted_sources, isolation, options.limits, hidden)
+    canary_ids = tuple(p.nodeid for p in planted)
+    passed = [
+        n
+        for n in facts.observed.phases
+        if facts.observed.outcome(n) == "passed" and not any(n == c or n.startswith(c + "[") for c in canary_ids)
+    ]
+    plain_passed = [
+        p.nodeid for p in planted if p.canary.kind == "plain" and facts.observed.outcome(p.nodeid) == "passed"
+    ]
+    if not facts.observed.ended or plain_passed:
+        why = facts.finished.stderr.strip().splitlines()[-3:] if not facts.observed.ended else plain_passed
+        raise TaskNotGradable(f"{files.root}: the ground truth's run did not finish cleanly in the sandbox: {why}")
+    expected = _expected(files, passed)
+    kept = tuple(
+        p.canary
+        for p in planted
+        if p.canary.kind != "plain" and verdict.outcomes_of(facts.observed, [p.nodeid])[p.nodeid] != "passed"
+    )
+    baseline = verdict.baseline_of([s for s in verdict.run_signals(facts, planted) if s.code != "not-passed"])
+    prepared = Prepared(files, isolation, sources, expected, kept, baseline, tuple(static), hidden=hidden)
+    if options.use_cache:
+        _store(cache, prepared)
+    return prepared
+
+
+def _expected(files: TaskFiles, passed: list[str]) -> tuple[str, ...]:
+    listed: list[str] = []
+    if files.instance is not None:
+        try:
+            instance = load_instance(files.instance)
+        except ConfigError as exc:
+            raise TaskNotGradable(str(exc)) from None
+        listed = [item for key in LIST_KEYS for item in instance.listed(key)]
+    if not listed:
+        if not passed:
+            raise TaskNotGradable(f"{files.root}: the ground truth passes no test, so no candidate could be rewarded")
+        return tuple(sorted(passed))
+    expected: list[str] = []
+    unknown = []
+    for item in listed:
+        ids = resolve_id(item, passed)
+        if not ids:
+            unknown.append(item)
+        expected.extend(ids)
+    if unknown:
+        raise TaskNotGradable(
+            f"{files.instance}: {len(unknown)} listed test(s) do not pass on the ground truth (or name no test): "
+            f"{', '.join(unknown[:5])}; fix the lists with `pytest --before --after --gtguard-update-instance`"
+        )
+    return tuple(dict.fromkeys(expected))
+
+
+def _load(
+    cache: Path,
+) -> tuple[tuple[str, ...], tuple[Canary, ...], frozenset[tuple[str, str]], tuple[Signal, ...]] | None:
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("format") != _CACHE_FORMAT:
+            return None
+        return (
+            tuple(data["expected"]),
+            tuple(Canary(**c) for c in data["canaries"]),
+            frozenset((c, d) for c, d in data["baseline"]),
+            tuple(Signal(c, d) for c, d in data["static"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store(cache: Path, prepared: Prepared) -> None:
+    data = {
+        "format": _CACHE_FORMAT,
+        "task": str(prepared.files.root),
+        "expected": list(prepared.expected),
+        "canaries": [c.__dict__ for c in prepared.canaries],
+        "baseline": sorted(prepared.baseline),
+        "static": [[s.code, s.detail] for s in prepared.static_baseline],
+    }
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".grade-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only home: grading still works, it only reruns the ground truth next time
+
+
+def grade_prepared(prepared: Prepared, candidate: Path, *, label: str, options: GradeOptions) -> Grade:
+    """Grade one candidate of a prepared task."""
+    start = time.monotonic()
+    isolation = prepared.isolation.value
+
+    def finish(status: Status, tests: Mapping[str, str], signals: Sequence[Signal]) -> Grade:
+        if prepared.isolation is Isolation.PROCESS:
+            signals = [*signals, Signal("weak-isolation", "no namespaces: see docs/reward.md for what stays open")]
+        return Grade(
+            label,
+            status,
+            reward_for(status, options.rewards),
+            dict(tests),
+            tuple(signals),
+            isolation,
+            time.monotonic() - start,
+            str(prepared.files.root),
+        )
+
+    with tempfile.TemporaryDirectory(prefix="gtguard-candidate-") as tmp:
+        try:
+            tree, notes = _candidate_tree(prepared.files, candidate, Path(tmp))
+        except _Invalid as exc:
+            return finish(Status.INVALID, {}, [Signal("invalid", str(exc))])
+        rng = random.Random(secrets.randbits(64))
+        chosen = [c for c in prepared.canaries if c.kind == "perf"]
+        mutants = [c for c in prepared.canaries if c.kind == "mutant"]
+        chosen += rng.sample(mutants, min(options.mutants, len(mutants)))
+        sources, planted = canary_mod.plant(prepared.sources, chosen, test_dir=prepared.files.tests.name, rng=rng)
+        try:
+            facts, static = trial.run_trial(
+                prepared.files, tree, sources, prepared.isolation, options.limits, prepared.hidden
+            )
+        except SandboxUnavailable as exc:
+            return finish(Status.ERROR, {}, [Signal("sandbox", str(exc))])
+    static = tripwires.without_baseline([*static, *notes], prepared.static_baseline)
+    status, tests, signals = verdict.decide(
+        prepared.expected, facts, planted, static=static, baseline=prepared.baseline
+    )
+    return finish(status, tests, signals)
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _candidate_tree(files: TaskFiles, candidate: Path, tmp: Path) -> tuple[Path, list[Signal]]:
+    if candidate.is_dir():
+        return candidate, []
+    if candidate.is_file() and candidate.suffix in PATCH_SUFFIXES:
+        tree = tmp / "patched"
+        if files.before is not None:
+            copy_tree(files.before, tree)
+        tree.mkdir(exist_ok=True)
+        kept, _ = filter_sections(candidate.read_bytes())
+        notes = []
+        if kept != candidate.read_bytes() and b"tests/" in candidate.read_bytes():
+            notes.append(Signal("patch-touches-tests", "hunks outside the solution folder were dropped"))
+        try:
+            apply_patch(kept, tree)
+        except PatchError as exc:
+            raise _Invalid(f"{candidate}: the patch does not apply to repository_before: {exc}") from None
+        return tree, notes
+    what = "no such file or folder" if not candidate.exists() else "neither a folder nor a .patch/.diff file"
+    raise _Invalid(f"{candidate}: {what}; a candidate is a folder laid out like repository_after/ or a patch")
+
+
+def grade_many(
+    task: Path,
+    candidates: Sequence[Path],
+    *,
+    labels: Sequence[str] | None = None,
+    options: GradeOptions = GradeOptions(),
+) -> list[Grade]:
+    """Grade every candidate (``options.jobs`` at a time); the task is prepared once."""
+    prepared = prepare(task, options, candidates=candidates)
+    names = list(labels) if labels is not None else [str(c) for c in candidates]
+    jobs = max(1, options.jobs)
+    if prepared.isolation is Isolation.PROCESS and not can_drop_privileges():
+        jobs = 1  # the environment is writable to the runs: one at a time pins a change on its run
+
+    def one(pair: tuple[Path, str]) -> Grade:
+        return grade_prepared(prepared, pair[0], label=pair[1], options=options)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, zip(candidates, names, strict=True)))
+
+
+def grade(task: Path, candidate: Path, **options: object) -> Grade:
+    """Grade one candidate against a task and return its ``Grade``.
+
+    Keyword arguments are ``GradeOptions`` fields (``timeout``, ``tests``, ``isolation``, ...).
+    """
+    return grade_many(Path(task), [Path(candidate)], options=replace(GradeOptions(), **options))[0]  # type: ignore[arg-type]
