@@ -26,6 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: Sequence[str]) -> None:
     """Select the side before any conftest is imported: conftests read env vars and sys.path at import."""
     # tryfirst: the environment must be in place before pytest imports the initial conftests.
+    side.refuse_repo_as_test_path(early_config, parser)  # before anything runs against PATH
     task, sides = side.select(early_config, args)
     if option_value(early_config, "gtguard_meta"):
         from pytest_gtguard.meta import plugin as meta  # only a --meta run pays for its import

@@ -192,6 +192,119 @@ def test_side_repo_runs_candidate_and_aliases_repository_after(pytester: pytest.
     result.assert_outcomes(passed=1, failed=1)
 
 
+# pytest picks rootdir and configfile before gtguard declares --repo, so in `--repo PATH` (two arguments)
+# its first parse counts PATH among the test paths; `--repo=PATH` is one argument and never one.
+WRONG_CANDIDATE = {"candidate/calc.py": "def add(a, b):\n    return 0\n"}
+ADD_TEST = {"test_ops.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"}
+# A candidate plugin that turns every failure into a pass, loaded by the candidate's own addopts.
+FORCE_PASS = """
+    import pytest
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(item, call):
+        report = yield
+        report.outcome = "passed"
+        return report
+"""
+
+
+@pytest.mark.parametrize(
+    ("flag", "config_name", "config"),
+    [
+        ("--repo", "pytest.ini", "[pytest]\naddopts = -k nothing_matches\n"),
+        ("--repo", "tox.ini", "[pytest]\naddopts = -k nothing_matches\n"),
+        ("--repo", "setup.cfg", "[tool:pytest]\naddopts = -k nothing_matches\n"),
+        ("--repo", "pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-k nothing_matches"\n'),
+        ("--gtguard-repo", "pytest.ini", "[pytest]\naddopts = -k nothing_matches\n"),
+    ],
+    ids=["pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "namespaced-flag"],
+)
+def test_side_repo_space_form_never_runs_with_the_candidates_config(
+    pytester: pytest.Pytester, make_task, flag: str, config_name: str, config: str
+) -> None:
+    make_task(after=FIXED_CALC, tests=ADD_TEST, root_files={**WRONG_CANDIDATE, f"candidate/{config_name}": config})
+
+    result = pytester.runpytest(flag, "candidate")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: {flag} candidate: *configfile *candidate/{config_name} *; write {flag}=candidate (one argument)*"]
+    )
+    _no_traceback(result)
+    result = pytester.runpytest(f"{flag}=candidate")  # the task's configuration: the test runs, and fails
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["configfile: pytest.ini", "FAILED tests/test_ops.py::test_add*"])
+
+
+def test_side_repo_space_form_stops_before_a_candidate_plugin_can_force_passes(
+    pytester: pytest.Pytester, make_task
+) -> None:
+    candidate_config = "[pytest]\npythonpath = .\naddopts = -p force_pass\n"
+    make_task(
+        after=FIXED_CALC,
+        tests=ADD_TEST,
+        root_files={
+            **WRONG_CANDIDATE,
+            "candidate/pytest.ini": candidate_config,
+            "candidate/force_pass.py": FORCE_PASS,
+        },
+    )
+
+    result = pytester.runpytest("--repo", "candidate")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --repo candidate: *candidate/pytest.ini*write --repo=candidate*"])
+    result.stdout.no_fnmatch_line("*passed*")
+    pytester.runpytest("--repo=candidate").assert_outcomes(failed=1)
+
+
+@pytest.mark.parametrize("flag", ["--repo", "--gtguard-repo"])
+def test_side_repo_space_form_uses_the_task_ini_and_plain_test_ids(
+    pytester: pytest.Pytester, make_task, flag: str
+) -> None:
+    # The usual call: from the task root, a candidate inside it with no config file of its own.
+    make_task(
+        after=FIXED_CALC,
+        tests={"test_ops.py": "from calc import add\n\ndef check_add():\n    assert add(2, 3) == 5\n"},
+        root_files=WRONG_CANDIDATE,
+        ini="python_functions = check_*",  # only the task's ini makes check_add a test
+    )
+
+    result = pytester.runpytest(flag, "candidate")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"rootdir: {pytester.path}", "configfile: pytest.ini", "FAILED tests/test_ops.py::check_add - *"]
+    )
+
+
+def test_side_repo_space_form_outside_the_task_is_a_usage_error_naming_the_fix(
+    pytester: pytest.Pytester, make_task, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The task in task/, the candidate beside it: as a test path, ../candidate moves the rootdir up to
+    # their common folder, where pytest finds no config file, and the task's pytest.ini is passed over.
+    make_task(
+        root_files={
+            "task/repository_after/calc.py": FIXED_CALC["calc.py"],
+            "task/tests/test_ops.py": "from calc import add\n\ndef check_add():\n    assert add(2, 3) == 5\n",
+            "task/pytest.ini": "[pytest]\npython_functions = check_*\n",
+            **WRONG_CANDIDATE,
+        },
+        ini=None,
+    )
+    monkeypatch.chdir(pytester.path / "task")
+
+    result = pytester.runpytest("--repo", "../candidate")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: --repo ../candidate: *chose no configfile and rootdir {pytester.path}; write --repo=../candidate*"]
+    )
+    result = pytester.runpytest("--repo=../candidate")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["configfile: pytest.ini", "FAILED tests/test_ops.py::check_add - *"])
+
+
 # --- environment variable conventions ------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import ALL_OPTIONS, Option
 from pytest_gtguard.side.flags import claimed_flags
+from pytest_gtguard.side.rootdir import changed_setup, separate_values
 from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ __all__ = [
     "activate",
     "declared_options",
     "fixtures",
+    "refuse_repo_as_test_path",
     "select",
 ]
 
@@ -77,6 +80,46 @@ def declared_options(
     if not claimed:
         return tuple(options)
     return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
+
+
+# pytest chooses rootdir and configfile (Config.parse -> findpaths.determine_setup) from a first parse that
+# knows only pytest's own options: gtguard, loaded from its entry point later in the same call, has not
+# declared --repo yet, so in `--repo PATH` that parse counts PATH among the test paths. What we weighed:
+# - Fixing it before the choice: no hook of an entry-point plugin runs that early (pytest_addoption and
+#   pytest_addhooks come after it and get no config); only the caller can write `--repo=PATH`.
+# - Choosing again afterwards: needs Config._rootpath/_inipath/_inicfg (private), and cannot be done
+#   safely anyway: by pytest_load_initial_conftests, the first hook with a config, the chosen file's
+#   addopts are applied, its `pythonpath` is on sys.path and its `-p` plugins are imported.
+# - So: stop with the fix whenever PATH changed the choice (a candidate's pytest.ini, tox.ini, setup.cfg
+#   or pyproject.toml, or the task's ini passed over), and go on when it changed nothing (the usual
+#   `cd task && pytest --repo cand`), which side.rootdir.changed_setup works out from what pytest chose.
+_REPO_FLAGS = frozenset(f for opt in ALL_OPTIONS if opt.dest == "gtguard_repo" for f in opt.flags)
+
+
+def refuse_repo_as_test_path(config: pytest.Config, parser: pytest.Parser) -> None:
+    """Stop when ``--repo PATH`` (two arguments) let PATH choose pytest's rootdir or configfile."""
+    tokens = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *map(str, config.invocation_params.args)]
+    if _REPO_FLAGS.isdisjoint(tokens):
+        return  # the cheap answer for almost every pytest run
+    # The parser now knows every plugin's options: its positionals are the test paths of `--repo=PATH`.
+    # A flag it does not know is a task conftest's own --repo (flags.py), not gtguard's.
+    known, unknown = parser.parse_known_and_unknown_args(tokens)
+    for flag, value in separate_values(tokens, _REPO_FLAGS - set(unknown)):
+        if changed_setup(
+            value,
+            rootdir=config.rootpath,
+            inifile=config.inipath,
+            test_paths=[str(arg) for arg in known.file_or_dir],
+            invocation_dir=config.invocation_params.dir,
+            config_file=known.inifilename,
+            rootdir_option=known.rootdir,
+        ):
+            chose = f"configfile {config.inipath} and rootdir" if config.inipath else "no configfile and rootdir"
+            raise pytest.UsageError(
+                f"{flag} {value}: pytest chooses its configuration before plugins declare their options, so it "
+                f"took {value} for a test path and chose {chose} {config.rootpath}; write {flag}={value} "
+                "(one argument) so the task's configuration applies"
+            )
 
 
 def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tuple[Side, ...]]:
