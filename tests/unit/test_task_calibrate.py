@@ -83,7 +83,7 @@ def _fake_runner(outcomes: dict[str, Outcome], returncode: int = 1):
         tests = {n: TestRecord(n, o) for n, o in outcomes.items()}
         RunResults(side="candidate", exitstatus=returncode, tests=tests).dump(path)
         assert kwargs["env"]["PYTHONDONTWRITEBYTECODE"] == "1"  # type: ignore[index]
-        assert cmd[3:5] == ["--repo", "/attempts/a1"]
+        assert cmd[3] == "--repo=/attempts/a1"
         return subprocess.CompletedProcess(cmd, returncode, "", "")
 
     return run

@@ -189,8 +189,7 @@ def run_attempt(
             python,
             "-m",
             "pytest",
-            "--repo",
-            str(solution),
+            f"--repo={solution}",  # one argument: as two, pytest would take the attempt for a test path
             "-p",
             "no:cacheprovider",
             "-q",
