@@ -4,13 +4,13 @@ import argparse
 import ast
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from pytest_gtguard import cli
 from pytest_gtguard.cli import ExitCode, build_parser, main
+from pytest_gtguard.reward.model import Grade, Status
 from pytest_gtguard.task.findings import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,7 +210,7 @@ def _calibration_task(root: Path, attempts: list[str]) -> None:
 def test_cli_calibrate_five_attempts_of_mixed_quality_is_goldilocks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Real subprocesses: calibrate's isolation *is* one fresh `python -m pytest --repo ATTEMPT` per attempt.
+    # Real sandboxed runs: calibrate grades every attempt as gtguard grade does.
     task = tmp_path / "task"
     _calibration_task(task, [GOOD, WRONG_SUB, GOOD, WRONG_ADD, BROKEN])
     files_before = sorted(p.relative_to(task) for p in task.rglob("*"))
@@ -226,8 +226,6 @@ def test_cli_calibrate_five_attempts_of_mixed_quality_is_goldilocks(
             "--jobs",
             "3",
             "--json",
-            "--python",
-            sys.executable,
         ]
     )
 
@@ -237,7 +235,10 @@ def test_cli_calibrate_five_attempts_of_mixed_quality_is_goldilocks(
     assert [a["passed"] for a in data["attempts"]] == [True, False, True, False, False]
     assert data["attempts"][1]["failing"] == ["tests/test_calc.py::test_sub"]
     assert data["attempts"][3]["failing"] == ["tests/test_calc.py::test_add_negative"]
-    assert data["attempts"][4]["failing"] == ["tests/test_calc.py"]
+    assert data["attempts"][4]["failing"] == sorted(
+        f"tests/test_calc.py::{t}" for t in ("test_add", "test_sub", "test_add_negative")
+    )
+    assert [a["status"] for a in data["attempts"]] == ["resolved", "unresolved", "resolved", "unresolved", "unresolved"]
     assert data["pass_at_k"] == {"1": 0.4, "5": 1.0}
     assert data["references"][0]["passed"] is True
     assert sorted(p.relative_to(task) for p in task.rglob("*")) == files_before  # no caches, no reports
@@ -246,25 +247,19 @@ def test_cli_calibrate_five_attempts_of_mixed_quality_is_goldilocks(
 def test_cli_calibrate_text_output_says_too_hot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fake(task: Path, attempt: Path, **kwargs: object) -> cli.cal.AttemptResult:
-        ok = attempt.name != "attempt-5"
-        return cli.cal.AttemptResult(
-            attempt.name,
-            attempt,
-            ok,
-            {"passed": 3} if ok else {"failed": 1},
-            () if ok else ("tests/test_calc.py::test_sub",),
-            0 if ok else 1,
-        )
+    def fake(prepared: object, attempt: Path, **kwargs: object) -> Grade:
+        if attempt.name != "attempt-5":
+            return Grade(attempt.name, Status.RESOLVED, 1.0, {"tests/test_calc.py::test_sub": "passed"})
+        return Grade(attempt.name, Status.UNRESOLVED, -1.0, {"tests/test_calc.py::test_sub": "failed"})
 
-    monkeypatch.setattr(cli.cal, "run_attempt", fake)
+    monkeypatch.setattr(cli, "grade_prepared", fake)
     _calibration_task(tmp_path, [GOOD] * 5)
 
     code = main(["calibrate", str(tmp_path), "--attempts", str(tmp_path / "attempts")])
 
     out = capsys.readouterr().out
     assert code == ExitCode.FINDINGS
-    assert "attempt attempt-5: FAIL (1 failed)" in out
+    assert "attempt attempt-5: FAIL [unresolved] (1 failed)" in out
     assert "    failed: tests/test_calc.py::test_sub" in out
     assert "verdict: Too Hot (target passed 4 of 5; no --reference given)" in out
 
@@ -303,7 +298,7 @@ def test_cli_calibrate_rejects_bad_options(
 
 
 def test_cli_calibrate_accepts_attempts_as_patches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Real subprocesses, as above: a patch attempt is applied to a temporary copy of repository_before.
+    # Real sandboxed runs, as above: a patch attempt is applied to a temporary copy of repository_before.
     task = tmp_path / "task"
     _calibration_task(task, [])
     (task / "repository_before" / "calc.py").write_text(WRONG_SUB)

@@ -13,13 +13,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
 from pytest_gtguard import __version__
 from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.reward import command as grade_command
+from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, grade_prepared, prepare
+from pytest_gtguard.reward.sandbox import SandboxUnavailable
 from pytest_gtguard.settings import CORE_OPTIONS
 from pytest_gtguard.split import command as split_command
 from pytest_gtguard.task import calibrate as cal
@@ -137,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "calibrate",
         help="Run the tests against model attempts: pass@k and the verdict",
-        description="Run the task's tests against each attempt (as pytest --repo ATTEMPT does) and "
-        "report pass/fail, failing tests, pass@k and Too Hot / Goldilocks / Too Cold.",
+        description="Grade each attempt as gtguard grade does (its own sandboxed workspace) and "
+        "report pass/fail, failing tests, pass@k and Too Hot / Goldilocks / Too Cold over honest passes.",
     )
     _task_arg(p, required=True)
     p.add_argument(
@@ -164,10 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="Stop an attempt's run after this long (default: 600)",
     )
     p.add_argument(
-        "--python",
-        default=sys.executable,
-        metavar="PATH",
-        help="Python that runs pytest (default: the one running gtguard)",
+        "--isolation",
+        choices=["auto", "namespaces", "process"],
+        default="auto",
+        help="Sandbox level of each attempt's run, as for gtguard grade (default: auto)",
     )
     p.add_argument("--json", action="store_true", help="Print the calibration as JSON")
     p.set_defaults(func=_calibrate)
@@ -274,7 +275,17 @@ def _calibrate(args: argparse.Namespace) -> ExitCode:
             raise GtguardError(f"--reference {ref}: {describe_missing(ref)}; pass the stronger model's solution folder")
     if any(k < 1 for k in args.k) or args.jobs < 1 or args.timeout <= 0:
         raise GtguardError("--k and --jobs must be at least 1, and --timeout above 0")
-    run = partial(cal.run_attempt, task.resolve(), python=args.python, timeout=args.timeout)
+    candidates = [p.resolve() for p in (*attempts, *references)]
+    options = GradeOptions(timeout=args.timeout, isolation=args.isolation, hidden=(Path(args.attempts).resolve(),))
+    try:
+        prepared = prepare(task.resolve(), options, candidates=candidates)
+    except (SandboxUnavailable, TaskNotGradable) as exc:
+        print(f"gtguard calibrate: error: {exc}", file=sys.stderr)
+        return ExitCode.GRADER_UNAVAILABLE
+
+    def run(attempt: Path) -> cal.AttemptResult:
+        return cal.from_grade(grade_prepared(prepared, attempt, label=attempt.name, options=options), attempt)
+
     result = cal.calibrate(
         task.resolve(),
         [a.resolve() for a in attempts],
@@ -290,7 +301,7 @@ def _calibrate(args: argparse.Namespace) -> ExitCode:
     for label, rows in (("attempt", result.attempts), ("reference", result.references)):
         for a in rows:
             counts = ", ".join(f"{v} {k}" for k, v in sorted(a.counts.items())) or "no results"
-            print(f"{label} {a.name}: {'PASS' if a.passed else 'FAIL'} ({counts})")
+            print(f"{label} {a.name}: {'PASS' if a.passed else 'FAIL'} [{a.status}] ({counts})")
             for test in a.failing[:10]:
                 print(f"    failed: {test}")
             if len(a.failing) > 10:

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.results import Outcome, RunResults, TestRecord
+from pytest_gtguard.reward.model import Grade, Signal, Status
 from pytest_gtguard.task.calibrate import (
     AttemptResult,
     Verdict,
     attempt_dirs,
     calibrate,
+    from_grade,
     judge,
     pass_at_k,
-    run_attempt,
 )
 
 
@@ -77,43 +76,32 @@ def test_calibrate_attempt_dirs_explains_a_bad_folder(tmp_path: Path) -> None:
         attempt_dirs(tmp_path)
 
 
-def _fake_runner(outcomes: dict[str, Outcome], returncode: int = 1):
-    def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        path = Path(cmd[cmd.index("--gtguard-results") + 1])
-        tests = {n: TestRecord(n, o) for n, o in outcomes.items()}
-        RunResults(side="candidate", exitstatus=returncode, tests=tests).dump(path)
-        assert kwargs["env"]["PYTHONDONTWRITEBYTECODE"] == "1"  # type: ignore[index]
-        assert cmd[3] == "--repo=/attempts/a1"
-        return subprocess.CompletedProcess(cmd, returncode, "", "")
-
-    return run
+def _grade(status: Status, tests: dict[str, str], *signals: Signal) -> Grade:
+    return Grade("a1", status, 1.0 if status is Status.RESOLVED else -1.0, tests, signals)
 
 
-def test_calibrate_run_attempt_reads_outcomes_from_the_results_file(tmp_path: Path) -> None:
-    runner = _fake_runner({"t::a": Outcome.PASSED, "t::b": Outcome.FAILED, "t::c": Outcome.ERROR})
+def test_calibrate_counts_only_a_resolved_grade_as_a_pass(tmp_path: Path) -> None:
+    result = from_grade(_grade(Status.RESOLVED, {"t::a": "passed", "t::b": "passed"}), tmp_path / "a1")
 
-    result = run_attempt(tmp_path, Path("/attempts/a1"), runner=runner)
+    assert result.passed and result.status == "resolved" and result.error is None
+    assert result.counts == {"passed": 2}
+
+
+def test_calibrate_tamper_is_not_an_honest_pass_even_with_every_test_passed(tmp_path: Path) -> None:
+    canary = Signal("canary-passed", "tests/t.py::test_x must fail and was reported passed")
+    result = from_grade(_grade(Status.TAMPER, {"t::a": "passed"}, canary), tmp_path / "a1.patch")
+
+    assert not result.passed and result.name == "a1" and result.status == "tamper"
+    assert result.error is not None and "canary-passed" in result.error
+
+
+def test_calibrate_lists_the_expected_tests_that_did_not_pass(tmp_path: Path) -> None:
+    tests = {"t::a": "passed", "t::b": "failed", "t::c": "skipped"}
+    result = from_grade(_grade(Status.UNRESOLVED, tests, Signal("not-passed", "2 of 3")), tmp_path / "a1")
 
     assert not result.passed
     assert result.failing == ("t::b", "t::c")
-    assert result.counts == {"passed": 1, "failed": 1, "error": 1}
-
-
-def test_calibrate_run_attempt_with_only_skips_does_not_pass(tmp_path: Path) -> None:
-    result = run_attempt(tmp_path, Path("/attempts/a1"), runner=_fake_runner({"t::a": Outcome.SKIPPED}, 0))
-
-    assert not result.passed
-    assert result.error is not None and "no test passed" in result.error
-
-
-def test_calibrate_run_attempt_reports_a_crash_without_results(tmp_path: Path) -> None:
-    def crash(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(cmd, 4, "", "ERROR: usage error\n")
-
-    result = run_attempt(tmp_path, Path("/attempts/a1"), runner=crash)
-
-    assert not result.passed
-    assert result.error is not None and "exited with 4" in result.error and "usage error" in result.error
+    assert result.counts == {"passed": 1, "failed": 1, "skipped": 1}
 
 
 def test_calibrate_reports_pass_at_k_and_verdict(tmp_path: Path) -> None:
@@ -132,12 +120,9 @@ def test_calibrate_reports_pass_at_k_and_verdict(tmp_path: Path) -> None:
     assert result.to_json()["target_passed"] == 2
 
 
-def test_calibrate_refuses_a_verdict_when_no_run_wrote_results(tmp_path: Path) -> None:
-    def crash(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(cmd, 4, "", "pytest: error: unrecognized arguments: --repo\n")
-
+def test_calibrate_refuses_a_verdict_when_no_attempt_could_be_graded(tmp_path: Path) -> None:
     def run(path: Path) -> AttemptResult:
-        return run_attempt(tmp_path, path, runner=crash)
+        return from_grade(_grade(Status.ERROR, {}, Signal("sandbox", "cannot start the run: bwrap")), path)
 
-    with pytest.raises(ConfigError, match=r"no attempt produced test results.*unrecognized arguments"):
+    with pytest.raises(ConfigError, match=r"no attempt could be graded.*cannot start the run"):
         calibrate(tmp_path, [tmp_path / "a1", tmp_path / "a2"], run=run)

@@ -1,9 +1,8 @@
 """``gtguard calibrate``: is the task hard enough? Run its tests against model attempts and judge.
 
 The handbook keeps a prompt when the target model fails it in at least 2 of 5 attempts while a
-stronger model solves it. Each attempt directory stands in for repository_after exactly as
-``pytest --repo ATTEMPT`` does (same import isolation), in a fresh ``python -m pytest`` subprocess
-per attempt run from the task folder; outcomes come back through ``--gtguard-results`` JSON.
+stronger model solves it. Every attempt is graded by ``gtguard grade``'s grader (``reward/``): in its
+own sandboxed workspace, never inside the task, so one attempt cannot change another's result.
 
 Verdicts for ``n`` target attempts of which ``c`` pass (the 5-attempt rule, scaled):
 
@@ -15,27 +14,24 @@ Verdicts for ``n`` target attempts of which ``c`` pass (the 5-attempt rule, scal
 An attempt is a solution folder laid out like repository_after, or a ``.patch``/``.diff`` against
 repository_before (what a model usually returns); a patch is applied to a temporary copy of before.
 
-An attempt passes when its run collected without errors, at least one test passed and no test
-failed or errored. pass@k uses the unbiased estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
+An attempt passes when its grade is ``resolved``: every expected test passed strictly, and no canary,
+integrity or sandbox signal says it tampered with the grader. pass@k uses the unbiased estimator of
+Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.results import Outcome, RunResults
-from pytest_gtguard.task.patch import PATCH_SUFFIXES, PatchError, apply_patch, filter_sections
-from pytest_gtguard.task.trees import copy_tree, describe_missing
+from pytest_gtguard.reward.model import Grade, Status
+from pytest_gtguard.task.patch import PATCH_SUFFIXES
+from pytest_gtguard.task.trees import describe_missing
 
 __all__ = [
     "AttemptResult",
@@ -43,12 +39,12 @@ __all__ = [
     "Verdict",
     "attempt_dirs",
     "calibrate",
+    "from_grade",
     "judge",
     "pass_at_k",
-    "run_attempt",
 ]
 
-_NO_RESULTS = "pytest exited with"
+_QUIET = frozenset({"weak-isolation", "not-passed"})
 _HOT_NUM, _HOT_DEN = 3, 5  # "passes 4-5 of 5" == pass rate above 3/5
 _SKIP_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", "node_modules"})
 
@@ -73,6 +69,7 @@ class AttemptResult:
     failing: tuple[str, ...]
     returncode: int
     error: str | None = None
+    status: str = ""  # the grade's status: resolved, unresolved, tamper, invalid or error
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-able dict."""
@@ -83,6 +80,7 @@ class AttemptResult:
             "counts": dict(self.counts),
             "failing": list(self.failing),
             "returncode": self.returncode,
+            "status": self.status,
             "error": self.error,
         }
 
@@ -159,85 +157,29 @@ def attempt_dirs(folder: Path) -> list[Path]:
     return found
 
 
-Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+def from_grade(grade: Grade, attempt: Path) -> AttemptResult:
+    """Return the calibration row of one attempt graded by ``gtguard grade``'s grader.
 
-
-def run_attempt(
-    task: Path,
-    attempt: Path,
-    *,
-    python: str = sys.executable,
-    timeout: float = 600.0,
-    extra_args: Sequence[str] = (),
-    env: Mapping[str, str] | None = None,
-    runner: Runner = subprocess.run,
-) -> AttemptResult:
-    """Run the task's tests against ``attempt`` in a fresh pytest process and return the result."""
-    name = attempt.stem if attempt.is_file() else attempt.name
-    with tempfile.TemporaryDirectory(prefix="gtguard-calibrate-") as tmp:
-        results_path = Path(tmp) / "results.json"
-        if attempt.is_file():
-            solution = Path(tmp) / name
-            copy_tree(task / "repository_before", solution)
-            try:
-                apply_patch(filter_sections(attempt.read_bytes())[0], solution)
-            except PatchError as exc:
-                return AttemptResult(name, attempt, False, {}, (), -1, error=f"the patch does not apply: {exc}")
-        else:
-            solution = attempt
-        cmd = [
-            python,
-            "-m",
-            "pytest",
-            f"--repo={solution}",  # one argument: as two, pytest would take the attempt for a test path
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--gtguard-results",
-            str(results_path),
-            *extra_args,
-        ]
-        child_env = {k: v for k, v in (env if env is not None else os.environ).items() if k != "GTGUARD_SIDE"}
-        child_env["PYTHONDONTWRITEBYTECODE"] = "1"  # never write caches into the task or the attempt
-        try:
-            proc = runner(
-                cmd,
-                cwd=task,
-                env=child_env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return AttemptResult(
-                name, attempt, False, {}, (), -1, error=f"did not finish in {timeout:g} s (raise --timeout)"
-            )
-        if not results_path.exists():
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
-            return AttemptResult(
-                name,
-                attempt,
-                False,
-                {},
-                (),
-                proc.returncode,
-                error=f"{_NO_RESULTS} {proc.returncode} before writing results: " + " | ".join(tail),
-            )
-        results = RunResults.load(results_path)
-    return _summarise(name, attempt, results, proc.returncode)
-
-
-def _summarise(name: str, attempt: Path, results: RunResults, returncode: int) -> AttemptResult:
+    Only a ``resolved`` grade is a pass: a tampering attempt is not an honest pass and does not count
+    towards pass@k or the verdict.
+    """
     counts: dict[str, int] = {}
-    for record in results.tests.values():
-        counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
-    failing = sorted(n for n, r in results.tests.items() if r.outcome.is_fail)
-    failing += sorted(e.nodeid for e in results.collect_errors)
-    passed = not failing and counts.get(Outcome.PASSED.value, 0) > 0
-    error = None if passed or failing else "no test passed (nothing collected, or everything skipped)"
-    return AttemptResult(name, attempt, passed, counts, tuple(failing), returncode, error=error)
+    for outcome in grade.tests.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    failing = tuple(sorted(n for n, o in grade.tests.items() if o != "passed"))
+    passed = grade.status is Status.RESOLVED
+    shown = [s for s in grade.signals if s.is_tamper] or [s for s in grade.signals if s.code not in _QUIET]
+    error = None if passed else "; ".join(f"{s.code}: {s.detail}" for s in shown[:3]) or grade.status.value
+    return AttemptResult(
+        attempt.stem if attempt.suffix in PATCH_SUFFIXES else attempt.name,
+        attempt,
+        passed,
+        counts,
+        failing,
+        0 if passed else 1,
+        error=error,
+        status=grade.status.value,
+    )
 
 
 def calibrate(
@@ -257,11 +199,10 @@ def calibrate(
     """
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(run, [*attempts, *references]))
-    if all(r.error is not None and r.error.startswith(_NO_RESULTS) for r in results):
+    if all(r.status == Status.ERROR.value for r in results):
         raise ConfigError(
-            f"no attempt produced test results, so there is nothing to judge; the first one says: {results[0].error}. "
-            "Check that the Python given by --python has pytest and pytest-gtguard installed, and that "
-            "`pytest --after` works in the task"
+            f"no attempt could be graded, so there is nothing to judge; the first one says: {results[0].error}. "
+            "Check that `pytest --after` works in the task and that `gtguard grade TASK repository_after` passes"
         )
     target, reference = results[: len(attempts)], results[len(attempts) :]
     n, c = len(target), sum(a.passed for a in target)
