@@ -1,8 +1,10 @@
 """One trial: build a candidate's workspace, run pytest in the sandbox, and gather the facts.
 
-The pytest command is pinned so that nothing the candidate ships can steer it: the interpreter starts
-with ``-S`` (no site start-up, so no ``.pth`` or ``sitecustomize`` runs; the judge's own ``sys.path``
-is passed explicitly), ``-B``; ini file, rootdir and confcutdir are the trusted copy's; plugin
+The pytest command is pinned so that nothing the candidate ships can steer it: the judge's own
+``sys.path`` is passed explicitly, and where the run could write to the Python environment (the
+process level without a uid of its own) the interpreter starts with ``-S``, so a ``.pth`` file or
+``sitecustomize`` planted by an earlier candidate never runs (elsewhere site start-up stays on:
+editable installs register import hooks there); ``-B``; ini file, rootdir and confcutdir are the trusted copy's; plugin
 autoload is off and the installed plugins, read once before any candidate ran, are named with
 ``-p``; the candidate's path is never a positional argument (``--after`` with the candidate standing
 in ``repository_after/``); the environment is built from nothing.
@@ -49,9 +51,10 @@ def _trusted_path() -> tuple[str, ...]:
     return tuple(p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p))
 
 
-def pytest_argv(ws: Workspace) -> list[str]:
+def pytest_argv(ws: Workspace, isolation: Isolation) -> list[str]:
     """Return the pinned pytest command for ``ws``."""
-    argv = [os.path.realpath(sys.executable), "-S", "-B", "-m", "pytest"]
+    writable_env = isolation is Isolation.PROCESS and not sandbox.can_drop_privileges()
+    argv = [os.path.realpath(sys.executable), *(["-S"] if writable_env else []), "-B", "-m", "pytest"]
     argv += ["-c", str(ws.ini), "--rootdir", str(ws.task), "--confcutdir", str(ws.task)]
     argv += ["-p", "no:cacheprovider", "-p", "no:randomly", "-p", REPORTER]
     for name in installed_plugins():
@@ -114,7 +117,7 @@ def run_trial(
             "pidns": isolation is Isolation.NAMESPACES,
         }
         run = sandbox.Launch(
-            argv=pytest_argv(ws),
+            argv=pytest_argv(ws, isolation),
             cwd=ws.task,
             env=_env(ws, conf, token, hidden),
             readonly=ws.readonly,
