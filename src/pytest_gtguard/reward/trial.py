@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import secrets
@@ -146,8 +147,6 @@ def run_trial(
 
 
 def _hash(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(os.path.realpath(path).encode()).hexdigest()
 
 
@@ -164,4 +163,7 @@ def _remove(root: Path) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(path)
 
-    shutil.rmtree(root, onerror=retry)  # noqa: PTH - onexc is 3.12+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(root, onexc=retry)
+    else:  # onexc is 3.12+, and onerror is deprecated there
+        shutil.rmtree(root, onerror=retry)
