@@ -131,7 +131,7 @@ class Grade:
         head = f"{self.reward:+g} {self.status.value:<10} {self.candidate}"
         counts = f"{passed}/{len(self.tests)} expected tests passed" if self.tests else "no tests ran"
         shown = [s for s in self.signals if s.is_tamper] or [s for s in self.signals if s.code != "weak-isolation"]
-        tail = "; ".join(f"{s.code}: {s.detail}" if s.detail else s.code for s in shown[:3])
+        tail = "; ".join(f"{s.code}: {' | '.join(s.detail.splitlines())}" if s.detail else s.code for s in shown[:3])
         more = f" (+{len(shown) - 3} more)" if len(shown) > 3 else ""
         return f"{head}  ({counts}, {self.isolation}, {self.duration_seconds:.1f} s)" + (
             f"\n    {tail}{more}" if tail else ""

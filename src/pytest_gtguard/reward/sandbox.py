@@ -43,6 +43,7 @@ __all__ = ["Finished", "Launch", "Limits", "SandboxUnavailable", "can_drop_privi
 _NOBODY = 65534
 _TAIL = 4000  # bytes of stdout/stderr kept for the grade's details
 _KILL_GRACE = 5.0
+_DYING_GRACE = 1.0
 
 
 class SandboxUnavailable(GtguardError):
@@ -238,9 +239,14 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
 def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool) -> int:
     """Kill the run's process group and every process carrying ``token``; return how many outlived it."""
     pgid = proc.pid
-    found = set(_with_token(token)) if token else set()
-    found |= set(_in_group(pgid))
-    found.discard(proc.pid)
+    deadline = time.monotonic() + _DYING_GRACE
+    while True:  # a process killed a moment ago may still be freeing its memory
+        found = set(_with_token(token)) if token else set()
+        found |= set(_in_group(pgid))
+        found.discard(proc.pid)
+        if not found or not main_done or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     for pid in found:
         _kill(pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -55,7 +55,9 @@ def _trusted_path() -> tuple[str, ...]:
 def pytest_argv(ws: Workspace, isolation: Isolation) -> list[str]:
     """Return the pinned pytest command for ``ws``."""
     writable_env = isolation is Isolation.PROCESS and not sandbox.can_drop_privileges()
-    argv = [os.path.realpath(sys.executable), *(["-S"] if writable_env else []), "-B", "-m", "pytest"]
+    # sys.executable as it is, not its realpath: a virtualenv's python is a symlink, and resolving it
+    # would run the base interpreter with another sys.prefix and other site-packages.
+    argv = [sys.executable, *(["-S"] if writable_env else []), "-B", "-m", "pytest"]
     argv += ["-c", str(ws.ini), "--rootdir", str(ws.task), "--confcutdir", str(ws.task)]
     argv += ["-p", "no:cacheprovider", "-p", "no:randomly", "-p", REPORTER]
     for name in installed_plugins():
@@ -66,11 +68,8 @@ def pytest_argv(ws: Workspace, isolation: Isolation) -> list[str]:
 
 def _env(ws: Workspace, conf: Mapping[str, object], token: str, hidden: Sequence[Path]) -> dict[str, str]:
     path = [p for p in _trusted_path() if not any(Path(p) == h or h in Path(p).parents for h in hidden)]
-    bindir = os.path.dirname(os.path.realpath(sys.executable))
     return {
-        "PATH": os.pathsep.join(
-            dict.fromkeys([bindir, os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])
-        ),
+        "PATH": os.pathsep.join(dict.fromkeys([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])),
         "HOME": str(ws.scratch / "home"),
         "TMPDIR": str(ws.scratch / "tmp"),
         "LANG": "C.UTF-8",

@@ -30,6 +30,7 @@ __all__ = ["WATCHED"]
 
 _MAX_RECORD = 3800  # under PIPE_BUF (4096): one os.write of a record is atomic on a pipe
 _MAX_AUDIT = 20  # audit observations kept per kind: enough evidence, bounded traffic
+_GRACE = 1.0  # seconds a process that is already dying gets before it counts as left behind
 
 # The callables whose replacement would let code in this process change an outcome. pytest's private
 # modules are named on purpose: they are what a report-forging hack patches (catalogue RH09, RH13, RH22).
@@ -86,10 +87,11 @@ WATCHED = (
     "pytest_gtguard._timing:perf_counter",
 )
 _MISSING = object()
-_EVENTS = frozenset(
-    {"open", "os.remove", "os.rmdir", "os.rename", "os.replace", "shutil.rmtree", "os.truncate", "os.exec"}
-    | {"socket.connect"}
+_WRITES = frozenset(
+    {"os.remove", "os.rmdir", "os.rename", "os.replace", "shutil.rmtree", "os.truncate", "os.mkdir"}
+    | {"os.chmod", "os.chown", "os.utime", "os.link", "os.symlink"}
 )
+_EVENTS = _WRITES | {"open", "os.exec", "socket.connect"}
 
 
 def _resolve(spec: str) -> object:
@@ -161,8 +163,10 @@ class _Reporter:
             return
         if event == "open":
             self._on_open(args)
-        elif event in ("os.remove", "os.rmdir", "os.rename", "os.replace", "shutil.rmtree", "os.truncate"):
+        elif event in _WRITES:
             self._on_write(event, args[0] if args else None)
+            if event in ("os.rename", "os.replace", "os.link", "os.symlink") and len(args) > 1:
+                self._on_write(event, args[1])
         elif event == "os.exec":
             self._note("exec", f"{args[0]!r}" if args else "", main=os.getpid() == self._pid)
         elif event == "socket.connect" and len(args) > 1:
@@ -236,7 +240,11 @@ class _Reporter:
                     self._send("plugin", hook=name, file=os.path.realpath(where)[len(self._candidate) :])
 
     def list_processes(self) -> None:
-        """In a pid namespace, report processes other than this one and its ancestors."""
+        """In a pid namespace, report processes other than this one and its ancestors.
+
+        A process killed a moment ago (a perf gate's child, a test's server) may still be freeing its
+        memory: only what is still alive after a short grace counts.
+        """
         if not self._pidns:
             return
         mine = {os.getpid(), 1}
@@ -244,10 +252,16 @@ class _Reporter:
         while pid > 1 and pid not in mine:
             mine.add(pid)
             pid = _ppid(pid)
-        alive = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in mine and _state(int(entry)) not in ("Z", "X", ""):
-                alive.append(int(entry))
+        deadline = time.monotonic() + _GRACE
+        while True:
+            alive = [
+                int(e)
+                for e in os.listdir("/proc")
+                if e.isdigit() and int(e) not in mine and _state(int(e)) not in ("Z", "X", "")
+            ]
+            if not alive or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         if alive:
             self._send("alive", pids=alive[:50], count=len(alive))
 
@@ -318,7 +332,7 @@ def _start() -> _Reporter | None:
 
 
 _REPORTER = _start()
-_ = (builtins, operator, time)  # imported before candidate code so the baseline sees the originals
+_ = (builtins, operator)  # imported before candidate code so the baseline sees the originals
 
 
 def pytest_configure(config: pytest.Config) -> None:
