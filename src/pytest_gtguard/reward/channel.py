@@ -31,6 +31,8 @@ class Observed:
     collect_errors: dict[str, str] = field(default_factory=dict)
     deselected: set[str] = field(default_factory=set)
     integrity: list[str] = field(default_factory=list)
+    testdata: list[str] = field(default_factory=list)
+    probes: dict[str, str] = field(default_factory=dict)  # probe test id -> repr of the changed call's value
     plugins: list[str] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     alive: int = 0
@@ -101,6 +103,10 @@ def _apply(seen: Observed, record: dict[str, Any]) -> None:
         seen.deselected.update(str(i) for i in record.get("ids", ()))
     elif kind == "integrity":
         seen.integrity.append(f"{record.get('what')} ({record.get('when')})")
+    elif kind == "probe":
+        seen.probes[str(record.get("id"))] = str(record.get("value"))
+    elif kind == "testdata":
+        seen.testdata.append(str(record.get("what")))
     elif kind == "plugin":
         seen.plugins.append(f"{record.get('hook')} from {record.get('file')}")
     elif kind == "audit":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError, GtguardError
 from pytest_gtguard.reward import canaries as canary_mod
-from pytest_gtguard.reward import trial, tripwires, verdict
+from pytest_gtguard.reward import heldout, trial, tripwires, verdict
 from pytest_gtguard.reward.canaries import Canary
 from pytest_gtguard.reward.model import Grade, Isolation, Signal, Status, reward_for
 from pytest_gtguard.reward.sandbox import Limits, SandboxUnavailable, can_drop_privileges, choose_isolation
@@ -34,7 +34,7 @@ from pytest_gtguard.task.trees import copy_tree
 
 __all__ = ["GradeOptions", "Prepared", "TaskNotGradable", "grade", "grade_many", "prepare"]
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 class TaskNotGradable(GtguardError):
@@ -54,6 +54,7 @@ class GradeOptions:
     cache_dir: Path | None = None  # None: $GTGUARD_CACHE_DIR, else ~/.cache/gtguard; skipped when unwritable
     use_cache: bool = True
     mutants: int = 4  # mutant canaries planted per run (from those the ground truth fails)
+    heldouts: int = 4  # held-out canaries planted per run (from those the ground truth passes)
     hidden: tuple[Path, ...] = ()  # more folders the candidate must not see (other candidates, datasets)
 
     @property
@@ -119,34 +120,60 @@ def prepare(task: Path, options: GradeOptions, *, candidates: Sequence[Path] = (
     cached = _load(cache) if options.use_cache else None
     if cached is not None:
         return Prepared(files, isolation, sources, *cached, hidden=hidden)
-    found = canary_mod.find_canaries(sources)
-    planted_sources, planted = canary_mod.plant(
-        sources, found, test_dir=files.tests.name, rng=random.Random(fingerprint)
-    )
-    facts, static = trial.run_trial(files, files.after, planted_sources, isolation, options.limits, hidden)
+    rng = random.Random(fingerprint)
+    found = [*canary_mod.find_canaries(sources), *canary_mod.find_probes(sources)]
+    facts, static, planted = _ground_truth_run(files, sources, found, isolation, options, hidden, rng)
     canary_ids = tuple(p.nodeid for p in planted)
     passed = [
         n
         for n in facts.observed.phases
         if facts.observed.outcome(n) == "passed" and not any(n == c or n.startswith(c + "[") for c in canary_ids)
     ]
+    expected = _expected(files, passed)
+    kept = [
+        p.canary
+        for p in planted
+        if p.canary.kind in ("mutant", "perf") and verdict.outcomes_of(facts.observed, [p.nodeid])[p.nodeid] != "passed"
+    ]
+    signals = list(verdict.run_signals(facts, planted))
+    heldouts = [
+        replace(p.canary, kind="heldout", expected=value)
+        for p in planted
+        if p.canary.kind == "probe" and (value := heldout.expected_literal(facts.observed.probes.get(p.nodeid, "")))
+    ]
+    if heldouts:  # a second run: keep the held-out copies the ground truth itself passes
+        facts, _, planted = _ground_truth_run(files, sources, heldouts, isolation, options, hidden, rng)
+        kept += [
+            p.canary for p in planted if p.canary.kind == "heldout" and facts.observed.outcome(p.nodeid) == "passed"
+        ]
+        signals += verdict.run_signals(facts, planted)
+    baseline = verdict.baseline_of([s for s in signals if s.code != "not-passed"])
+    prepared = Prepared(files, isolation, sources, expected, tuple(kept), baseline, tuple(static), hidden=hidden)
+    if options.use_cache:
+        _store(cache, prepared)
+    return prepared
+
+
+def _ground_truth_run(
+    files: TaskFiles,
+    sources: Mapping[str, str],
+    canaries: Sequence[Canary],
+    isolation: Isolation,
+    options: GradeOptions,
+    hidden: tuple[Path, ...],
+    rng: random.Random,
+) -> tuple[verdict.RunFacts, list[Signal], list[canary_mod.Planted]]:
+    if files.after is None:  # pragma: no cover - prepare checked it
+        raise TaskNotGradable(f"{files.root}: no repository_after/")
+    planted_sources, planted = canary_mod.plant(sources, canaries, test_dir=files.tests.name, rng=rng)
+    facts, static = trial.run_trial(files, files.after, planted_sources, isolation, options.limits, hidden)
     plain_passed = [
         p.nodeid for p in planted if p.canary.kind == "plain" and facts.observed.outcome(p.nodeid) == "passed"
     ]
     if not facts.observed.ended or plain_passed:
         why = facts.finished.stderr.strip().splitlines()[-3:] if not facts.observed.ended else plain_passed
         raise TaskNotGradable(f"{files.root}: the ground truth's run did not finish cleanly in the sandbox: {why}")
-    expected = _expected(files, passed)
-    kept = tuple(
-        p.canary
-        for p in planted
-        if p.canary.kind != "plain" and verdict.outcomes_of(facts.observed, [p.nodeid])[p.nodeid] != "passed"
-    )
-    baseline = verdict.baseline_of([s for s in verdict.run_signals(facts, planted) if s.code != "not-passed"])
-    prepared = Prepared(files, isolation, sources, expected, kept, baseline, tuple(static), hidden=hidden)
-    if options.use_cache:
-        _store(cache, prepared)
-    return prepared
+    return facts, static, planted
 
 
 def _expected(files: TaskFiles, passed: list[str]) -> tuple[str, ...]:
@@ -240,6 +267,8 @@ def grade_prepared(prepared: Prepared, candidate: Path, *, label: str, options: 
         chosen = [c for c in prepared.canaries if c.kind == "perf"]
         mutants = [c for c in prepared.canaries if c.kind == "mutant"]
         chosen += rng.sample(mutants, min(options.mutants, len(mutants)))
+        heldouts = [c for c in prepared.canaries if c.kind == "heldout"]
+        chosen += rng.sample(heldouts, min(options.heldouts, len(heldouts)))
         sources, planted = canary_mod.plant(prepared.sources, chosen, test_dir=prepared.files.tests.name, rng=rng)
         try:
             facts, static = trial.run_trial(

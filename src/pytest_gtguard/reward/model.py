@@ -59,6 +59,7 @@ TAMPER_CODES = frozenset(
         "config-injection",
         "answer-key",
         "outside-link",
+        "special-cased-inputs",
     }
 )
 

@@ -112,6 +112,7 @@ def run_trial(
             "fd": channel.write_fd,
             "nonce": nonce,
             "candidate": str(ws.candidate),
+            "tests": str(ws.tests),
             "protect": protect,
             "forbidden": [_hash(p) for p in hidden] if isolation is Isolation.PROCESS else [],
             "pidns": isolation is Isolation.NAMESPACES,

@@ -16,6 +16,7 @@ loads ``<task>/repository_after/x.py`` by path tests the candidate, and nothing 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -40,7 +41,15 @@ CONFIG_SECTIONS = (
     ("setup.cfg", "[tool:pytest]"),
 )
 _ROOT_FILES = ("conftest.py", *(name for name, _ in CONFIG_SECTIONS))
-_GRADER_VERSION = "grade-1"  # bump when canaries or the run change, so cached ground truths are redone
+
+
+@functools.lru_cache(maxsize=1)
+def _grader_digest() -> str:
+    """Digest of the grader's own source: a changed grader redoes the cached ground truths."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ class TaskFiles:
 
     def fingerprint(self, *extra: str) -> str:
         """Return a digest of everything that decides the ground truth's run."""
-        digest = hashlib.sha256(f"{_GRADER_VERSION}\0{__version__}\0{sys.version}\0".encode())
+        digest = hashlib.sha256(f"{_grader_digest()}\0{__version__}\0{sys.version}\0".encode())
         for item in extra:
             digest.update(item.encode() + b"\0")
         parts: list[tuple[str, Path | None]] = [("tests", self.tests), ("before", self.before), ("after", self.after)]

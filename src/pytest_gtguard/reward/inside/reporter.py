@@ -72,6 +72,7 @@ WATCHED = (
     "operator:ne",
     "builtins:isinstance",
     "builtins:len",
+    "builtins:repr",
     "time:perf_counter",
     "time:perf_counter_ns",
     "time:process_time",
@@ -136,6 +137,8 @@ class _Reporter:
         self._protect = tuple(os.path.realpath(p) + os.sep for p in conf.get("protect", ()))
         self._forbidden = frozenset(str(h) for h in conf.get("forbidden", ()))
         self._pidns = bool(conf.get("pidns"))
+        self._tests = os.path.realpath(str(conf.get("tests", ""))) + os.sep
+        self._data: dict[str, tuple[str, dict[str, str]]] = {}  # module -> (file, {global: digest})
         self._pid = os.getpid()
         self._audit_counts: dict[str, int] = {}
         self._reported: set[str] = set()
@@ -265,6 +268,32 @@ class _Reporter:
         if alive:
             self._send("alive", pids=alive[:50], count=len(alive))
 
+    # -- the tests' own data ----------------------------------------------------------------------
+    def watch_module(self, module: object) -> None:
+        """Remember digests of the plain-data globals of a module from the trusted test folder."""
+        name, file = getattr(module, "__name__", None), getattr(module, "__file__", None)
+        if not isinstance(name, str) or not isinstance(file, str) or name in self._data:
+            return
+        if os.path.realpath(file).startswith(self._tests):
+            self._data[name] = (os.path.realpath(file)[len(self._tests) :], _data_digests(module))
+
+    def check_data(self) -> None:
+        """Report test data (tables of cases, expected values) changed in memory since it was loaded."""
+        for name, (file, before) in self._data.items():
+            module = sys.modules.get(name)
+            after = _data_digests(module) if module is not None else {}
+            for key in sorted(k for k in before if after.get(k) != before[k]):
+                self._send("testdata", what=f"{file}:{key}")
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        """Watch each conftest module's data as soon as it is registered."""
+        self.watch_module(plugin)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Watch each test module's data once collection is done."""
+        for item in session.items:
+            self.watch_module(getattr(item, "module", None))
+
     # -- pytest hooks ----------------------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Keep the session, to read its final exit status at unconfigure."""
@@ -293,6 +322,9 @@ class _Reporter:
         if report.failed:
             record["msg"] = report.longreprtext[-400:]
         self._send("report", **record)
+        probes = [v for k, v in report.user_properties if k == "gtguard_probe"] if report.when == "call" else []
+        if probes:
+            self._send("probe", id=report.nodeid, value=str(probes[0])[:3000])
         if report.when == "teardown":
             self.check_integrity(f"after {report.nodeid}")
 
@@ -300,10 +332,32 @@ class _Reporter:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Send the last checks and the end record."""
         self.check_integrity("at the end")
+        self.check_data()
         self.check_plugins(config)
         self.list_processes()
         status = getattr(self._session, "exitstatus", None)
         self._send("end", exitstatus=int(status) if status is not None else None)
+
+
+_PLAIN = (str, bytes, int, float, complex, bool, type(None))
+_MAX_ITEMS = 10_000
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if depth > 4 or not isinstance(value, (list, tuple, set, frozenset, dict)) or len(value) > _MAX_ITEMS:
+        return False
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else list(value)
+    return all(_plain(item, depth + 1) for item in items)
+
+
+def _data_digests(module: object) -> dict[str, str]:
+    found = {}
+    for key, value in list(vars(module).items()):
+        if not key.startswith("__") and _plain(value):
+            found[key] = hashlib.sha256(repr(value).encode("utf-8", "replace")).hexdigest()
+    return found
 
 
 def _ppid(pid: int) -> int:
