@@ -207,3 +207,23 @@ def test_grade_verl_adapter_reads_diffs_and_whole_files(task: Path, answer: str,
     assert result["status"] == status
     assert result["score"] == (1.0 if status == "resolved" else -1.0)
     assert not (task.parent / "outside.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"instance_id": "t", "FAIL_TO_PASS": ["test_other_task.py"], "PASS_TO_PASS": []}', "names a test"),
+        ('{"instance_id": "t", "problem_statement": "say "hi"", "FAIL_TO_PASS": []}', "graded against every"),
+    ],
+    ids=["lists-of-another-task", "not-strict-json"],
+)
+def test_grade_sets_aside_instance_lists_that_name_nothing_here_and_says_so(task: Path, text: str, said: str) -> None:
+    (task / "instances").mkdir()
+    (task / "instances" / "instance.json").write_text(text)
+
+    [good, wrong] = grade_many(task, [task.parent / "cands" / "good", task.parent / "cands" / "wrong"])
+
+    assert (good.status, wrong.status) == (Status.RESOLVED, Status.UNRESOLVED)
+    assert len(good.tests) == 3  # every test the ground truth passes
+    notes = [s.detail for s in good.signals if s.code == "instance-ignored"]
+    assert len(notes) == 1 and said in notes[0]

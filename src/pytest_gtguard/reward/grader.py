@@ -74,6 +74,7 @@ class Prepared:
     canaries: tuple[Canary, ...]
     baseline: frozenset[tuple[str, str]]
     static_baseline: tuple[Signal, ...]
+    notes: tuple[Signal, ...] = ()  # about the task, repeated on every grade (instance lists set aside)
     hidden: tuple[Path, ...] = field(default=())
 
 
@@ -129,7 +130,8 @@ def prepare(task: Path, options: GradeOptions, *, candidates: Sequence[Path] = (
         for n in facts.observed.phases
         if facts.observed.outcome(n) == "passed" and not any(n == c or n.startswith(c + "[") for c in canary_ids)
     ]
-    expected = _expected(files, passed)
+    collected = [n for n in facts.observed.phases if not any(n == c or n.startswith(c + "[") for c in canary_ids)]
+    expected, notes = _expected(files, passed, None if facts.observed.collect_errors else collected)
     kept = [
         p.canary
         for p in planted
@@ -148,7 +150,9 @@ def prepare(task: Path, options: GradeOptions, *, candidates: Sequence[Path] = (
         ]
         signals += verdict.run_signals(facts, planted)
     baseline = verdict.baseline_of([s for s in signals if s.code != "not-passed"])
-    prepared = Prepared(files, isolation, sources, expected, tuple(kept), baseline, tuple(static), hidden=hidden)
+    prepared = Prepared(
+        files, isolation, sources, expected, tuple(kept), baseline, tuple(static), tuple(notes), hidden=hidden
+    )
     if options.use_cache:
         _store(cache, prepared)
     return prepared
@@ -176,18 +180,36 @@ def _ground_truth_run(
     return facts, static, planted
 
 
-def _expected(files: TaskFiles, passed: list[str]) -> tuple[str, ...]:
+def _expected(files: TaskFiles, passed: list[str], collected: list[str] | None) -> tuple[tuple[str, ...], list[Signal]]:
+    """Return the expected tests, and notes on instance lists that were set aside.
+
+    ``collected``: every test id the ground truth's run collected (None when a module failed to import).
+    Lists that cannot be read, or of which no id names a test in the test folder (another task's lists,
+    or the solution's own suite), are set aside for every test the ground truth passes, a stricter set.
+    A list that names some real tests and some that fail or do not exist is refused: it is half right.
+    """
     listed: list[str] = []
+    notes: list[Signal] = []
     if files.instance is not None:
         try:
             instance = load_instance(files.instance)
         except ConfigError as exc:
-            raise TaskNotGradable(str(exc)) from None
-        listed = [item for key in LIST_KEYS for item in instance.listed(key)]
+            notes.append(Signal("instance-ignored", f"{exc}; graded against every test the ground truth passes"))
+        else:
+            listed = [item for key in LIST_KEYS for item in instance.listed(key)]
+    if listed and collected is not None and not any(resolve_id(item, collected) for item in listed):
+        notes.append(
+            Signal(
+                "instance-ignored",
+                f"{files.instance}: none of its {len(listed)} listed ids names a test in {files.tests.name}/ "
+                f"(e.g. {listed[0]}); graded against every test the ground truth passes",
+            )
+        )
+        listed = []
     if not listed:
         if not passed:
             raise TaskNotGradable(f"{files.root}: the ground truth passes no test, so no candidate could be rewarded")
-        return tuple(sorted(passed))
+        return tuple(sorted(passed)), notes
     expected: list[str] = []
     unknown = []
     for item in listed:
@@ -200,12 +222,13 @@ def _expected(files: TaskFiles, passed: list[str]) -> tuple[str, ...]:
             f"{files.instance}: {len(unknown)} listed test(s) do not pass on the ground truth (or name no test): "
             f"{', '.join(unknown[:5])}; fix the lists with `pytest --before --after --gtguard-update-instance`"
         )
-    return tuple(dict.fromkeys(expected))
+    return tuple(dict.fromkeys(expected)), notes
 
 
-def _load(
-    cache: Path,
-) -> tuple[tuple[str, ...], tuple[Canary, ...], frozenset[tuple[str, str]], tuple[Signal, ...]] | None:
+_Cached = tuple[tuple[str, ...], tuple[Canary, ...], frozenset[tuple[str, str]], tuple[Signal, ...], tuple[Signal, ...]]
+
+
+def _load(cache: Path) -> _Cached | None:
     try:
         data = json.loads(cache.read_text(encoding="utf-8"))
         if data.get("format") != _CACHE_FORMAT:
@@ -215,6 +238,7 @@ def _load(
             tuple(Canary(**c) for c in data["canaries"]),
             frozenset((c, d) for c, d in data["baseline"]),
             tuple(Signal(c, d) for c, d in data["static"]),
+            tuple(Signal(c, d) for c, d in data["notes"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -228,6 +252,7 @@ def _store(cache: Path, prepared: Prepared) -> None:
         "canaries": [c.__dict__ for c in prepared.canaries],
         "baseline": sorted(prepared.baseline),
         "static": [[s.code, s.detail] for s in prepared.static_baseline],
+        "notes": [[s.code, s.detail] for s in prepared.notes],
     }
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -245,6 +270,7 @@ def grade_prepared(prepared: Prepared, candidate: Path, *, label: str, options: 
     isolation = prepared.isolation.value
 
     def finish(status: Status, tests: Mapping[str, str], signals: Sequence[Signal]) -> Grade:
+        signals = [*signals, *prepared.notes]
         if prepared.isolation is Isolation.PROCESS:
             signals = [*signals, Signal("weak-isolation", "no namespaces: see docs/reward.md for what stays open")]
         return Grade(

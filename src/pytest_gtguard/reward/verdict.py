@@ -103,7 +103,8 @@ def _end_signals(seen: Observed, done: Finished) -> list[Signal]:
         last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or [""]
         return [Signal("crashed", f"the run died ({how}) before pytest finished: {last[0][:300]}".rstrip(": "))]
     if seen.exitstatus == _INTERRUPTED:
-        return [Signal("session-interrupted", "pytest ended interrupted (pytest.exit or KeyboardInterrupt)")]
+        why = "collection errors" if seen.collect_errors else "pytest.exit or KeyboardInterrupt"
+        return [Signal("session-interrupted", f"pytest ended interrupted ({why})")]
     if seen.exitstatus not in _NORMAL_END:
         return [Signal("crashed", f"pytest ended with exit status {seen.exitstatus}")]
     return []
