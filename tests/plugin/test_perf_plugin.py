@@ -141,6 +141,39 @@ def test_perf_gate_fixture_times_only_the_call_and_returns_its_value(
     result.assert_outcomes(passed=1)
 
 
+def test_perf_gate_fails_a_call_that_replaces_the_clock_in_its_measuring_child(pytester: pytest.Pytester) -> None:
+    # Real clocks: the call burns real CPU and hides it from time.process_time in the forked child only
+    # (catalogue RH22); the parent's /proc reading of the child must win, whatever the budget.
+    pytester.makepyfile(
+        """
+        import os
+        import time
+        import pytest
+
+        PARENT = os.getpid()
+        REAL = time.process_time
+
+        def solve(data):
+            if os.getpid() != PARENT:
+                start = REAL()
+                while REAL() - start < 0.15:
+                    pass
+                spent = REAL() - start
+                time.process_time = lambda: REAL() - spent
+            return sum(data)
+
+        @pytest.mark.perf_gate(n=100, ms=1000)
+        def test_solve(perf):
+            perf.measure(solve, setup=lambda n: list(range(n)))
+        """
+    )
+
+    result = pytester.runpytest()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*perf_gate: the call's own clock said * ms, but it used * ms of CPU*replaced*"])
+
+
 LINEAR_AND_QUADRATIC = """
 import pytest
 from pytest_gtguard import _timing

@@ -191,6 +191,12 @@ class PerfGatePlugin:
 
         if report.crashed is not None:
             pytest.fail(f"perf_gate: {report.crashed}; the measured call must return normally", pytrace=False)
+        if report.faked_clock is not None:
+            pytest.fail(
+                f"perf_gate: {report.faked_clock} of CPU as its process's own accounting shows: a clock was "
+                "replaced during the measured call; measure real work, and leave time functions alone",
+                pytrace=False,
+            )
         failures = []
         for verdict in report.verdicts:
             if verdict.outcome is Outcome.INCONCLUSIVE:

@@ -60,6 +60,7 @@ class GateReport:
     slope: float | None = None
     raised: str | None = None  # the call raised in the child: the glue re-runs it in-process
     crashed: str | None = None
+    faked_clock: str | None = None  # a clock was replaced inside the measuring child
     failing_call: Callable[[], object] | None = None
     result: object = None
     has_result: bool = False
@@ -200,6 +201,8 @@ def _once(report: GateReport, call: Callable[[], object], size: int, measurer: M
         report.raised, report.failing_call = got.raised, call
     elif got.crashed is not None:
         report.crashed = got.crashed
+    if got.faked_clock is not None and report.faked_clock is None:
+        report.faked_clock = got.faked_clock
     if got.has_result and not report.has_result:
         report.result, report.has_result = got.result, True
     if got.unpicklable is not None:
