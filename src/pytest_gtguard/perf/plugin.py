@@ -192,6 +192,7 @@ class PerfGatePlugin:
         if report.crashed is not None:
             pytest.fail(f"perf_gate: {report.crashed}; the measured call must return normally", pytrace=False)
         if report.faked_clock is not None:
+            item.user_properties.append(("gtguard_faked_clock", report.faked_clock))  # gtguard grade reads it
             pytest.fail(
                 f"perf_gate: {report.faked_clock} of CPU as its process's own accounting shows: a clock was "
                 "replaced during the measured call; measure real work, and leave time functions alone",
