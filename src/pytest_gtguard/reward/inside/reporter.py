@@ -95,9 +95,10 @@ _WRITES = frozenset(
 _EVENTS = _WRITES | {"open", "os.exec", "socket.connect"}
 
 
-def _resolve(spec: str) -> object:
+def _resolve(spec: str, *, load: bool = False) -> object:
+    """Return the object ``spec`` names; ``load`` imports its module (only at start, never per check)."""
     module_name, _, qual = spec.partition(":")
-    obj: object = sys.modules.get(module_name) or _import(module_name)
+    obj: object = sys.modules.get(module_name) or (_import(module_name) if load else _MISSING)
     if obj is _MISSING:
         return _MISSING
     parts = qual.split(".")
@@ -143,7 +144,8 @@ class _Reporter:
         self._audit_counts: dict[str, int] = {}
         self._reported: set[str] = set()
         self._session: pytest.Session | None = None
-        self._baseline = {spec: _resolve(spec) for spec in WATCHED}
+        # Names missing at start (a module another pytest version does not have) are not watched.
+        self._baseline = {spec: v for spec in WATCHED if (v := _resolve(spec, load=True)) is not _MISSING}
         self._baseline.update(_unittest_asserts())
         # Bound now: a candidate that replaces os.write or json.dumps later cannot silence us.
         self._write: Callable[[int, bytes], int] = os.write
@@ -230,6 +232,7 @@ class _Reporter:
 
     def check_plugins(self, config: pytest.Config) -> None:
         """Report hook implementations whose code lives in the candidate's folder."""
+        real: dict[str, str] = {}
         for name, caller in sorted(vars(config.pluginmanager.hook).items()):
             get = getattr(caller, "get_hookimpls", None)
             if get is None:
@@ -239,8 +242,10 @@ class _Reporter:
                 where = getattr(code, "co_filename", "") or getattr(
                     sys.modules.get(type(impl.function).__module__), "__file__", ""
                 )
-                if where and os.path.realpath(where).startswith(self._candidate):
-                    self._send("plugin", hook=name, file=os.path.realpath(where)[len(self._candidate) :])
+                if where and where not in real:
+                    real[where] = os.path.realpath(where)
+                if where and real[where].startswith(self._candidate):
+                    self._send("plugin", hook=name, file=real[where][len(self._candidate) :])
 
     def list_processes(self) -> None:
         """In a pid namespace, report processes other than this one and its ancestors.
