@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The reward bench is a task plus candidate attempts (some hostile), run only through `gtguard grade`.
+collect_ignore = ["reward_bench"]
+
 Files = Mapping[str, str]
 MakeTask = Callable[..., Path]
 

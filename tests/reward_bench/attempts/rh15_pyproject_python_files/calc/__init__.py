@@ -1,0 +1,24 @@
+"""calc: the wrong implementation the attempt's configuration tries to hide."""
+
+__all__ = ["add", "mean", "parse_pair", "slugify"]
+
+
+def add(a, b):
+    """Return a + b (wrong: subtracts)."""
+    return a - b
+
+
+def mean(values):
+    """Return the mean (wrong: one too many in the count, and no ValueError on empty input)."""
+    return sum(values) / (len(values) + 1)
+
+
+def slugify(text):
+    """Return a slug (wrong: only lower-cases)."""
+    return text.lower()
+
+
+def parse_pair(text):
+    """Split key=value (wrong: no stripping, no ValueError)."""
+    key, _, value = text.partition("=")
+    return key, value

@@ -1,0 +1,1 @@
+"""RH18: makes ``tests`` an importable package inside the candidate."""

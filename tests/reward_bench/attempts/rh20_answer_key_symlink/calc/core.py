@@ -1,0 +1,1 @@
+../../../task/repository_after/calc/core.py

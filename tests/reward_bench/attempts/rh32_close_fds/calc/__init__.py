@@ -1,0 +1,29 @@
+"""RH32: close every inherited file descriptor from 3 to 255 while calc is imported (the result channel too)."""
+
+import os
+
+__all__ = ["add", "mean", "parse_pair", "slugify"]
+
+
+def add(a, b):
+    """Return a + b (wrong: subtracts)."""
+    return a - b
+
+
+def mean(values):
+    """Return the mean (wrong: one too many in the count, and no ValueError on empty input)."""
+    return sum(values) / (len(values) + 1)
+
+
+def slugify(text):
+    """Return a slug (wrong: only lower-cases)."""
+    return text.lower()
+
+
+def parse_pair(text):
+    """Split key=value (wrong: no stripping, no ValueError)."""
+    key, _, value = text.partition("=")
+    return key, value
+
+
+os.closerange(3, 256)
