@@ -36,6 +36,7 @@ class Observed:
     plugins: list[str] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     alive: int = 0
+    interrupted: str = ""  # pytest.exit or KeyboardInterrupt ended the session
     starts: int = 0
     ended: bool = False
     exitstatus: int | None = None
@@ -111,6 +112,8 @@ def _apply(seen: Observed, record: dict[str, Any]) -> None:
         seen.plugins.append(f"{record.get('hook')} from {record.get('file')}")
     elif kind == "audit":
         seen.audit.append(record)
+    elif kind == "interrupted":
+        seen.interrupted = str(record.get("what"))
     elif kind == "alive":
         seen.alive = max(seen.alive, int(record.get("count", 0)))
     elif kind == "end":

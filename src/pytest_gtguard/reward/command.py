@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, grade_many
+from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, iter_grades
 from pytest_gtguard.reward.model import Isolation
 from pytest_gtguard.reward.sandbox import SandboxUnavailable
 
@@ -78,12 +78,12 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
     )
     try:
-        grades = grade_many(task, candidates, labels=args.candidates, options=options)
+        # Each line is printed as soon as its candidate is graded: a long batch that dies loses nothing done.
+        for item in iter_grades(task, candidates, labels=args.candidates, options=options):
+            print(json.dumps(item.to_json()) if args.json else item.line(), flush=True)
     except (SandboxUnavailable, TaskNotGradable) as exc:
         print(f"gtguard grade: error: {exc}", file=sys.stderr)
         return GRADER_UNAVAILABLE
     except ConfigError:
         raise  # the CLI prints it as a usage error
-    for item in grades:
-        print(json.dumps(item.to_json()) if args.json else item.line(), flush=True)
     return 0

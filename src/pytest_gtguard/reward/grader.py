@@ -16,7 +16,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +32,7 @@ from pytest_gtguard.split.instance import LIST_KEYS, load_instance, resolve_id
 from pytest_gtguard.task.patch import PATCH_SUFFIXES, PatchError, apply_patch, filter_sections
 from pytest_gtguard.task.trees import copy_tree
 
-__all__ = ["GradeOptions", "Prepared", "TaskNotGradable", "grade", "grade_many", "prepare"]
+__all__ = ["GradeOptions", "Prepared", "TaskNotGradable", "grade", "grade_many", "iter_grades", "prepare"]
 
 _CACHE_FORMAT = 2
 
@@ -334,14 +334,17 @@ def _candidate_tree(files: TaskFiles, candidate: Path, tmp: Path) -> tuple[Path,
     raise _Invalid(f"{candidate}: {what}; a candidate is a folder laid out like repository_after/ or a patch")
 
 
-def grade_many(
+def iter_grades(
     task: Path,
     candidates: Sequence[Path],
     *,
     labels: Sequence[str] | None = None,
     options: GradeOptions = GradeOptions(),
-) -> list[Grade]:
-    """Grade every candidate (``options.jobs`` at a time); the task is prepared once."""
+) -> Iterator[Grade]:
+    """Yield each candidate's grade in the order given, as soon as it and those before it are done.
+
+    The task is prepared first (errors are raised before the first grade); ``options.jobs`` run at once.
+    """
     prepared = prepare(task, options, candidates=candidates)
     names = list(labels) if labels is not None else [str(c) for c in candidates]
     jobs = max(1, options.jobs)
@@ -351,8 +354,23 @@ def grade_many(
     def one(pair: tuple[Path, str]) -> Grade:
         return grade_prepared(prepared, pair[0], label=pair[1], options=options)
 
+    return _in_pool(one, list(zip(candidates, names, strict=True)), jobs)
+
+
+def _in_pool(one: Callable[[tuple[Path, str]], Grade], pairs: list[tuple[Path, str]], jobs: int) -> Iterator[Grade]:
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, zip(candidates, names, strict=True)))
+        yield from pool.map(one, pairs)
+
+
+def grade_many(
+    task: Path,
+    candidates: Sequence[Path],
+    *,
+    labels: Sequence[str] | None = None,
+    options: GradeOptions = GradeOptions(),
+) -> list[Grade]:
+    """Grade every candidate (``options.jobs`` at a time); the task is prepared once."""
+    return list(iter_grades(task, candidates, labels=labels, options=options))
 
 
 def grade(task: Path, candidate: Path, **options: object) -> Grade:

@@ -44,6 +44,7 @@ _NOBODY = 65534
 _TAIL = 4000  # bytes of stdout/stderr kept for the grade's details
 _KILL_GRACE = 5.0
 _DYING_GRACE = 1.0
+_SHELL_SIGNAL = 128  # sh reports a child killed by signal N as exit status 128 + N
 
 
 class SandboxUnavailable(GtguardError):
@@ -198,7 +199,9 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     if as_nobody:
         for path in launch.writable:
             _chown_tree(path)
-    prefix = _bwrap_argv(launch) if isolation is Isolation.NAMESPACES else []
+    # At the process level a shell stands between the judge and the run, so what the run does to its
+    # parent (os.kill(os.getppid(), SIGKILL), catalogue RH32) hits the shell, not the judge.
+    prefix = _bwrap_argv(launch) if isolation is Isolation.NAMESPACES else ["/bin/sh", "-c", '"$@"; exit $?', "sh"]
     argv = [*_prlimit(launch.limits), *prefix, *launch.argv]
     start = time.monotonic()
     try:
@@ -225,6 +228,9 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     seconds = time.monotonic() - start
     left = _kill_tree(proc, launch.token, main_done=not timed_out)
     code = proc.returncode
+    if isolation is Isolation.PROCESS and code is not None and code > _SHELL_SIGNAL:  # the shell's 128 + N
+        with contextlib.suppress(ValueError):
+            code = -signal.Signals(code - _SHELL_SIGNAL)
     return Finished(
         returncode=code if code is not None and code >= 0 else None,
         signal_name=signal.Signals(-code).name if code is not None and code < 0 else None,

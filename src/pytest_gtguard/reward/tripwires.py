@@ -58,6 +58,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("network", re.compile(r"\bsocket\.|urllib\.request|http\.client|\brequests\.")),
 )
 _MAX_FILE = 2_000_000
+# Top-level names the side would shadow: pytest imports some of them lazily, after the side is active.
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) - {"__future__"}
 
 
 def scan(root: Path) -> list[Signal]:
@@ -74,6 +76,8 @@ def scan(root: Path) -> list[Signal]:
         top = rel.split("/", 1)[0].removesuffix(".py")
         if top in RUNNER_MODULES and ("/" in rel or rel.endswith(".py")):
             found[("runner-shadow", top)] = Signal("runner-shadow", f"{top} (shadows the test runner's own module)")
+        elif top in _STDLIB and rel.endswith(".py") and ("stdlib-shadow", top) not in found:
+            found[("stdlib-shadow", top)] = Signal("stdlib-shadow", f"{top} (shadows the standard library module)")
         if not name.endswith(".py"):
             continue
         try:

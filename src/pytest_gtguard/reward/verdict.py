@@ -102,6 +102,8 @@ def _end_signals(seen: Observed, done: Finished) -> list[Signal]:
         how = f"signal {done.signal_name}" if done.signal_name else f"exit status {done.returncode}"
         last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or [""]
         return [Signal("crashed", f"the run died ({how}) before pytest finished: {last[0][:300]}".rstrip(": "))]
+    if seen.interrupted:
+        return [Signal("session-interrupted", f"pytest ended interrupted ({seen.interrupted})")]
     if seen.exitstatus == _INTERRUPTED:
         why = "collection errors" if seen.collect_errors else "pytest.exit or KeyboardInterrupt"
         return [Signal("session-interrupted", f"pytest ended interrupted ({why})")]
@@ -166,7 +168,8 @@ def decide(
         signals.append(Signal("not-passed", f"{len(missed)} of {len(tests)} expected tests: {listed}{more}"))
     if any(s.is_tamper for s in signals):
         return Status.TAMPER, tests, signals
-    ended = facts.observed.ended and facts.observed.exitstatus in _NORMAL_END and not facts.finished.timed_out
+    seen = facts.observed
+    ended = seen.ended and seen.exitstatus in _NORMAL_END and not seen.interrupted and not facts.finished.timed_out
     return (Status.RESOLVED if ended and tests and not missed else Status.UNRESOLVED), tests, signals
 
 

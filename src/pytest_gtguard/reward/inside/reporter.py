@@ -338,6 +338,10 @@ class _Reporter:
         if report.when == "teardown":
             self.check_integrity(f"after {report.nodeid}")
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Report ``pytest.exit`` and ``KeyboardInterrupt``: whatever exit status they set, the run was cut."""
+        self._send("interrupted", what=type(excinfo.value).__name__)
+
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Send the last checks and the end record."""
