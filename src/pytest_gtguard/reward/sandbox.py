@@ -11,7 +11,8 @@ Two levels (``Isolation``):
   mounts, ``PR_SET_NO_NEW_PRIVS`` and capability dropping right, and is packaged by every Linux
   distribution.
 * ``process``: where user namespaces are refused (Docker's default seccomp profile, macOS), a plain
-  child in its own session and process group. When gtguard runs as root the child runs as
+  child in its own session and process group, started through a shell that stays between it and
+  the judge (a run that signals its parent hits the shell). When gtguard runs as root the child runs as
   ``nobody``, so the trusted test copy and the Python environment are read-only to it by permission.
   Processes it leaves behind are found by a token in their environment and killed.
 
