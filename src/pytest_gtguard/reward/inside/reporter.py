@@ -21,111 +21,24 @@ import os
 import sys
 import time
 import unittest
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-__all__ = ["WATCHED"]
+from pytest_gtguard.reward.inside import watch
+
+__all__: list[str] = []
 
 _MAX_RECORD = 3800  # under PIPE_BUF (4096): one os.write of a record is atomic on a pipe
 _MAX_AUDIT = 20  # audit observations kept per kind: enough evidence, bounded traffic
 _GRACE = 1.0  # seconds a process that is already dying gets before it counts as left behind
 
-# The callables whose replacement would let code in this process change an outcome. pytest's private
-# modules are named on purpose: they are what a report-forging hack patches (catalogue RH09, RH13, RH22).
-WATCHED = (
-    "_pytest.reports:TestReport.from_item_and_call",
-    "_pytest.reports:TestReport.__init__",
-    "_pytest.reports:BaseReport.passed",
-    "_pytest.reports:BaseReport.failed",
-    "_pytest.runner:call_and_report",
-    "_pytest.runner:runtestprotocol",
-    "_pytest.runner:CallInfo.from_call",
-    "_pytest.runner:pytest_runtest_makereport",
-    "_pytest.python:Function.runtest",
-    "_pytest.python:pytest_pyfunc_call",
-    "_pytest.skipping:pytest_runtest_makereport",
-    "_pytest.outcomes:fail",
-    "_pytest.outcomes:skip",
-    "_pytest.outcomes:xfail",
-    "_pytest.outcomes:exit",
-    "_pytest.python_api:approx",
-    "_pytest.python_api:ApproxScalar.__eq__",
-    "_pytest.python_api:ApproxBase.__eq__",
-    "_pytest.approx:approx",
-    "_pytest.approx:ApproxScalar.__eq__",
-    "_pytest.approx:ApproxBase.__eq__",
-    "_pytest.raises:raises",
-    "_pytest.python_api:raises",
-    "_pytest.assertion.rewrite:_call_reprcompare",
-    "_pytest.assertion.util:assertrepr_compare",
-    "pluggy._hooks:HookCaller.__call__",
-    "pluggy._callers:_multicall",
-    "pytest:raises",
-    "pytest:approx",
-    "pytest:fail",
-    "pytest:skip",
-    "pytest:xfail",
-    "pytest:exit",
-    "operator:eq",
-    "operator:ne",
-    "builtins:isinstance",
-    "builtins:len",
-    "builtins:repr",
-    "time:perf_counter",
-    "time:perf_counter_ns",
-    "time:process_time",
-    "time:process_time_ns",
-    "time:thread_time",
-    "time:monotonic",
-    "time:time",
-    "os:_exit",
-    "os:write",
-    "os:times",
-    "sys:exit",
-    "json:dumps",
-    "pytest_gtguard._timing:perf_counter",
-)
-_MISSING = object()
 _WRITES = frozenset(
     {"os.remove", "os.rmdir", "os.rename", "os.replace", "shutil.rmtree", "os.truncate", "os.mkdir"}
     | {"os.chmod", "os.chown", "os.utime", "os.link", "os.symlink"}
 )
 _EVENTS = _WRITES | {"open", "os.exec", "socket.connect"}
-
-
-def _resolve(spec: str, *, load: bool = False) -> object:
-    """Return the object ``spec`` names; ``load`` imports its module (only at start, never per check)."""
-    module_name, _, qual = spec.partition(":")
-    obj: object = sys.modules.get(module_name) or (_import(module_name) if load else _MISSING)
-    if obj is _MISSING:
-        return _MISSING
-    parts = qual.split(".")
-    for part in parts[:-1]:
-        obj = getattr(obj, part, _MISSING)
-    if obj is _MISSING:
-        return _MISSING
-    if isinstance(obj, type):  # look in the class dicts, so classmethods compare by identity
-        for klass in obj.__mro__:
-            if parts[-1] in vars(klass):
-                return vars(klass)[parts[-1]]
-        return _MISSING
-    return getattr(obj, parts[-1], _MISSING)
-
-
-def _import(name: str) -> object:
-    try:
-        __import__(name)
-    except ImportError:
-        return _MISSING
-    return sys.modules[name]
-
-
-def _unittest_asserts() -> Iterator[tuple[str, object]]:
-    for name, value in vars(unittest.TestCase).items():
-        if name.startswith(("assert", "_base", "fail")):
-            yield f"unittest:TestCase.{name}", value
 
 
 class _Reporter:
@@ -145,8 +58,10 @@ class _Reporter:
         self._reported: set[str] = set()
         self._session: pytest.Session | None = None
         # Names missing at start (a module another pytest version does not have) are not watched.
-        self._baseline = {spec: v for spec in WATCHED if (v := _resolve(spec, load=True)) is not _MISSING}
-        self._baseline.update(_unittest_asserts())
+        self._baseline = {
+            spec: v for spec in watch.WATCHED if (v := watch.resolve(spec, load=True)) is not watch.MISSING
+        }
+        self._baseline.update(watch.unittest_asserts())
         # Bound now: a candidate that replaces os.write or json.dumps later cannot silence us.
         self._write: Callable[[int, bytes], int] = os.write
         self._dumps: Callable[..., str] = json.dumps
@@ -222,9 +137,9 @@ class _Reporter:
             if spec in self._reported:
                 continue
             current = (
-                _resolve(spec)
+                watch.resolve(spec)
                 if not spec.startswith("unittest:")
-                else vars(unittest.TestCase).get(spec.rsplit(".", 1)[-1], _MISSING)
+                else vars(unittest.TestCase).get(spec.rsplit(".", 1)[-1], watch.MISSING)
             )
             if current is not value:
                 self._reported.add(spec)
@@ -259,13 +174,13 @@ class _Reporter:
         pid = os.getppid()
         while pid > 1 and pid not in mine:
             mine.add(pid)
-            pid = _ppid(pid)
+            pid = watch.ppid(pid)
         deadline = time.monotonic() + _GRACE
         while True:
             alive = [
                 int(e)
                 for e in os.listdir("/proc")
-                if e.isdigit() and int(e) not in mine and _state(int(e)) not in ("Z", "X", "")
+                if e.isdigit() and int(e) not in mine and watch.state(int(e)) not in ("Z", "X", "")
             ]
             if not alive or time.monotonic() > deadline:
                 break
@@ -280,13 +195,13 @@ class _Reporter:
         if not isinstance(name, str) or not isinstance(file, str) or name in self._data:
             return
         if os.path.realpath(file).startswith(self._tests):
-            self._data[name] = (os.path.realpath(file)[len(self._tests) :], _data_digests(module))
+            self._data[name] = (os.path.realpath(file)[len(self._tests) :], watch.data_digests(module))
 
     def check_data(self) -> None:
         """Report test data (tables of cases, expected values) changed in memory since it was loaded."""
         for name, (file, before) in self._data.items():
             module = sys.modules.get(name)
-            after = _data_digests(module) if module is not None else {}
+            after = watch.data_digests(module) if module is not None else {}
             for key in sorted(k for k in before if after.get(k) != before[k]):
                 self._send("testdata", what=f"{file}:{key}")
 
@@ -351,43 +266,6 @@ class _Reporter:
         self.list_processes()
         status = getattr(self._session, "exitstatus", None)
         self._send("end", exitstatus=int(status) if status is not None else None)
-
-
-_PLAIN = (str, bytes, int, float, complex, bool, type(None))
-_MAX_ITEMS = 10_000
-
-
-def _plain(value: object, depth: int = 0) -> bool:
-    if isinstance(value, _PLAIN):
-        return True
-    if depth > 4 or not isinstance(value, (list, tuple, set, frozenset, dict)) or len(value) > _MAX_ITEMS:
-        return False
-    items = [*value.keys(), *value.values()] if isinstance(value, dict) else list(value)
-    return all(_plain(item, depth + 1) for item in items)
-
-
-def _data_digests(module: object) -> dict[str, str]:
-    found = {}
-    for key, value in list(vars(module).items()):
-        if not key.startswith("__") and _plain(value):
-            found[key] = hashlib.sha256(repr(value).encode("utf-8", "replace")).hexdigest()
-    return found
-
-
-def _ppid(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return int(f.read().rsplit(b")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0].decode()
-    except (OSError, ValueError, IndexError):
-        return ""
 
 
 def _start() -> _Reporter | None:
