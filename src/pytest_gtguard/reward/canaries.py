@@ -59,21 +59,27 @@ class Planted:
     original: str | None
 
 
-def find_canaries(sources: Mapping[str, str], *, limit: int = 12) -> list[Canary]:
-    """Return the mutant and perf canaries ``sources`` allow (at most ``limit``, spread over tests)."""
-    found: list[Canary] = []
+def _every_test(
+    sources: Mapping[str, str],
+) -> Iterator[tuple[str, str | None, ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """Yield (file, class, function, qualified name) of every test in the files that parse."""
     for rel in sorted(sources):
         try:
             tree = ast.parse(sources[rel])
         except SyntaxError:
             continue
         for cls, func in _tests(tree):
-            qual = f"{cls}.{func.name}" if cls else func.name
-            if _perf_budget(func) is not None:
-                found.append(Canary(f"{rel}::{qual}#perf", "perf", rel, cls, func.name))
-                continue
-            if any(True for _ in _targets(func)):
-                found.append(Canary(f"{rel}::{qual}#0", "mutant", rel, cls, func.name, 0))
+            yield rel, cls, func, f"{cls}.{func.name}" if cls else func.name
+
+
+def find_canaries(sources: Mapping[str, str], *, limit: int = 12) -> list[Canary]:
+    """Return the mutant and perf canaries ``sources`` allow (at most ``limit``, spread over tests)."""
+    found: list[Canary] = []
+    for rel, cls, func, qual in _every_test(sources):
+        if _perf_budget(func) is not None:
+            found.append(Canary(f"{rel}::{qual}#perf", "perf", rel, cls, func.name))
+        elif any(True for _ in _targets(func)):
+            found.append(Canary(f"{rel}::{qual}#0", "mutant", rel, cls, func.name, 0))
     perf = [c for c in found if c.kind == "perf"][:2]
     mutants = [c for c in found if c.kind == "mutant"]
     step = max(1, len(mutants) // max(1, limit - len(perf)))
@@ -83,16 +89,10 @@ def find_canaries(sources: Mapping[str, str], *, limit: int = 12) -> list[Canary
 def find_probes(sources: Mapping[str, str], *, limit: int = 8) -> list[Canary]:
     """Return probes for held-out canaries (see ``heldout``): at most ``limit``, spread over tests."""
     found: list[Canary] = []
-    for rel in sorted(sources):
-        try:
-            tree = ast.parse(sources[rel])
-        except SyntaxError:
-            continue
-        for cls, func in _tests(tree):
-            index = heldout.first_target(func)
-            if index is not None and _perf_budget(func) is None:
-                qual = f"{cls}.{func.name}" if cls else func.name
-                found.append(Canary(f"{rel}::{qual}#probe", "probe", rel, cls, func.name, index))
+    for rel, cls, func, qual in _every_test(sources):
+        index = heldout.first_target(func)
+        if index is not None and _perf_budget(func) is None:
+            found.append(Canary(f"{rel}::{qual}#probe", "probe", rel, cls, func.name, index))
     step = max(1, len(found) // max(1, limit))
     return found[::step][:limit]
 
