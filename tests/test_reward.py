@@ -76,6 +76,14 @@ def test_grade_json_gives_one_record_per_candidate_with_the_contract_fields(
     assert _tree(task) == before  # nothing written into the task, not even caches
 
 
+def test_grade_reward_option_maps_a_status_to_another_number(task: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["grade", "--json", "--reward", "unresolved=0", str(task), str(task.parent / "cands" / "wrong")])
+
+    record = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.OK
+    assert (record["status"], record["reward"]) == ("unresolved", 0.0)
+
+
 def test_grade_text_output_is_one_line_per_candidate_and_names_the_failing_test(
     task: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -112,8 +120,9 @@ def test_grade_patch_candidates_apply_to_before_and_a_stale_patch_is_invalid(
         (["grade", "--timeout", "0", "{task}", "{task}/repository_after"], "must be more than 0"),
         (["grade", "--isolation", "jail", "{task}", "{task}/repository_after"], "invalid choice"),
         (["grade", "{task}"], "the following arguments are required"),
+        (["grade", "--reward", "cheat=2", "{task}", "{task}/repository_after"], "STATUS=NUMBER"),
     ],
-    ids=["missing-task", "zero-timeout", "bad-isolation", "no-candidate"],
+    ids=["missing-task", "zero-timeout", "bad-isolation", "no-candidate", "bad-reward"],
 )
 def test_grade_bad_input_is_one_message_and_exit_4(
     task: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str

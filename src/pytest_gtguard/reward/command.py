@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, iter_grades
-from pytest_gtguard.reward.model import Isolation
+from pytest_gtguard.reward.model import Isolation, Status
 from pytest_gtguard.reward.sandbox import SandboxUnavailable
 
 __all__ = ["GRADER_UNAVAILABLE", "add_parser", "run"]
@@ -32,6 +32,15 @@ def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def _reward(text: str) -> tuple[Status, float]:
+    name, _, number = text.partition("=")
+    try:
+        return Status(name.strip()), float(number)
+    except ValueError:
+        known = ", ".join(s.value for s in Status)
+        raise argparse.ArgumentTypeError(f"{text!r} is not STATUS=NUMBER with STATUS one of {known}") from None
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -61,6 +70,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--memory-mb", type=int, default=8192, metavar="MB", help="Address-space limit of a run")
     p.add_argument("--no-cache", action="store_true", help="Rerun the ground truth instead of using the cache")
+    p.add_argument(
+        "--reward",
+        type=_reward,
+        action="append",
+        default=[],
+        metavar="STATUS=NUMBER",
+        help="Reward of a status, e.g. unresolved=0 (repeatable; default: resolved=1, every other status -1)",
+    )
     parser: argparse.ArgumentParser = p
     return parser
 
@@ -76,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         memory_mb=args.memory_mb,
         use_cache=not args.no_cache,
+        rewards=dict(args.reward) or None,
     )
     try:
         # Each line is printed as soon as its candidate is graded: a long batch that dies loses nothing done.

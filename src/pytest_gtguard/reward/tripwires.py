@@ -127,20 +127,21 @@ def site_dirs() -> list[Path]:
 
 
 def env_snapshot() -> str:
-    """Return a digest of the site folders' entries and every ``.pth`` file's content."""
+    """Return a digest of what can inject code at start-up or import in the site folders.
+
+    That is every entry's name, and the content of every ``.pth`` and ``*customize.py`` file.
+    Modification times are left out on purpose: any process that imports a package for the first time
+    may write its bytecode cache under it, which changes the folder's time and injects nothing.
+    """
     digest = hashlib.sha256(sys.prefix.encode())
     for folder in site_dirs():
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            names = sorted(entry.name for entry in os.scandir(folder))
         except OSError:
             continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            digest.update(f"{folder}/{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-            if entry.name.endswith(".pth"):
+        for name in names:
+            digest.update(f"{folder}/{name}\0".encode())
+            if name.endswith((".pth", "customize.py")):
                 with contextlib.suppress(OSError):
-                    digest.update(Path(entry.path).read_bytes())
+                    digest.update(Path(folder, name).read_bytes())
     return digest.hexdigest()
