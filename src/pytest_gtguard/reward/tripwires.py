@@ -136,7 +136,7 @@ def env_snapshot() -> str:
     digest = hashlib.sha256(sys.prefix.encode())
     for folder in site_dirs():
         try:
-            names = sorted(entry.name for entry in os.scandir(folder))
+            names = sorted(entry.name for entry in os.scandir(folder) if entry.name != "__pycache__")
         except OSError:
             continue
         for name in names:
