@@ -236,3 +236,28 @@ def test_grade_sets_aside_instance_lists_that_name_nothing_here_and_says_so(task
     assert len(good.tests) == 3  # every test the ground truth passes
     notes = [s.detail for s in good.signals if s.code == "instance-ignored"]
     assert len(notes) == 1 and said in notes[0]
+
+
+def test_grade_sandbox_binds_back_an_interpreter_that_lives_under_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI checkout under /tmp holds the virtualenv: the sandbox's fresh /tmp must not hide it.
+    from pytest_gtguard.reward import sandbox
+
+    venv, site, task = tmp_path / "venv", tmp_path / "venv" / "lib" / "site", tmp_path / "task"
+    for folder in (site, task / "lib"):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    launch = sandbox.Launch(
+        argv=["python"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": os.pathsep.join([str(site), str(task / "lib")])},
+        readonly=(),
+        writable=(),
+        hidden=(task,),
+    )
+
+    covered = sandbox._covered_interpreter(launch)
+
+    assert venv in covered and site not in covered  # the venv once, its site folder inside it
+    assert not any(task == p or task in p.parents for p in covered)  # the hidden task stays hidden

@@ -174,8 +174,7 @@ def _bwrap_argv(launch: Launch) -> list[str]:
             argv += ["--tmpfs", str(path)]
         elif path.exists():
             argv += ["--ro-bind", "/dev/null", str(path)]
-    covered = [p for p in (Path(sys.prefix), Path(sys.base_prefix)) if any(_inside(p, h) for h in launch.hidden)]
-    for path in covered:  # a virtualenv inside the task folder: keep the interpreter visible
+    for path in _covered_interpreter(launch):
         argv += ["--ro-bind", str(path), str(path)]
     for path in launch.readonly:
         argv += ["--ro-bind", str(path), str(path)]
@@ -183,6 +182,30 @@ def _bwrap_argv(launch: Launch) -> list[str]:
         argv += ["--bind", str(path), str(path)]
     argv += ["--chdir", str(launch.cwd), "--"]
     return argv
+
+
+_FRESH = (Path("/tmp"), Path("/var/tmp"))  # replaced by empty tmpfs mounts in the sandbox
+
+
+def _covered_interpreter(launch: Launch) -> list[Path]:
+    """Return the interpreter's folders that a tmpfs would cover, to bind back read-only.
+
+    A virtualenv under /tmp (a CI checkout) or inside the task folder must stay usable; import-path
+    folders inside a hidden path stay hidden (the judge leaves them out of the run's PYTHONPATH).
+    """
+    prefixes = [Path(sys.prefix), Path(sys.base_prefix)]
+    paths = [Path(p) for p in launch.env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    wanted = [p for p in prefixes if any(_inside(p, root) for root in (*_FRESH, *launch.hidden))]
+    wanted += [
+        p
+        for p in paths
+        if any(_inside(p, root) for root in _FRESH) and not any(_inside(p, hidden) for hidden in launch.hidden)
+    ]
+    kept: list[Path] = []
+    for path in sorted(set(wanted), key=lambda p: len(p.parts)):
+        if path.is_dir() and not any(_inside(path, outer) for outer in kept):
+            kept.append(path)
+    return kept
 
 
 def _inside(path: Path, root: Path) -> bool:
