@@ -243,8 +243,7 @@ def _patch(args: argparse.Namespace) -> ExitCode:
         return ExitCode.OK
     name = args.name or (existing[0].stem if len(existing) == 1 else task.resolve().name)
     target = task / "patches" / f"{name}.patch"
-    target.parent.mkdir(exist_ok=True)
-    target.write_bytes(data)
+    patching.write_patch(target, data)
     files = data.count(b"\ndiff --git ") + data.startswith(b"diff --git ")
     print(f"wrote {target} ({files} file{'s' if files != 1 else ''}, {len(data)} bytes)")
     result = patching.check_patch(task, target, use_git=use_git)

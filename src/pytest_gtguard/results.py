@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _atomic
+
 __all__ = ["RESULTS_SCHEMA_VERSION", "UNKNOWN_REACH", "CollectError", "Outcome", "RunResults", "TestRecord"]
 
 RESULTS_SCHEMA_VERSION = 1
@@ -111,12 +113,14 @@ class RunResults:
         )
 
     def dump(self, path: Path) -> None:
-        """Write the results to ``path`` (creating its folder) atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        """Write the results to ``path`` (creating its folder) atomically.
+
+        Raises:
+            WriteError: the file cannot be written (it is left as it was).
+        """
         # No indent: only the C encoder is fast, and it only writes compact JSON.
-        tmp.write_text(json.dumps(self.to_json()), encoding="utf-8")
-        tmp.replace(path)
+        text = json.dumps(self.to_json())
+        _atomic.write_text(path, text, alternative="pass --gtguard-results PATH somewhere writable")
 
     @classmethod
     def load(cls, path: Path) -> RunResults:

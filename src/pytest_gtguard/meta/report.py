@@ -15,11 +15,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.meta.execute import Status
 from pytest_gtguard.meta.score import MetaScore, MutantResult, VariantResult
 from pytest_gtguard.meta.smells import Finding
 
 __all__ = ["progress_bar", "to_schema", "write_html", "write_json"]
+
+_ALTERNATIVE = "pass --gtguard-meta-report FOLDER somewhere writable"
 
 SCHEMA_VERSION = "2"
 
@@ -114,8 +117,7 @@ def to_schema(
 
 def write_json(document: Mapping[str, Any], path: Path) -> None:
     """Write the schema document."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    _atomic.write_text(path, json.dumps(document, indent=1), alternative=_ALTERNATIVE)
 
 
 _STYLE = """body{font:14px system-ui,sans-serif;margin:2em}pre{margin:0}table{border-collapse:collapse}
@@ -185,8 +187,7 @@ def write_html(document: Mapping[str, Any], path: Path) -> None:
             for f in findings
         )
         parts.append("</ul>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
+    _atomic.write_text(path, "\n".join(parts), alternative=_ALTERNATIVE)
 
 
 def _kill_matrix(document: Mapping[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.task.instance import InstanceError, find_instance_files, parse_instances, schema_problems
 
@@ -115,12 +116,14 @@ def _function(nodeid: str) -> str:
 
 
 def write_lists(instance: Instance, lists: dict[str, Iterable[str]]) -> None:
-    """Replace FAIL_TO_PASS / PASS_TO_PASS in the file, keeping every other key and the key order."""
+    """Replace FAIL_TO_PASS / PASS_TO_PASS in the file, keeping every other key and the key order.
+
+    Raises:
+        WriteError: the file cannot be written (it is left as it was).
+    """
     data = dict(instance.data)
     for key, ids in lists.items():
         data[key] = sorted(ids)
     text = json.dumps([data] if instance.wrapped else data, indent=instance.indent, ensure_ascii=False) + "\n"
-    tmp = instance.path.with_suffix(".json.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(instance.path)
+    _atomic.write_text(instance.path, text, alternative="run without --gtguard-update-instance")
     instance.data = data

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.task import gitdiff
 from pytest_gtguard.task.gitdiff import PatchError
 from pytest_gtguard.task.trees import IGNORED, compare_trees, copy_tree
@@ -34,6 +35,7 @@ __all__ = [
     "normalise_paths",
     "patch_files",
     "split_sections",
+    "write_patch",
 ]
 
 BEFORE, AFTER = "repository_before", "repository_after"
@@ -101,6 +103,15 @@ def make_patch(task_root: Path, *, use_git: bool | None = None) -> bytes:
         if proc.returncode not in (0, 1):  # 1 = "there are differences"
             raise PatchError(f"git diff failed ({proc.returncode}): {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout
+
+
+def write_patch(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` whole or not at all: on a full disk the old patch stays as it was.
+
+    Raises:
+        WriteError: the patch cannot be written; the message names the file, the reason and the fix.
+    """
+    _atomic.write_bytes(target, data, alternative="print it with `gtguard patch --stdout`")
 
 
 def apply_patch(patch: bytes, target: Path, *, use_git: bool | None = None) -> None:

@@ -13,6 +13,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.task.content import TODO_MARK
 
@@ -166,6 +167,5 @@ def create_task(parent: Path, name: str, category: Category) -> Path:
         raise ConfigError(f"{root} already exists and is not empty; pick another name or --dir")
     for relpath, content in files.items():
         path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+        _atomic.write_text(path, content, alternative="pass --dir a writable folder")
     return root
