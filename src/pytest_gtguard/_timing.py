@@ -7,9 +7,10 @@ same with lambdas).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
-__all__ = ["perf_counter", "process_time", "sleep"]
+__all__ = ["perf_counter", "process_time", "sleep", "utcnow"]
 
 
 def process_time() -> float:
@@ -25,3 +26,8 @@ def perf_counter() -> float:
 def sleep(seconds: float) -> None:
     """Sleep ``seconds`` of wall time."""
     time.sleep(seconds)
+
+
+def utcnow() -> dt.datetime:
+    """Return the wall-clock date and time in UTC (what reports are stamped and filed under)."""
+    return dt.datetime.now(dt.timezone.utc)

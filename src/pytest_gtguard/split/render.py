@@ -53,11 +53,15 @@ def summary_lines(result: SplitResult) -> list[tuple[str, dict[str, bool]]]:
         lines.append((f"wrote FAIL_TO_PASS and PASS_TO_PASS to {result.instance.path}", {"green": True}))
     if result.report_path is not None:
         lines.append((f"report: {result.report_path}", {}))
+    # One line each, next to the verdict: the runs' work is done and shown; only the file is missing.
+    lines.extend((f"ERROR {err}", {"red": True}) for err in result.write_errors)
     verdict = "task valid" if result.verdict.valid else "task INVALID"
+    if result.write_errors:
+        verdict += f"; {len(result.write_errors)} file(s) not written"
     lines.append(
         (
             f"gtguard split: {verdict} (exit {int(result.exit_code)})",
-            {"green": True, "bold": True} if result.verdict.valid else {"red": True, "bold": True},
+            {"green": True, "bold": True} if result.exit_code == 0 else {"red": True, "bold": True},
         )
     )
     return lines

@@ -20,19 +20,44 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.results import Outcome, RunResults
 from pytest_gtguard.split.classify import Category, Split
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Verdict
 
-__all__ = ["REPORT_SCHEMA_VERSION", "build_report", "default_report_path", "environment", "write_report"]
+__all__ = [
+    "REPORT_ALTERNATIVE",
+    "REPORT_SCHEMA_VERSION",
+    "build_report",
+    "default_report_path",
+    "environment",
+    "new_report_path",
+    "write_report",
+]
 
 REPORT_SCHEMA_VERSION = 1
+# The way out of a report that cannot be written, added to the reason's own fix.
+REPORT_ALTERNATIVE = "pass --gtguard-report PATH somewhere writable"
 
 
 def default_report_path(task_root: Path, started: dt.datetime) -> Path:
     """Return evaluation/YYYY-MM-DD/HH-MM-SS/report.json (the convention of 153 real evaluators)."""
     return task_root / "evaluation" / started.strftime("%Y-%m-%d") / started.strftime("%H-%M-%S") / "report.json"
+
+
+def new_report_path(task_root: Path, started: dt.datetime) -> Path:
+    """Create this run's own folder, evaluation/YYYY-MM-DD/HH-MM-SS[-N]/, and return report.json in it.
+
+    Splits started in the same second get HH-MM-SS, HH-MM-SS-2, ...: the folder is made with ``os.mkdir``,
+    which fails on one that exists, so no two runs share a folder (issue 15).
+
+    Raises:
+        WriteError: the folder cannot be created.
+    """
+    parent = default_report_path(task_root, started).parent
+    folder = _atomic.create_unique_dir(parent.parent, parent.name, alternative=REPORT_ALTERNATIVE)
+    return folder / "report.json"
 
 
 def environment(cwd: Path) -> dict[str, Any]:
@@ -189,6 +214,9 @@ def _problem(problem: Problem) -> dict[str, Any]:
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:
-    """Write ``report`` as indented JSON, creating its folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    """Write ``report`` as indented JSON, creating its folders; whole or not at all.
+
+    Raises:
+        WriteError: the report cannot be written (``path`` is left as it was).
+    """
+    _atomic.write_text(path, json.dumps(report, indent=2) + "\n", alternative=REPORT_ALTERNATIVE)

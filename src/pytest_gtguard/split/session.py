@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _timing
+from pytest_gtguard._atomic import WriteError
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
@@ -20,7 +22,7 @@ from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
 from pytest_gtguard.split.pool import ZygotePool
-from pytest_gtguard.split.report import build_report, default_report_path, environment, write_report
+from pytest_gtguard.split.report import build_report, environment, new_report_path, write_report
 from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs, run_subprocesses
 from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
 
@@ -29,7 +31,7 @@ __all__ = ["SplitResult", "run_split"]
 
 @dataclass
 class SplitResult:
-    """The split, its verdict and where the report went."""
+    """The split, its verdict, where the report went, and the files that could not be written."""
 
     split: Split
     verdict: Verdict
@@ -39,12 +41,19 @@ class SplitResult:
     instance: Instance | None = None
     instance_updated: bool = False
     notes: list[str] = field(default_factory=list)
+    write_errors: list[WriteError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
-        """Return the exit code: NO_TESTS when nothing was collected anywhere, else the verdict's."""
+        """Return the exit code: NO_TESTS when nothing was collected anywhere, else the verdict's.
+
+        A valid task whose report or instance update could not be written exits with PROBLEMS: a caller
+        that reads the report must not take a 0 for "it is there" (issue 15).
+        """
         if not self.split.tests and not self.verdict.crashed:
             return ExitCode.NO_TESTS
+        if self.write_errors and self.verdict.exit_code is ExitCode.VALID:
+            return ExitCode.PROBLEMS
         return self.verdict.exit_code
 
 
@@ -54,15 +63,19 @@ def run_split(
     env: Mapping[str, str],
     progress: Callable[[RunOutcome], None] | None = None,
     pool: ZygotePool | None = None,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+    now: Callable[[], dt.datetime] | None = None,
 ) -> SplitResult:
     """Run the split described by ``cfg``, on ``pool`` if given (the caller closes it).
+
+    ``now`` defaults to ``_timing.utcnow``, looked up per call so tests can fake the clock. A report or
+    instance file that cannot be written is recorded in ``write_errors``; the verdict stands.
 
     Raises:
         ConfigError: the runs count is invalid or the named instance file is missing.
     """
     if cfg.runs < 1:
         raise ConfigError(f"--gtguard-runs must be at least 1, got {cfg.runs}")
+    now = now or _timing.utcnow
     instance, instance_error = _instance(cfg)
     started = now()
     with ThreadPoolExecutor(max_workers=1) as side_work:
@@ -84,20 +97,21 @@ def run_split(
     by_side = {s: [o.results for o in outcomes if o.spec.side == s and o.results] for s in ("before", "after")}
     split = classify(by_side["before"], by_side["after"])
     problems = judge(split, expect_f2p=cfg.expect_f2p, run_errors=run_errors)
-    updated = False
+    updated, write_errors = False, []
     if instance_error is not None:
         problems.append(instance_error)
     elif instance is not None:
         if cfg.update_instance and not crashed:
-            write_lists(
-                instance,
-                {"FAIL_TO_PASS": split.ids(Category.FAIL_TO_PASS), "PASS_TO_PASS": split.ids(Category.PASS_TO_PASS)},
-            )
-            updated = True
+            listed = (Category.FAIL_TO_PASS, Category.PASS_TO_PASS)
+            lists: dict[str, Iterable[str]] = {c.value: split.ids(c) for c in listed}
+            try:
+                write_lists(instance, lists)
+                updated = True
+            except WriteError as exc:
+                write_errors.append(exc)
         problems.extend(compare_instance(instance, split))
     verdict = Verdict(tuple(problems), crashed)
     finished = now()
-    report_path = cfg.report_path or default_report_path(cfg.task.root, started)
     report = build_report(
         run_id=str(uuid.uuid4()),
         started=started,
@@ -109,9 +123,19 @@ def run_split(
         env=env_info.result(),
         instance_path=instance.path if instance else None,
     )
-    if cfg.write_report:
-        write_report(report, report_path)
-    return SplitResult(split, verdict, outcomes, report, report_path if cfg.write_report else None, instance, updated)
+    report_path = _write(report, cfg, started, write_errors) if cfg.write_report else None
+    return SplitResult(split, verdict, outcomes, report, report_path, instance, updated, write_errors=write_errors)
+
+
+def _write(report: dict[str, Any], cfg: SplitConfig, started: dt.datetime, errors: list[WriteError]) -> Path | None:
+    """Write the report to its own new folder (or ``--gtguard-report``); return its path, None if it failed."""
+    try:
+        path = cfg.report_path or new_report_path(cfg.task.root, started)
+        write_report(report, path)
+    except WriteError as exc:
+        errors.append(exc)
+        return None
+    return path
 
 
 def _run(
