@@ -264,3 +264,70 @@ def test_patch_check_of_a_cache_only_patch_compares_the_untouched_copy(tmp_path:
 
     assert result.caches == ("repository_after/__pycache__/m.pyc",)
     assert "differs pkg/mod.py" in result.differences
+
+
+def test_patch_pure_apply_keeps_a_lone_cr_inside_a_line_as_git_does(tmp_path: Path) -> None:
+    (tmp_path / "m.txt").write_bytes(b"one\ntwo\rhalf\nthree\n")
+    patch = b"diff --git a/m.txt b/m.txt\n--- a/m.txt\n+++ b/m.txt\n@@ -1,3 +1,3 @@\n one\n two\rhalf\n-three\n+THREE\n"
+
+    apply_patch(patch, tmp_path, use_git=False)
+
+    assert (tmp_path / "m.txt").read_bytes() == b"one\ntwo\rhalf\nTHREE\n"
+
+
+# Line-ending cases where git's splitting (only after "\n") differs from bytes.splitlines (issue 15).
+LINE_ENDING_CASES = [
+    pytest.param(b"one\ntwo\rhalf\nthree\n", b"one\ntwo\rHALF\nthree\n", id="lone-cr-in-changed-line"),
+    pytest.param(b"one\ntwo\rhalf\nthree\n", b"one\ntwo\rhalf\nTHREE\n", id="lone-cr-in-context"),
+    pytest.param(b"a\nb\r", b"a\nB\r", id="lone-cr-at-end-without-newline"),
+    pytest.param(b"\r\r\r\n", b"\r\r\n", id="only-carriage-returns"),
+    pytest.param(b"a\r\nb\r\nc\r\n", b"a\r\nB\r\nc\r\n", id="crlf"),
+    pytest.param(b"a\r\nb\r\nc\r\n", b"a\nb\nc\n", id="crlf-to-lf"),
+    pytest.param(b"a\nb", b"a\nc", id="no-newline-at-end"),
+    pytest.param(b"a\nb", b"a\nb\n", id="newline-added-at-end"),
+    pytest.param(b"a\nb\n", b"a\nb", id="newline-removed-at-end"),
+    pytest.param(b"", b"x\ry\n", id="new-content-with-lone-cr"),
+    pytest.param(
+        b"\xff\xfe\x0b\x0c\x1c\x1d\x1e\x85\nx\n", b"\xff\xfe\x0b\x0c\x1c\x1d\x1e\x85\ny\r\n", id="non-utf8-bytes"
+    ),
+]
+
+
+def _line_ending_task(tmp_path: Path, old: bytes, new: bytes) -> Path:
+    root = tmp_path / "task"
+    for side, data in (("repository_before", old), ("repository_after", new)):
+        (root / side).mkdir(parents=True)
+        (root / side / "f.txt").write_bytes(data)
+    return root
+
+
+def _applied(root: Path, patch: bytes, work: Path, *, use_git: bool) -> bytes:
+    copy_tree(root / "repository_before", work)
+    apply_patch(patch, work, use_git=use_git)
+    return (work / "f.txt").read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize(("old", "new"), LINE_ENDING_CASES)
+def test_patch_pure_apply_gives_what_git_apply_gives_on_a_git_made_patch(
+    tmp_path: Path, old: bytes, new: bytes
+) -> None:
+    root = _line_ending_task(tmp_path, old, new)
+    patch = make_patch(root, use_git=True)
+
+    by_git = _applied(root, patch, tmp_path / "git", use_git=True)
+    by_python = _applied(root, patch, tmp_path / "pure", use_git=False)
+
+    assert by_python == by_git == new
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize(("old", "new"), LINE_ENDING_CASES)
+def test_patch_pure_writer_makes_a_patch_git_apply_takes(tmp_path: Path, old: bytes, new: bytes) -> None:
+    root = _line_ending_task(tmp_path, old, new)
+    patch = make_patch(root, use_git=False)
+
+    by_git = _applied(root, patch, tmp_path / "git", use_git=True)
+    by_python = _applied(root, patch, tmp_path / "pure", use_git=False)
+
+    assert by_git == by_python == new

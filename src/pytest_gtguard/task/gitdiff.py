@@ -43,6 +43,17 @@ def _is_binary(data: bytes) -> bool:
     return b"\0" in data[:8000]  # git's own heuristic (buffer_is_binary)
 
 
+def _lines(data: bytes) -> list[bytes]:
+    r"""Split ``data`` after each ``\n`` as git does; a ``\r`` is part of its line's content.
+
+    ``bytes.splitlines`` also splits on a lone ``\r``, so a patch that ``git apply`` takes (a line
+    holding ``\r`` before its end) failed to match here, and the writer made patches git rejects.
+    """
+    lines = data.split(b"\n")
+    tail = lines.pop()
+    return [line + b"\n" for line in lines] + ([tail] if tail else [])
+
+
 def diff_trees(work: Path, before: str, after: str) -> bytes:
     """Return the git diff from ``work/before`` to ``work/after``, with paths as ``git diff --no-index``."""
     old_files, new_files = list_files(work / before), list_files(work / after)
@@ -100,7 +111,7 @@ def _range(start: int, length: int) -> str:
 
 
 def _hunks(old_data: bytes, new_data: bytes) -> bytes:
-    a, b = old_data.splitlines(keepends=True), new_data.splitlines(keepends=True)
+    a, b = _lines(old_data), _lines(new_data)
     out: list[bytes] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(_CONTEXT):
@@ -136,7 +147,7 @@ _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 def _parse(text: bytes) -> list[_FilePatch]:
     patches: list[_FilePatch] = []
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     i = 0
     current: _FilePatch | None = None
     while i < len(lines):
@@ -240,7 +251,7 @@ def apply(text: bytes, target: Path) -> None:
 
 
 def _apply_hunks(old: bytes, hunks: list[tuple[int, list[bytes]]], name: str) -> bytes:
-    lines = old.splitlines(keepends=True)
+    lines = _lines(old)
     offset = 0
     for start, body in hunks:
         want, repl = _sides(body)
