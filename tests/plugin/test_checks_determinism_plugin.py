@@ -292,3 +292,102 @@ def test_checks_determinism_marker_catches_order_dependence(
                 "*determinism: test outcome via fresh-process re-run (failed with its file in reverse order*",
             ]
         )
+
+
+OBJECTS = """
+import dataclasses
+import threading
+
+
+class Opaque:
+    pass
+
+
+@dataclasses.dataclass
+class Record:
+    name: str
+
+
+def opaque():
+    return Opaque()
+
+
+def lock():
+    return threading.Lock()
+"""
+
+
+def test_checks_determinism_marker_refuses_an_output_whose_repr_holds_an_address(pytester: pytest.Pytester) -> None:
+    tests = """
+    import pytest
+    from pkg.core import Opaque
+
+    @pytest.mark.determinism(runs=2, sources=False)
+    def test_report(gtguard_output):
+        gtguard_output({"report": Opaque()})
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": OBJECTS}, tests)
+
+    result = pytester.runpytest("--after", "-p", "no:randomly")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*gtguard_output on tests/test_task.py::test_report: "
+            "the value[[]'report'[]] is <pkg.core.Opaque object at 0x*memory address*"
+            "cannot be compared across processes; record plain data*a __repr__ without its identity*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*fresh-process re-run*")
+
+
+def test_checks_determinism_marker_accepts_an_output_with_a_stable_repr(pytester: pytest.Pytester) -> None:
+    tests = """
+    import pytest
+    from pkg.core import Record
+
+    @pytest.mark.determinism(runs=2, sources=False)
+    def test_report(gtguard_output):
+        gtguard_output([Record("a"), {"b"}])
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": OBJECTS}, tests)
+
+    result = pytester.runpytest("--after", "-p", "no:randomly")
+
+    result.assert_outcomes(passed=1)
+
+
+def test_checks_determinism_probe_refuses_an_unpicklable_result(pytester: pytest.Pytester) -> None:
+    tests = """
+    from pkg.core import lock
+
+    def test_lock(gtguard_determinism):
+        gtguard_determinism.check(lock, runs=2)
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": OBJECTS}, tests)
+
+    result = pytester.runpytest("--after")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*gtguard_determinism: pkg.core.lock: the result (a *lock*) cannot be pickled*return plain data*"]
+    )
+    result.stdout.no_fnmatch_line("*results differ*")
+
+
+def test_checks_determinism_probe_refuses_a_result_that_compares_by_identity(pytester: pytest.Pytester) -> None:
+    tests = """
+    from pkg.core import opaque
+
+    def test_opaque(gtguard_determinism):
+        gtguard_determinism.check(opaque, runs=2)
+    """
+    make_task(pytester, {"pkg/__init__.py": "", "pkg/core.py": OBJECTS}, tests)
+
+    result = pytester.runpytest("--after")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*gtguard_determinism: pkg.core.opaque: the result is a pkg.core.Opaque, which compares by identity*__eq__*"]
+    )
+    result.stdout.no_fnmatch_line("*results differ*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pytest_gtguard.checks.determinism import (
     callable_name,
     canonical,
     compare_runs,
+    uncomparable,
     variants,
 )
 from pytest_gtguard.checks.scope import Scope
@@ -40,6 +42,45 @@ def test_checks_compare_runs_reports_each_differing_run() -> None:
         "PYTHONHASHSEED=1, random.seed(1), clock +1.0 days"
     ]
     assert "error 'ValueError: x'" in compare_runs(error)[0]
+
+
+class _Opaque:
+    pass
+
+
+@dataclasses.dataclass
+class _Record:
+    name: str
+
+
+def test_checks_uncomparable_refuses_an_output_whose_repr_holds_a_memory_address() -> None:
+    reason = uncomparable({"k": [1, _Opaque()]}, by_repr=True)
+
+    assert reason is not None
+    assert reason.startswith("the value['k'][1] is <")
+    assert "memory address" in reason
+    assert "cannot be compared across processes" in reason
+    assert "record plain data" in reason
+    assert "a __repr__ without its identity" in reason
+    assert "nondetermin" not in reason
+
+
+def test_checks_uncomparable_accepts_plain_data_and_stable_reprs() -> None:
+    assert uncomparable({"a": (1, 2.5, None, True, b"x"), "s": {"x", "y"}}, by_repr=True) is None
+    assert uncomparable([_Record("a")], by_repr=True) is None
+
+
+def test_checks_uncomparable_by_equality_refuses_an_object_that_compares_by_identity() -> None:
+    reason = uncomparable([_Opaque()], by_repr=False, where="the result")
+
+    assert reason is not None
+    assert reason.startswith("the result[0] is a ")
+    assert "compares by identity" in reason
+    assert "an __eq__" in reason
+
+
+def test_checks_uncomparable_by_equality_accepts_dataclasses_and_functions() -> None:
+    assert uncomparable([_Record("a"), canonical, dict, sys], by_repr=False) is None
 
 
 def test_checks_variants_vary_every_axis() -> None:

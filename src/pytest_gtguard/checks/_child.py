@@ -11,6 +11,7 @@ import datetime
 import importlib
 import pickle
 import random
+import re
 import sys
 import time
 from typing import Any
@@ -76,10 +77,15 @@ def main(argv: list[str]) -> int:
         target: Any = importlib.import_module(payload["module"])
         for part in payload["qualname"].split("."):
             target = getattr(target, part)
-        outcome: tuple[str, object] = ("ok", target(*payload["args"], **payload["kwargs"]))
-        data = pickle.dumps(outcome)
+        value = target(*payload["args"], **payload["kwargs"])
     except BaseException as exc:  # the code under test may raise anything; report it, do not crash
         data = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        try:
+            data = pickle.dumps(("ok", value))
+        except Exception as exc:  # name the type only: the message may hold an address that varies per run
+            kind, why = type(value), re.sub(r" at 0x[0-9a-fA-F]+", "", f"{type(exc).__name__}: {exc}")
+            data = pickle.dumps(("unpicklable", f"a {kind.__module__}.{kind.__qualname__}; {why}"))
     with open(argv[1], "wb") as handle:
         handle.write(data)
     return 0

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
+import types
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ __all__ = [
     "compare_runs",
     "run_callable",
     "run_test",
+    "uncomparable",
     "variants",
 ]
 
@@ -78,6 +81,7 @@ class RunResult:
     ok: bool
     value: object
     error: str = ""
+    refused: str = ""  # why the value cannot be compared across processes (not a difference between runs)
 
 
 def callable_name(func: Callable[..., object]) -> tuple[str, str]:
@@ -158,9 +162,65 @@ def run_callable(
         except Exception as exc:  # a value whose type the parent cannot import
             results.append(RunResult(variant, False, None, f"unreadable result: {exc}"))
             continue
+        if status == "unpicklable":  # the child names the type; the pickle error may hold an address
+            refused = f"the result ({value}) cannot be pickled, so it cannot be compared across processes; {_FIX_CALL}"
+            results.append(RunResult(variant, False, None, "unpicklable result", refused))
+            continue
         ok = status == "ok"
         results.append(RunResult(variant, ok, value if ok else None, "" if ok else str(value)))
     return results
+
+
+# A repr such as "<pkg.Thing object at 0x7f...>" or "<function f at 0x7f...>" names an address (issue 15).
+_IDENTITY = re.compile(r" at 0x[0-9a-fA-F]+")
+_BY_REFERENCE = (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)  # pickled by name
+_PLAIN = "plain data (str, int, float, bool, None, and lists, tuples, dicts and sets of them)"
+_FIX_OUTPUT = f"record {_PLAIN}, or give the class a __repr__ without its identity (a dataclass has one)"
+_FIX_CALL = f"return {_PLAIN}, or a picklable object with an __eq__ (a dataclass has one)"
+
+
+def uncomparable(value: object, *, by_repr: bool, where: str = "the value") -> str | None:
+    """Return why ``value`` cannot be compared across processes and how to fix it; None when it can.
+
+    ``gtguard_output`` values are compared as text (``by_repr``): an object's ``repr`` that holds its
+    memory address differs in every process. ``gtguard_determinism`` results are pickled and compared
+    with ``==``: an object that compares by identity never equals its copy either (ask only once the
+    runs differ: a function or class is pickled by name and does compare equal). Either way the check
+    could never pass, and blaming the code for nondeterminism would send the author the wrong way.
+    """
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            reason = uncomparable(key, by_repr=by_repr, where=f"a key of {where}") or uncomparable(
+                item, by_repr=by_repr, where=f"{where}[{key!r}]"
+            )
+            if reason:
+                return reason
+        return None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for i, item in enumerate(value):
+            inner = f"{where}[{i}]" if isinstance(value, (list, tuple)) else f"an item of {where}"
+            reason = uncomparable(item, by_repr=by_repr, where=inner)
+            if reason:
+                return reason
+        return None
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if not by_repr:
+        if type(value).__eq__ is not object.__eq__ or isinstance(value, _BY_REFERENCE):
+            return None
+        return (
+            f"{where} is a {kind}, which compares by identity: its copy from another process never equals it, "
+            f"so it cannot be compared across processes; {_FIX_CALL}"
+        )
+    text = repr(value)
+    if _IDENTITY.search(text):
+        shown = text if len(text) <= 120 else text[:117] + "..."
+        return (
+            f"{where} is {shown} (a {kind}), whose repr holds a memory address that differs in every "
+            f"process, so it cannot be compared across processes; {_FIX_OUTPUT}"
+        )
+    return None
 
 
 def compare_runs(results: Sequence[RunResult]) -> list[str]:

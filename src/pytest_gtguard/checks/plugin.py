@@ -311,6 +311,11 @@ class DeterminismProbe:
             timeout=self._settings.timeout,
         )
         differences = det.compare_runs(results)
+        refused = next((r.refused for r in results if r.refused), "")
+        if differences and not refused and results[0].ok:
+            refused = det.uncomparable(results[0].value, by_repr=False, where="the result") or ""
+        if refused:  # not a difference between runs: no value of this kind can ever compare equal
+            pytest.fail(f"gtguard_determinism: {module}.{qualname}: {refused}", pytrace=False)
         if differences:
             path, line = self._node.location[0], (self._node.location[1] or 0) + 1
             findings = [
@@ -342,6 +347,10 @@ class Fixtures:
         from pytest_gtguard.checks import determinism as det
 
         def record(value: object) -> None:
+            __tracebackhide__ = True
+            refused = det.uncomparable(value, by_repr=True)
+            if refused:  # refused now: the re-runs could only blame the code for nondeterminism (issue 15)
+                pytest.fail(f"gtguard_output on {node.nodeid}: {refused}", pytrace=False)
             node.user_properties.append((OUTPUT_PROPERTY, det.canonical(value)))
 
         return record
