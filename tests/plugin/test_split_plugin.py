@@ -429,3 +429,70 @@ def test_split_children_do_not_inherit_the_parents_side_environment(pytester: py
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
     # Each run only reached its own side: no run needed the slow per-test trace.
     assert not any(r["traced"] for side in ("before", "after") for r in report["results"][side]["runs"])
+
+
+def test_split_update_instance_says_it_wrote_nothing_to_an_unparsable_file(
+    pytester: pytest.Pytester, bugfix_task: Path
+) -> None:
+    text = '{"instance_id": "T1", "problem_statement": "say "hi""}'
+    write(bugfix_task, {"instances/instance.json": text})
+
+    result, _ = split(pytester, "--gtguard-update-instance")
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["ERROR --gtguard-update-instance wrote nothing: *instance.json:1:*not strict JSON*unescaped double quote*"]
+    )
+    assert (bugfix_task / "instances/instance.json").read_text() == text
+
+
+def test_split_reports_a_utf8_bom_in_the_instance_as_an_error(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    path = bugfix_task / "instances/instance.json"
+    path.parent.mkdir()
+    path.write_text(instance(FAIL_TO_PASS=["test_add"], PASS_TO_PASS=["test_neg"]), encoding="utf-8-sig")
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert [p["code"] for p in report["problems"]] == ["INSTANCE_BOM"]
+    result.stdout.fnmatch_lines(["*INSTANCE_BOM*byte order mark*", "*fix: save it as UTF-8 without BOM*"])
+
+
+def test_split_reports_a_list_given_as_a_json_string_as_an_error(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    lists = {"FAIL_TO_PASS": json.dumps(["test_add"]), "PASS_TO_PASS": ["test_neg"]}
+    write(bugfix_task, {"instances/instance.json": instance(**lists)})  # type: ignore[arg-type]
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert [p["code"] for p in report["problems"]] == ["FAIL_TO_PASS_NOT_A_LIST"]
+    assert all(p["severity"] == "error" for p in report["problems"])
+
+
+def test_split_update_instance_rewrites_a_list_given_as_a_string(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    lists = {"FAIL_TO_PASS": json.dumps(["test_add"]), "PASS_TO_PASS": ["test_neg"]}
+    write(bugfix_task, {"instances/instance.json": instance(**lists)})  # type: ignore[arg-type]
+
+    result, _ = split(pytester, "--gtguard-update-instance")
+
+    assert result.ret == 0
+    assert json.loads((bugfix_task / "instances/instance.json").read_text())["FAIL_TO_PASS"] == [
+        "tests/test_calc.py::test_add"
+    ]
+
+
+def test_split_reports_two_instance_files_that_disagree(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    lists = {"FAIL_TO_PASS": ["test_add"], "PASS_TO_PASS": ["test_neg"]}
+    other = json.loads(instance(**lists)) | {"FAIL_TO_PASS": []}
+    write(
+        bugfix_task,
+        {"instances/instance.json": instance(**lists), "instances/instances.json": json.dumps([other])},
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    assert [p["code"] for p in report["problems"]] == ["INSTANCE_FILES_DISAGREE"]
+    result.stdout.fnmatch_lines(
+        ["*instances.json, a second instance file besides *instance.json, disagrees on FAIL_TO_PASS*"]
+    )

@@ -6,9 +6,11 @@ import pytest
 
 from pytest_gtguard.task.instance import (
     InstanceError,
+    differing_keys,
     find_instance_files,
     load_instances,
     parse_instances,
+    read_instance_text,
     schema_problems,
 )
 
@@ -99,3 +101,41 @@ def test_instance_find_falls_back_to_any_json_file(tmp_path: Path) -> None:
     (tmp_path / "instances" / "todo_refactor_001.json").write_text("{}")
 
     assert [p.name for p in find_instance_files(tmp_path)] == ["todo_refactor_001.json"]
+
+
+def test_instance_read_reports_an_empty_file_with_the_write_the_object_fix(tmp_path: Path) -> None:
+    path = tmp_path / "instance.json"
+    path.write_text("  \n")
+
+    with pytest.raises(InstanceError) as caught:
+        read_instance_text(path)
+
+    assert caught.value.reason == "the file is empty"
+    assert caught.value.fix.startswith("write the instance object")
+
+
+def test_instance_read_reports_utf16_with_the_save_as_utf8_fix(tmp_path: Path) -> None:
+    path = tmp_path / "instance.json"
+    path.write_text('{"instance_id": "A"}', encoding="utf-16")
+
+    with pytest.raises(InstanceError) as caught:
+        read_instance_text(path)
+
+    assert "UTF-16" in caught.value.reason
+    assert caught.value.fix == "save it as UTF-8"
+
+
+def test_instance_read_reads_past_a_utf8_bom_and_says_it_was_there(tmp_path: Path) -> None:
+    path = tmp_path / "instance.json"
+    path.write_text('{"instance_id": "A"}', encoding="utf-8-sig")
+
+    assert read_instance_text(path) == ('{"instance_id": "A"}', True)
+    assert load_instances(path)[0].instance_id == "A"
+
+
+def test_instance_differing_keys_names_what_two_files_disagree_on() -> None:
+    other = {**GOOD, "FAIL_TO_PASS": []}
+
+    assert differing_keys([GOOD], [other]) == ["FAIL_TO_PASS"]
+    assert differing_keys([GOOD], [dict(GOOD)]) == []
+    assert differing_keys([GOOD], [other, {**GOOD, "instance_id": "ZZ"}]) == ["FAIL_TO_PASS", "instance_id"]

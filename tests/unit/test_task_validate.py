@@ -153,6 +153,16 @@ def _instance(**changes: object) -> Callable[[Path], None]:
     return lambda root: write_instance(root, **changes)
 
 
+def _twin_instance(**changes: object) -> Callable[[Path], None]:
+    """Write instances/instances.json: a copy of instance.json with ``changes`` applied."""
+
+    def go(root: Path) -> None:
+        data = json.loads((root / "instances" / "instance.json").read_text())
+        (root / "instances" / "instances.json").write_text(json.dumps([{**data, **changes}], indent=2))
+
+    return go
+
+
 def _readme_without_evaluation(root: Path) -> None:
     text = (root / "README.md").read_text()
     (root / "README.md").write_text(text.split("## Evaluation")[0])
@@ -201,6 +211,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     "GT107": (_instance(FAIL_TO_PASS=["tests/test_wc.py"]), Severity.WARNING),
     "GT108": (_instance(PASS_TO_PASS=["tests/test_wc.py::test_count"]), Severity.WARNING),
     "GT109": (_instance(instance_id="ZZ99ZZ"), Severity.WARNING),
+    "GT110": (_twin_instance(FAIL_TO_PASS=[]), Severity.ERROR),
     "GT201": (_write("trajectory/trajectory.md", "# Trajectory\n\n"), Severity.TODO),
     "GT202": (
         _write("trajectory/trajectory.md", "# Trajectory\n\n## Analysis\nx\n## Strategy\ny\n## Steps\nz\n"),
@@ -472,3 +483,63 @@ def test_validate_expect_f2p_env_wins(task_factory: TaskFactory, monkeypatch: py
     monkeypatch.setenv("GTGUARD_EXPECT_F2P", "off")
 
     assert "GT105" not in codes(root)
+
+
+def test_validate_reports_a_utf8_bom_in_the_instance_with_the_save_without_bom_fix(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    path = root / "instances" / "instance.json"
+    path.write_text(path.read_text(), encoding="utf-8-sig")
+
+    found = codes(root)
+
+    assert [(f.severity, f.fix) for f in found["GT102"]] == [(Severity.ERROR, "save it as UTF-8 without BOM")]
+    assert "BOM" in found["GT102"][0].reason
+    assert set(found) == {"GT102"}  # the content is still checked, and it is fine
+
+
+def test_validate_reports_a_utf16_instance_with_the_save_as_utf8_fix(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    path = root / "instances" / "instance.json"
+    path.write_text(path.read_text(), encoding="utf-16")
+
+    (finding,) = codes(root)["GT102"]
+
+    assert "UTF-16" in finding.reason
+    assert finding.fix == "save it as UTF-8"
+
+
+def test_validate_reports_an_empty_instance_with_the_write_the_object_fix(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    (root / "instances" / "instance.json").write_text("")
+
+    (finding,) = codes(root)["GT102"]
+
+    assert finding.reason == "the file is empty"
+    assert finding.fix.startswith("write the instance object")
+
+
+def test_validate_reports_a_list_given_as_a_json_string_as_an_error(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    write_instance(root, FAIL_TO_PASS=json.dumps(["tests/test_wc.py::test_count"]))
+
+    (finding,) = codes(root)["GT103"]
+
+    assert finding.severity is Severity.ERROR
+    assert "FAIL_TO_PASS is a string, not a list" in finding.reason
+
+
+def test_validate_reports_two_instance_files_that_disagree_and_names_the_keys(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    _twin_instance(FAIL_TO_PASS=["tests/test_wc.py::test_other"])(root)
+
+    (finding,) = codes(root)["GT110"]
+
+    assert finding.file == "instances/instances.json"
+    assert "disagrees with instances/instance.json on FAIL_TO_PASS" in finding.reason
+
+
+def test_validate_accepts_two_instance_files_that_agree(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    _twin_instance()(root)
+
+    assert "GT110" not in codes(root)

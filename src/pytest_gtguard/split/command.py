@@ -60,7 +60,7 @@ def run(ns: argparse.Namespace) -> int:
         print(f"gtguard split: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    for text, markup in summary_lines(result):
+    for text, markup in summary_lines(result, update_instance=cfg.update_instance):
         print(_paint(text, markup) if color else text)
     return int(result.exit_code)
 

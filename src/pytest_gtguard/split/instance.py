@@ -18,7 +18,13 @@ from typing import Any
 
 from pytest_gtguard import _atomic
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.task.instance import InstanceError, find_instance_files, parse_instances, schema_problems
+from pytest_gtguard.task.instance import (
+    InstanceError,
+    find_instance_files,
+    parse_instances,
+    read_instance_text,
+    schema_problems,
+)
 
 __all__ = ["Instance", "find_instance", "load_instance", "resolve_id", "write_lists"]
 
@@ -34,6 +40,9 @@ class Instance:
     indent: int = 2
     wrapped: bool = False  # the file holds a one-element list
     problems: list[str] = field(default_factory=list)
+    bom: bool = False  # the file starts with a UTF-8 BOM (write_lists writes it without)
+    # The task's other instance files: their objects, or why they cannot be read (compared by the verdict).
+    others: dict[Path, list[dict[str, Any]] | str] = field(default_factory=dict)
 
     def listed(self, key: str) -> list[str]:
         """Return the ids listed under ``key`` (a string holding a JSON list is accepted too)."""
@@ -59,17 +68,36 @@ def load_instance(path: Path) -> Instance:
         ConfigError: not strict JSON (the message gives line, column and the usual fix) or not an object.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text, bom = read_instance_text(path)
         items = parse_instances(text, where=str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it as UTF-8 text ({exc}); save it as UTF-8") from None
     except InstanceError as exc:
         raise ConfigError(str(exc)) from None
     if len(items) != 1:
         raise ConfigError(f"{path}: holds {len(items)} instances; the split checks a file with exactly one")
-    instance = Instance(path, items[0], indent=_indent_of(text), wrapped=text.lstrip().startswith("["))
-    instance.problems.extend(f"{path}: {p.key}: {p.reason}; {p.fix}" for p in schema_problems(items[0]))
+    instance = Instance(path, items[0], indent=_indent_of(text), wrapped=text.lstrip().startswith("["), bom=bom)
+    # A list given as a string is an error of the lists, judged by the verdict (as validate's GT103 does).
+    instance.problems.extend(
+        f"{path}: {p.key}: {p.reason}; {p.fix}"
+        for p in schema_problems(items[0])
+        if not (p.key in LIST_KEYS and isinstance(items[0].get(p.key), str))
+    )
+    instance.others = _others(path)
     return instance
+
+
+def _others(path: Path) -> dict[Path, list[dict[str, Any]] | str]:
+    """Read the task's other instance files, to tell when two of them disagree (issue 15)."""
+    if path.parent.name != "instances":
+        return {}
+    found: dict[Path, list[dict[str, Any]] | str] = {}
+    for other in find_instance_files(path.parent.parent):
+        if other.resolve() == path.resolve():
+            continue
+        try:
+            found[other] = parse_instances(read_instance_text(other)[0], where=str(other))
+        except InstanceError as exc:
+            found[other] = str(exc)
+    return found
 
 
 def _indent_of(text: str) -> int:
@@ -127,3 +155,4 @@ def write_lists(instance: Instance, lists: dict[str, Iterable[str]]) -> None:
     text = json.dumps([data] if instance.wrapped else data, indent=instance.indent, ensure_ascii=False) + "\n"
     _atomic.write_text(instance.path, text, alternative="run without --gtguard-update-instance")
     instance.data = data
+    instance.bom = False

@@ -164,7 +164,7 @@ class SplitPlugin:
         from pytest_gtguard.split.render import summary_lines
 
         terminalreporter.section("gtguard split")
-        for text, markup in summary_lines(self._result):
+        for text, markup in summary_lines(self._result, update_instance=self._cfg.update_instance):
             terminalreporter.write_line(text, **markup)
         # pytest's closing line counts the keys of ``stats``; without these it would say "no tests ran".
         # The entries must be reports: other plugins walk every list (hypothesis reads ``report.__dict__``).

@@ -31,8 +31,11 @@ def progress_line(outcome: RunOutcome) -> str:
     )
 
 
-def summary_lines(result: SplitResult) -> list[tuple[str, dict[str, bool]]]:
-    """Return (text, markup) lines: the counts, the verdict, then each problem with its fix."""
+def summary_lines(result: SplitResult, *, update_instance: bool = False) -> list[tuple[str, dict[str, bool]]]:
+    """Return (text, markup) lines: the counts, the verdict, then each problem with its fix.
+
+    ``update_instance``: --gtguard-update-instance was given, so a file left unwritten is said (issue 15).
+    """
     split = result.split
     counts = [(c, len(split.ids(c))) for c in Category]
     lines: list[tuple[str, dict[str, bool]]] = [
@@ -51,6 +54,10 @@ def summary_lines(result: SplitResult) -> list[tuple[str, dict[str, bool]]]:
         lines.append((f"    fix: {problem.fix}", {}))
     if result.instance_updated and result.instance is not None:
         lines.append((f"wrote FAIL_TO_PASS and PASS_TO_PASS to {result.instance.path}", {"green": True}))
+    elif update_instance and not result.write_errors:
+        # An error when the verdict already is one (unreadable file, crashed run); no file to update is not.
+        level, tone = ("ERROR", "red") if result.exit_code else ("WARNING", "yellow")
+        lines.append((f"{level} --gtguard-update-instance wrote nothing: {_not_updated(result)}", {tone: True}))
     if result.report_path is not None:
         lines.append((f"report: {result.report_path}", {}))
     # One line each, next to the verdict: the runs' work is done and shown; only the file is missing.
@@ -65,3 +72,13 @@ def summary_lines(result: SplitResult) -> list[tuple[str, dict[str, bool]]]:
         )
     )
     return lines
+
+
+def _not_updated(result: SplitResult) -> str:
+    """Say why the instance file was not updated: it cannot be read, there is none, or a run crashed."""
+    unreadable = next((p for p in result.verdict.problems if p.code == "INSTANCE_INVALID_JSON"), None)
+    if unreadable is not None:
+        return unreadable.message  # the file, the parse error and its fix
+    if result.instance is None:
+        return "the task has no instance file; add instances/instance.json (`gtguard init` writes one)"
+    return f"{result.instance.path}: a run crashed, so the lists are incomplete; fix the crash and run again"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pytest_gtguard.split.classify import Category, Split
 from pytest_gtguard.split.instance import LIST_KEYS, Instance, resolve_id
+from pytest_gtguard.task.instance import BOM_FIX, BOM_REASON, differing_keys
 
 __all__ = ["ExitCode", "Problem", "Severity", "Verdict", "compare_instance", "judge"]
 
@@ -133,6 +134,7 @@ def compare_instance(instance: Instance, split: Split) -> list[Problem]:
         Problem("INSTANCE_SCHEMA", Severity.WARNING, p, "gtguard validate lists every schema problem")
         for p in instance.problems
     ]
+    problems += _file_problems(instance)
     nodeids = sorted(split.tests)
     computed = {
         "FAIL_TO_PASS": set(split.ids(Category.FAIL_TO_PASS)),
@@ -191,6 +193,44 @@ def compare_instance(instance: Instance, split: Split) -> list[Problem]:
                     f"{where}: {len(missing)} {key} test(s) are not listed",
                     "add them, or run with --gtguard-update-instance",
                     tuple(missing),
+                )
+            )
+    return problems
+
+
+def _file_problems(instance: Instance) -> list[Problem]:
+    """Return what pipelines reading the file would trip on: a BOM, lists as strings, a disagreeing twin.
+
+    Errors, as in ``gtguard validate`` (GT102, GT103, GT110): judged on the file as it is now, so a
+    file rewritten by --gtguard-update-instance (lists as lists, no BOM) no longer has them (issue 15).
+    """
+    where = str(instance.path)
+    update = "or run with --gtguard-update-instance, which rewrites the file"
+    problems = []
+    if instance.bom:
+        problems.append(Problem("INSTANCE_BOM", Severity.ERROR, f"{where}: {BOM_REASON}", f"{BOM_FIX}, {update}"))
+    for key in LIST_KEYS:
+        value = instance.data.get(key)
+        if isinstance(value, str):
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            problems.append(
+                Problem(
+                    f"{key}_NOT_A_LIST",
+                    Severity.ERROR,
+                    f"{where}: {key} is a string, not a list ({shown}); pipelines that iterate it get characters",
+                    f'write {key} as a JSON list of test ids: ["tests/test_x.py::test_y"], {update}',
+                )
+            )
+    for other, items in instance.others.items():
+        keys = [] if isinstance(items, str) else differing_keys([instance.data], items)
+        if isinstance(items, str) or keys:
+            detail = f"cannot be read ({items})" if isinstance(items, str) else f"disagrees on {', '.join(keys)}"
+            problems.append(
+                Problem(
+                    "INSTANCE_FILES_DISAGREE",
+                    Severity.ERROR,
+                    f"{other}, a second instance file besides {where}, {detail}; a pipeline may read either file",
+                    f"keep one instance file (the split reads and updates {where}), or make both say the same",
                 )
             )
     return problems

@@ -22,7 +22,7 @@ strings) and 49 not at all (unescaped quotes), so errors say line, column and th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,19 +30,27 @@ from typing import Any
 from pytest_gtguard.errors import GtguardError
 
 __all__ = [
+    "BOM_FIX",
+    "BOM_REASON",
     "INSTANCE_NAMES",
     "Instance",
     "InstanceError",
     "SchemaProblem",
+    "differing_keys",
     "find_instance_files",
     "load_instances",
     "parse_instances",
+    "read_instance_text",
     "schema_problems",
 ]
 
 INSTANCE_NAMES = ("instance.json", "instances.json")
 REQUIRED_TEXT = ("instance_id", "problem_statement", "base_commit")
 ID_LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS")
+_UTF8_BOM = b"\xef\xbb\xbf"
+# gtguard reads past a BOM, but pipelines that call json.load on the file fail on it (issue 15).
+BOM_REASON = "the file starts with a UTF-8 byte order mark (BOM), which json.load and strict JSON parsers reject"
+BOM_FIX = "save it as UTF-8 without BOM"
 
 
 class InstanceError(GtguardError):
@@ -109,11 +117,62 @@ def load_instances(path: Path) -> list[Instance]:
     Raises:
         InstanceError: the file is unreadable, not strict JSON, or not an object / list of objects.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError(f"{path}: cannot read it as UTF-8 text ({exc}); save it as UTF-8") from None
+    text, _ = read_instance_text(path)
     return [Instance.from_mapping(item) for item in parse_instances(text, where=str(path))]
+
+
+def read_instance_text(path: Path, *, where: str | None = None) -> tuple[str, bool]:
+    """Return the file's text and whether it starts with a UTF-8 BOM (read past, but worth a finding).
+
+    Raises:
+        InstanceError: the file cannot be read, is UTF-16 or otherwise not UTF-8, or is empty; the
+            reason and the fix say which (each needs another fix than a JSON syntax error).
+    """
+    where = where or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = f"cannot read the file ({exc.strerror or exc})"
+        raise _unreadable(where, reason, "check that it is a readable file") from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in data[:400]:
+        reason = "the file is UTF-16 (PowerShell's `>` and Notepad's 'Unicode' write that), not UTF-8"
+        raise _unreadable(where, reason, "save it as UTF-8")
+    bom = data.startswith(_UTF8_BOM)
+    try:
+        text = data[len(_UTF8_BOM) if bom else 0 :].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _unreadable(where, f"not UTF-8 text (byte {exc.start}: {exc.reason})", "save it as UTF-8") from None
+    if not text.strip():
+        raise _unreadable(
+            where,
+            "the file is empty",
+            'write the instance object: {"instance_id": ..., "problem_statement": ..., "base_commit": ..., '
+            '"github_url": ..., "FAIL_TO_PASS": [...], "PASS_TO_PASS": [...]} (schema: docs/cli.md)',
+        )
+    return text, bom
+
+
+def _unreadable(where: str, reason: str, fix: str) -> InstanceError:
+    return InstanceError(f"{where}: {reason}; {fix}", reason=reason, fix=fix)
+
+
+def differing_keys(first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Return the keys on which two instance files' objects differ (empty: they agree).
+
+    Objects are matched by ``instance_id``, else by position; an object without a partner counts as
+    differing on ``instance_id``.
+    """
+    by_id = {_text(item.get("instance_id")): item for item in second}
+    keys: set[str] = set()
+    for i, item in enumerate(first):
+        other = by_id.get(_text(item.get("instance_id"))) or (second[i] if i < len(second) else None)
+        if other is None:
+            keys.add("instance_id")
+            continue
+        keys |= {k for k in item.keys() | other.keys() if item.get(k) != other.get(k)}
+    if len(first) != len(second):
+        keys.add("instance_id")
+    return sorted(keys)
 
 
 def parse_instances(text: str, *, where: str) -> list[dict[str, Any]]:

@@ -15,10 +15,14 @@ from pytest_gtguard.task.exits import check_exits
 from pytest_gtguard.task.findings import Finding, Severity, rel
 from pytest_gtguard.task.ini import read_ini
 from pytest_gtguard.task.instance import (
+    BOM_FIX,
+    BOM_REASON,
     ID_LISTS,
     InstanceError,
+    differing_keys,
     find_instance_files,
     parse_instances,
+    read_instance_text,
     schema_problems,
 )
 from pytest_gtguard.task.layout import REQUIRED_DIRS, check_layout, submitted_files
@@ -105,13 +109,18 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
             )
         return
     index: TestIndex | None = None
+    parsed: dict[str, list[dict[str, object]]] = {}
     for path in paths:
         where = rel(path, root)
         try:
-            items = parse_instances(path.read_text(encoding="utf-8-sig", errors="replace"), where=where)
+            text, bom = read_instance_text(path, where=where)
+            items = parse_instances(text, where=where)
         except InstanceError as exc:
             yield Finding("GT102", Severity.ERROR, where, exc.reason, exc.fix, line=exc.line)
             continue
+        if bom:
+            yield Finding("GT102", Severity.ERROR, where, BOM_REASON, BOM_FIX, line=1)
+        parsed[where] = items
         for data in items:
             for problem in schema_problems(data):
                 yield Finding("GT103", Severity.ERROR, where, problem.reason, problem.fix)
@@ -148,6 +157,22 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
             if any(lists.values()):
                 index = index or TestIndex.build(root)
                 yield from _id_checks(where, lists, index)
+    yield from _disagreements(parsed)
+
+
+def _disagreements(parsed: dict[str, list[dict[str, object]]]) -> Iterator[Finding]:
+    """Compare every instance file with the first, the one the split reads (issue 15)."""
+    files = list(parsed.items())
+    for where, items in files[1:]:
+        keys = differing_keys(files[0][1], items)
+        if keys:
+            yield Finding(
+                "GT110",
+                Severity.ERROR,
+                where,
+                f"disagrees with {files[0][0]} on {', '.join(keys)}; a pipeline may read either file",
+                f"keep one instance file (the split reads {files[0][0]}), or make both say the same",
+            )
 
 
 def _expects_f2p(root: Path) -> bool:
