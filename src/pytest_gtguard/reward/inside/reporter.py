@@ -2,8 +2,9 @@
 
 Loaded first through ``PYTEST_PLUGINS``, before any conftest, so it is imported before the
 candidate's code: it takes its baseline (the identity of the functions that decide outcomes) and
-adds its audit hook then. The judge passes its settings in ``GTGUARD_GRADE`` (JSON: channel fd, nonce, candidate folder, folders to
-protect, hashes of folders the candidate must not read, whether the run has its own pid namespace).
+adds its audit hook then. The judge passes its settings in ``GTGUARD_GRADE`` (JSON: channel fd,
+nonce, candidate folder, folders to protect, hashes of folders the candidate must not read, whether
+the run has its own pid namespace).
 
 Records are JSON lines written with ``os.write`` to the channel fd, each under ``PIPE_BUF`` so a
 record from a forked child cannot interleave with one of ours. The candidate can forge records (it
