@@ -116,8 +116,9 @@ def plant(
     used: set[str] = set()
     added: dict[str, list[str]] = {}
     planted: list[Planted] = []
+    trees: dict[str, ast.Module] = {}  # clones are deep copies: one parse per file serves every canary
     for canary in chosen:
-        tree = ast.parse(sources[canary.file])
+        tree = trees.get(canary.file) or trees.setdefault(canary.file, ast.parse(sources[canary.file]))
         name = _fresh_name(tree, canary.func or "result", used, rng)
         code, original = _canary_code(tree, canary, name)
         if code is None:

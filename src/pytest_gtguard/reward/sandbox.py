@@ -250,7 +250,9 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     except subprocess.TimeoutExpired:
         timed_out = True
     seconds = time.monotonic() - start
-    left = _kill_tree(proc, launch.token, main_done=not timed_out)
+    # In a pid namespace nothing outlives the run (bwrap's pid 1 takes it all down; the reporter counts
+    # leftovers from inside); only the process level has to look for them.
+    left = _kill_tree(proc, launch.token, main_done=not timed_out, scan=isolation is Isolation.PROCESS)
     code = proc.returncode
     if isolation is Isolation.PROCESS and code is not None and code > _SHELL_SIGNAL:  # the shell's 128 + N
         with contextlib.suppress(ValueError):
@@ -266,17 +268,10 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     )
 
 
-def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool) -> int:
+def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool, scan: bool) -> int:
     """Kill the run's process group and every process carrying ``token``; return how many outlived it."""
     pgid = proc.pid
-    deadline = time.monotonic() + _DYING_GRACE
-    while True:  # a process killed a moment ago may still be freeing its memory
-        found = set(_with_token(token)) if token else set()
-        found |= set(_in_group(pgid))
-        found.discard(proc.pid)
-        if not found or not main_done or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    found = _leftovers(proc, token, main_done=main_done) if scan else set()
     for pid in found:
         _kill(pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -286,6 +281,18 @@ def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool) ->
         with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL cannot be ignored: this is a bound only
             proc.wait(_KILL_GRACE)
     return len(found) if main_done else 0
+
+
+def _leftovers(proc: subprocess.Popen[bytes], token: str, *, main_done: bool) -> set[int]:
+    """Return the run's processes other than its main one; a dying one gets a moment to go."""
+    deadline = time.monotonic() + _DYING_GRACE
+    while True:  # a process killed a moment ago may still be freeing its memory
+        found = set(_with_token(token)) if token else set()
+        found |= set(_in_group(proc.pid))
+        found.discard(proc.pid)
+        if not found or not main_done or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def _kill(pid: int) -> None:
