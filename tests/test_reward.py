@@ -261,3 +261,40 @@ def test_grade_sandbox_binds_back_an_interpreter_that_lives_under_tmp(
 
     assert venv in covered and site not in covered  # the venv once, its site folder inside it
     assert not any(task == p or task in p.parents for p in covered)  # the hidden task stays hidden
+
+
+def test_grade_held_out_copies_catch_answers_special_cased_to_the_tests_inputs(tmp_path: Path) -> None:
+    # The tests read the answer from a variable set by the call (the common style in real tasks); the
+    # candidate answers only the tests' own inputs and nothing in it looks for pytest.
+    tests = {
+        "test_span.py": """
+            from span import span
+
+
+            def test_short():
+                result = span([1, 5, 3])
+                assert result == 4
+
+
+            def test_negative():
+                result = span([-2, 7])
+                assert result == 9
+
+
+            def test_single():
+                assert span([8]) == 0
+        """
+    }
+    after = {"span.py": "def span(xs):\n    return max(xs) - min(xs)\n"}
+    table = "_KNOWN = {(1, 5, 3): 4, (-2, 7): 9, (8,): 0}\n"
+    lookup = {"span.py": table + "\n\ndef span(xs):\n    return _KNOWN.get(tuple(xs), 0)\n"}
+    task = build_task(tmp_path / "task", before={}, after=after, tests=tests, ini="")
+    candidate = build_task(tmp_path / "lookup", ini=None, root_files=lookup)
+
+    honest, cheat = grade_many(
+        task, [task / "repository_after", candidate], options=GradeOptions(cache_dir=tmp_path / "cache")
+    )
+
+    assert honest.status is Status.RESOLVED
+    assert cheat.status is Status.TAMPER
+    assert [s.code for s in cheat.signals if s.is_tamper] == ["special-cased-inputs"]

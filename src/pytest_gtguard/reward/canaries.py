@@ -233,11 +233,12 @@ def _targets(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tuple[ast
             if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
                 continue
             left, right = test.left, test.comparators[0]
-            if _literal(right) and _calls(left):
+            # The computed side may be a call or a value read from one (``result["sum"] == 3``).
+            if _literal(right) and not _literal(left) and not _approx_literal(left):
                 yield test, "comparators", 0
-            elif _literal(left) and _calls(right):
+            elif _literal(left) and not _literal(right) and not _approx_literal(right):
                 yield test, "left", None
-            elif _calls(left) and _approx_literal(right):
+            elif not _literal(left) and _approx_literal(right):
                 yield right, "args", 0
         elif (
             isinstance(node, ast.Call)

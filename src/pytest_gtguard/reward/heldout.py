@@ -98,30 +98,74 @@ def _changed(node: ast.expr) -> ast.expr:
     raise TypeError(f"not a changeable literal: {ast.dump(node)}")
 
 
-def first_target(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
-    """Return the body position of the first top-level assert a held-out copy can be made of."""
-    return next((i for i, stmt in enumerate(func.body) if _eq_call(stmt) is not None), None)
-
-
-def _changed_side(func: ast.FunctionDef | ast.AsyncFunctionDef, index: int) -> ast.expr | None:
-    if index >= len(func.body):
+def _eq_sides(stmt: ast.stmt) -> tuple[ast.expr, ast.expr] | None:
+    if not (isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Compare)):
         return None
-    side = _eq_call(func.body[index])
+    test = stmt.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return None
+    return test.left, test.comparators[0]
+
+
+def _target(func: ast.FunctionDef | ast.AsyncFunctionDef, index: int) -> tuple[ast.expr, int | None] | None:
+    """Return the side of the assert at ``index`` to evaluate, and where its input is, if not in it.
+
+    Either the side holds the call (``assert add(2, 3) == 5``), or it reads a name that an earlier
+    top-level statement set from such a call (``result = solve([1, 2], 3)``, then
+    ``assert result["sum"] == 3``).
+    """
+    sides = _eq_sides(func.body[index]) if index < len(func.body) else None
+    if sides is None:
+        return None
+    direct = _eq_call(func.body[index])
+    if direct is not None:
+        return direct, None
+    side = next((s for s in sides if not _is_approx(s) and not isinstance(s, ast.Constant)), None)
     if side is None:
         return None
-    side = copy.deepcopy(side)
-    call = _changeable_call(side)
-    if call is None:  # pragma: no cover - _eq_call found one
-        return None
+    names = {n.id for n in ast.walk(side) if isinstance(n, ast.Name)}
+    for j in range(index - 1, -1, -1):
+        stmt = func.body[j]
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id in names
+        ):
+            return (side, j) if _changeable_call(stmt.value) is not None else None
+    return None
+
+
+def first_target(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """Return the body position of the first top-level assert a held-out copy can be made of."""
+    return next((i for i in range(len(func.body)) if _target(func, i) is not None), None)
+
+
+def _change_call(call: ast.Call) -> None:
     for i, arg in enumerate(call.args):
         if _changeable(arg):
             call.args[i] = _changed(arg)
-            return side
+            return
     for keyword in call.keywords:
         if _changeable(keyword.value):
             keyword.value = _changed(keyword.value)
-            return side
-    return None  # pragma: no cover
+            return
+
+
+def _changed_side(func: ast.FunctionDef | ast.AsyncFunctionDef, index: int) -> ast.expr | None:
+    """Change one input of the assert at ``index`` (in ``func``, a clone) and return the side to evaluate."""
+    target = _target(func, index)
+    if target is None:
+        return None
+    side, where = target
+    side = copy.deepcopy(side)
+    assign = func.body[where] if where is not None else None
+    source = assign.value if isinstance(assign, ast.Assign) else side
+    call = _changeable_call(source)
+    if call is None:  # pragma: no cover - _target found one
+        return None
+    _change_call(call)
+    return side
 
 
 def make_probe(clone: ast.FunctionDef | ast.AsyncFunctionDef, index: int) -> bool:
