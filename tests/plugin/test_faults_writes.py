@@ -109,7 +109,15 @@ def test_split_prints_its_verdict_when_the_evaluation_folder_is_read_only(
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         real_mkdir(path, mode, **kwargs)  # type: ignore[arg-type]
 
+    def refusing_path_mkdir(self: Path, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
+        # Python 3.10's pathlib calls the os.mkdir it bound at import, not the patched one.
+        if self.is_relative_to(evaluation):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        real_path_mkdir(self, mode, parents, exist_ok)
+
+    real_path_mkdir = Path.mkdir
     monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    monkeypatch.setattr(Path, "mkdir", refusing_path_mkdir)
     try:
         result = _split(pytester)
     finally:
