@@ -244,11 +244,11 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
         )
     except OSError as exc:
         raise SandboxUnavailable(f"cannot start the run ({argv[0]}): {exc}") from None
-    timed_out = False
-    try:
-        proc.wait(launch.limits.timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    # Wait without reaping: until the leader is reaped its pid (and so its process group id) cannot be
+    # given to another process, so the group kill below can only reach the run's own processes. (With
+    # pid_max at 32768 a busy machine reuses pids within minutes: a reaped leader's group id once
+    # belonged to another test's process group when the kill came.)
+    timed_out = not _exited(proc, launch.limits.timeout)
     seconds = time.monotonic() - start
     # In a pid namespace nothing outlives the run (bwrap's pid 1 takes it all down; the reporter counts
     # leftovers from inside); only the process level has to look for them.
@@ -268,8 +268,33 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     )
 
 
+def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Return True once ``proc`` has exited (left unreaped), False at ``timeout``."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: reaps, and the group kill is then best effort
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:  # pragma: no cover - already reaped by someone else
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
 def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool, scan: bool) -> int:
-    """Kill the run's process group and every process carrying ``token``; return how many outlived it."""
+    """Kill the run's process group and every process carrying ``token``; return how many outlived it.
+
+    ``proc`` must not be reaped yet (see ``_exited``): its pid still names the run's process group.
+    """
     pgid = proc.pid
     found = _leftovers(proc, token, main_done=main_done) if scan else set()
     for pid in found:
@@ -277,7 +302,7 @@ def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool, sc
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
     if proc.returncode is None:
-        proc.kill()
+        proc.kill()  # a no-op on a process that already exited (Popen polls first)
         with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL cannot be ignored: this is a bound only
             proc.wait(_KILL_GRACE)
     return len(found) if main_done else 0
