@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_gtguard.side.task import Side, SideKind
+from pytest_gtguard.task.category import task_category
 from pytest_gtguard.task.findings import Finding, Severity
 from pytest_gtguard.task.layout import COMPOSE_NAMES, MAKEFILE_NAMES
 
@@ -143,8 +144,10 @@ def check_commands(root: Path, files: list[str]) -> Iterator[Finding]:
         served = {role for command in commands for role in command.roles}
         # An empty before side (greenfield) can only fail to import: a missing before command is a nit there.
         greenfield = Side(SideKind.BEFORE, root / "repository_before", None).is_empty
+        # A testing task runs its meta-tests against repository_after (pytest --meta): it has no before command.
+        testing = "before" not in served and task_category(root).is_testing
         for role in ROLES:
-            if role not in served:
+            if role not in served and not (role == "before" and testing):
                 yield Finding(
                     "GT004",
                     Severity.WARNING if role == "before" and greenfield else Severity.ERROR,

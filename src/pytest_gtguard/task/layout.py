@@ -82,19 +82,19 @@ def check_layout(root: Path, files: list[str]) -> Iterator[Finding]:
     yield from _required(root)
     yield from _placeholder_trees(root, files)
     yield from _strays(root, files)
-    yield from _caches(files)
+    yield from _caches(root, files)
 
 
 def _required(root: Path) -> Iterator[Finding]:
     for name in REQUIRED_DIRS:
-        if not (root / name).is_dir():
-            hint = " (empty, with a .gitkeep, for a greenfield task)" if name == "repository_before" else ""
+        # A greenfield task may leave repository_before/ out: the runtime treats a missing side as empty.
+        if name != "repository_before" and not (root / name).is_dir():
             yield Finding(
                 "GT001",
                 Severity.ERROR,
                 f"{name}/",
                 f"required folder {name}/ is missing",
-                f"create {name}/{hint}; `gtguard init` shows the expected layout",
+                f"create {name}/; `gtguard init` shows the expected layout",
             )
     for name in REQUIRED_FILES:
         if not _exists_nocase(root, name):
@@ -176,8 +176,9 @@ def _is_cache(path: str) -> bool:
     return any(part in _CACHE_DIRS for part in path.split("/")) or path.endswith((".pyc", ".pyo"))
 
 
-def _caches(files: list[str]) -> Iterator[Finding]:
+def _caches(root: Path, files: list[str]) -> Iterator[Finding]:
     seen: set[str] = set()
+    own = _own_reports(root, files)
     for f in files:
         if _is_cache(f):
             parts = f.split("/")
@@ -196,6 +197,8 @@ def _caches(files: list[str]) -> Iterator[Finding]:
         match = _REPORT_DIR.match(f)
         if match:
             top = f[: match.end()]
+            if top in own:
+                continue
             if top not in seen:
                 seen.add(top)
                 yield Finding(
@@ -205,7 +208,7 @@ def _caches(files: list[str]) -> Iterator[Finding]:
                     f"{top} is a generated evaluation report; a submission must not include it",
                     f"git rm -r --cached {top} and add evaluation/20*/ to .gitignore",
                 )
-        elif _REPORT_FILE.match(f) and f not in seen:
+        elif _REPORT_FILE.match(f) and f not in seen and f not in own:
             seen.add(f)
             yield Finding(
                 "GT403",
@@ -214,3 +217,57 @@ def _caches(files: list[str]) -> Iterator[Finding]:
                 f"{f} is a generated evaluation report; a submission must not include it",
                 f"git rm --cached {f} and add it to .gitignore",
             )
+
+
+def _own_reports(root: Path, files: list[str]) -> set[str]:
+    """Return the report folders and files gtguard's own runs wrote and git does not track.
+
+    ``pytest --before --after`` and ``pytest --meta`` write evaluation/DATE/TIME/report.json, so a task
+    validated after the documented workflow holds one: it is this machine's output, not part of the
+    submission, until someone commits it (then GT403 stands). Outside a git work tree nothing tells a
+    local run from a committed file; gtguard's own reports are left out there too.
+    """
+    candidates: dict[str, str] = {}
+    for f in files:
+        if f.endswith("report.json") and (_REPORT_DIR.match(f) or _REPORT_FILE.match(f)):
+            match = _REPORT_DIR.match(f)
+            candidates[f] = f[: match.end()] if match else f
+    own = {f: key for f, key in candidates.items() if _written_by_gtguard(root / f)}
+    if not own:
+        return set()
+    tracked = _tracked(root, sorted(own))
+    keys = {key for f, key in own.items() if f not in tracked}
+    # A folder counts as ours only when every file in it is an untracked gtguard output (report.json, meta/).
+    return {
+        key
+        for key in keys
+        if not key.endswith("/") or all(f in own or f.startswith(key + "meta/") for f in files if f.startswith(key))
+    }
+
+
+def _written_by_gtguard(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("tool") == "pytest-gtguard"
+
+
+def _tracked(root: Path, paths: list[str]) -> set[str]:
+    """Return which of ``paths`` git tracks in ``root`` (none outside a work tree or without git)."""
+    if shutil.which("git") is None:
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--", *paths],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if proc.returncode != 0:
+        return set()
+    return {n for n in proc.stdout.decode("utf-8", "replace").split("\0") if n}
