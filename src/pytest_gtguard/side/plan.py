@@ -5,7 +5,8 @@ Pure: settings and the task's scanned conventions in, a ``SidePlan`` out; the py
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pytest_gtguard.errors import ConfigError
@@ -13,11 +14,14 @@ from pytest_gtguard.side.conventions import TaskConventions
 from pytest_gtguard.side.imports import top_level_names
 from pytest_gtguard.side.task import AFTER_DIR, BEFORE_DIR, Side, SideKind, render_env
 
-__all__ = ["SidePlan", "plan_side"]
+__all__ = ["SidePlan", "other_side_message", "plan_side"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_DETECTED = "read at "
+_DEFAULT = "default"  # settings' provenance of an option nobody set
+_WELL_KNOWN = frozenset(
+    {"CI", "HOME", "PATH", "PWD", "USER", "SHELL", "TERM", "TMPDIR", "TEMP", "TMP", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class SidePlan:
     sources: dict[str, str]  # variable -> where its template came from
     alias: str | None  # package name that resolves to the side under test
     notes: tuple[str, ...]  # extra header lines
+    unset: tuple[str, ...] = ()  # "NAME (tests/conftest.py:4)": read without a default, set by nobody
+    guessed: tuple[str, ...] = ()  # variables whose spelling gtguard guessed from their name alone
 
 
 def plan_side(
@@ -48,16 +54,37 @@ def plan_side(
     """
     items = list(templates)
     sources = dict.fromkeys((item.partition("=")[0] for item in items), templates_where)
+    detected: set[str] = set()
+    by_name: set[str] = set()
     if detect:
         for guess in conventions.env:
-            if guess.name not in sources:  # an explicit gtguard_env item wins over a guess
-                items.append(guess.item)
-                sources[guess.name] = _DETECTED + guess.where
+            # An explicit gtguard_env item wins over a guess; the compose file's value wins over the default.
+            if guess.name in sources and not (guess.from_compose and templates_where == _DEFAULT):
+                continue
+            if guess.name in sources:
+                items = [item for item in items if item.partition("=")[0] != guess.name]
+            items.append(guess.item)
+            sources[guess.name] = guess.origin
+            detected.add(guess.name)
+            if guess.by_name:
+                by_name.add(guess.name)
     env = render_env(items, side, where=templates_where)
     notes: list[str] = []
-    detected = [f"{name}={env[name]} ({src})" for name, src in sources.items() if src.startswith(_DETECTED)]
     if detected:
-        notes.append("gtguard: env detected from the tests: " + ", ".join(detected))
+        shown = [f"{name}={env[name]} ({src})" for name, src in sources.items() if name in detected]
+        notes.append("gtguard: env detected from the tests: " + ", ".join(shown))
+    unset = tuple(
+        f"{read.name} ({read.where})"
+        for read in conventions.bare_reads
+        if read.name not in env and read.name not in os.environ and not _well_known(read.name)
+    )
+    if unset:
+        notes.append(
+            "gtguard: the tests read without a default, and nothing sets: "
+            + ", ".join(unset)
+            + "; set them with gtguard_env = NAME=TEMPLATE if they pick a side"
+        )
+    guessed = tuple(sorted(by_name))
     alias = _alias_for(side, conventions, alias_name, alias_mode, alias_mode_where)
     if alias is not None and side.kind is SideKind.BEFORE:
         notes.append(
@@ -66,7 +93,40 @@ def plan_side(
         )
     elif alias is not None and side.kind is SideKind.CANDIDATE:
         notes.append(f"gtguard: import {alias} loads the candidate (gtguard_repo_alias)")
-    return SidePlan(env, sources, alias, tuple(notes))
+    return SidePlan(env, sources, alias, tuple(notes), unset, guessed)
+
+
+def other_side_message(side: Side, reached: Iterable[str], plan: SidePlan) -> str | None:
+    """Return the line that says a run executed the other side's code, with the likeliest cause, or None.
+
+    ``reached`` are the side folders the run loaded modules from (``split.trace.ReachWatcher``'s labels,
+    ``before``/``after``); loading by file path (``importlib.util.spec_from_file_location``) bypasses the
+    import finder, so only this after-the-fact look at ``sys.modules`` sees it.
+    """
+    if side.kind is SideKind.CANDIDATE or side.task is None:
+        return None
+    other = "after" if side.kind is SideKind.BEFORE else "before"
+    if other not in set(reached):
+        return None
+    folder = AFTER_DIR if other == "after" else BEFORE_DIR
+    text = (
+        f"gtguard: this --{side.kind.value} run executed code from {folder}/ (loaded by file path, past the import "
+        f"finder), so its results describe the {other} side"
+    )
+    if plan.unset:
+        return (
+            text
+            + f"; the tests read {', '.join(plan.unset)} without a default and nothing set it: "
+            + ("set it for the side with gtguard_env = NAME={rel} (or {path}, {side})")
+        )
+    if plan.guessed:
+        shown = ", ".join(f"{name}={plan.env[name]}" for name in plan.guessed)
+        return text + f"; gtguard guessed {shown} from the name alone: set the right spelling with gtguard_env"
+    return text + f"; check how the tests build the path to {folder}/"
+
+
+def _well_known(name: str) -> bool:
+    return name in _WELL_KNOWN or name.startswith(("GTGUARD_", "PYTEST_", "GITHUB_", "RUNNER_", "LC_"))
 
 
 def _alias_for(side: Side, conventions: TaskConventions, name: str, mode: str, where: str) -> str | None:
