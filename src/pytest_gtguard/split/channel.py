@@ -6,6 +6,7 @@ must not pay for the runner, the report or the instance machinery it never uses.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections.abc import Iterator
@@ -46,6 +47,30 @@ class ResultsRecorder:
         self._watcher = watcher
         if watcher is not None:
             watcher.start()
+        # The test in progress, for the parent to name should the run die or hang (``runner.current_test``
+        # reads it: the results path with the suffix ``.current``). Rewritten in place at each start and
+        # end; removed when the session ends normally.
+        self._current_path = path.with_suffix(".current")
+        self._current: int | None = None
+        with contextlib.suppress(OSError):  # no folder yet: the results file's write will say so
+            self._current = os.open(self._current_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._started: dict[str, None] = {}
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Note the test that starts (xdist reports several at once: the newest is noted)."""
+        self._started[nodeid] = None
+        self._note(nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        """Note that the test ended: the newest test still running, or none."""
+        self._started.pop(nodeid, None)
+        self._note(next(reversed(self._started), ""))
+
+    def _note(self, nodeid: str) -> None:
+        if self._current is not None:
+            data = nodeid.encode()
+            os.pwrite(self._current, data, 0)
+            os.ftruncate(self._current, len(data))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Keep collection errors: a module that does not import fails all its tests."""
@@ -77,6 +102,10 @@ class ResultsRecorder:
         if self._watcher is not None:
             self._results.reached = sorted(self._watcher.stop())
         self._results.dump(self._path)
+        if self._current is not None:
+            os.close(self._current)
+            self._current = None
+            self._current_path.unlink(missing_ok=True)
 
 
 def _outcome(report: pytest.TestReport) -> Outcome:

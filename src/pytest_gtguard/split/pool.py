@@ -7,6 +7,17 @@ task, the two sides' runs must overlap, and a run that hangs must be killed alon
 parent's own start-up; runs are then forked on demand, never more at once than ``jobs`` (runs that
 share a core only make timing tests flakier). Linux and macOS only: elsewhere ``runner`` starts one
 subprocess per run.
+
+Faults: one side's tests must not change the other side's results, though both sides fork from the
+same zygote. The root fix is in ``split.zygote``: a run's parent is its own keeper process, in its own
+session, so a test that signals its parent or its group never reaches the zygote. Should a zygote still
+die under its runs, it is started again and the runs it lost are rerun once; the note (and, if it dies
+again, each lost run's error) names the runs it was running, with their seed and test. Only the zygote
+signals runs (a timeout is a ``kill`` message): it alone knows whether a keeper was reaped, so a group
+id is never killed after its pid could be reused. The zygotes die with this process (SIGKILL included,
+see ``split.zygote``); on SIGTERM they are killed and the temp folder removed (``_procs.on_terminate``),
+and a folder left by a SIGKILL is removed by the next split (``_procs.sweep_stale``). A run going on
+for ``slow_after`` seconds is noted (which run, how long, which test) every as many seconds.
 """
 
 from __future__ import annotations
@@ -16,22 +27,35 @@ import itertools
 import json
 import os
 import selectors
-import signal
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_gtguard import _procs
 from pytest_gtguard.results import clip
-from pytest_gtguard.split.runner import OUTPUT_TAIL, RunOutcome, RunSpec, child_env, command, read_outcome
+from pytest_gtguard.split.runner import (
+    CURRENT_SUFFIX,
+    OUTPUT_TAIL,
+    SLOW_AFTER,
+    RunOutcome,
+    RunSpec,
+    SlowRuns,
+    child_env,
+    command,
+    current_test,
+    read_outcome,
+    write_note,
+)
 
 __all__ = ["CAN_FORK", "ZygotePool", "blocked_plugins"]
 
 CAN_FORK = hasattr(os, "fork")
+_RESTARTS = 4  # zygotes a split restarts at most, all seeds together (each lost run is rerun once)
 
 
 @dataclass(eq=False)
@@ -45,6 +69,7 @@ class _Zygote:
     ready: bool = False
     ended: bool = False
     stalled: bool = False
+    suspects: str = ""  # the runs it was running when it died, and their tests
 
     def send(self, message: dict[str, Any]) -> None:
         """Write one command line; a zygote that died is noticed when its output ends."""
@@ -64,12 +89,15 @@ class _Zygote:
         return [message for line in lines if (message := _message(line)) is not None]
 
     def failure(self) -> str:
-        """Return why this zygote ended early, from its exit code and stderr."""
+        """Return why this zygote ended early, from its exit code, the runs it ran, and its stderr."""
         code = self.proc.poll()
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        name = f"gtguard's zygote for PYTHONHASHSEED={self.seed}"
         if self.stalled:
-            return f"gtguard's zygote for PYTHONHASHSEED={self.seed} did not start in time: {clip(text, OUTPUT_TAIL)}"
-        return f"gtguard's zygote for PYTHONHASHSEED={self.seed} ended (exit {code}): {clip(text, OUTPUT_TAIL)}".strip()
+            return f"{name} did not start in time: {clip(text, OUTPUT_TAIL)}"
+        how = f"killed by {_procs.signal_name(-code)}" if code is not None and code < 0 else f"exit {code}"
+        during = f" while {self.suspects}" if self.suspects else ""
+        return f"{name} ended ({how}){during}: {clip(text, OUTPUT_TAIL)}".strip().rstrip(":")
 
 
 @dataclass
@@ -89,31 +117,50 @@ class ZygotePool:
     env: Mapping[str, str]
     cwd: Path
     args: Sequence[str] = ()  # every run's pytest arguments (their -p no:NAME plugins are not preloaded)
-    _tmp: tempfile.TemporaryDirectory[str] = field(init=False, repr=False)
+    notes: Callable[[str], None] = write_note  # progress lines: slow runs, a zygote restarted
+    slow_after: float = SLOW_AFTER
+    _workdir: Path = field(init=False, repr=False)
     _zygotes: dict[int, _Zygote] = field(init=False, repr=False, default_factory=dict)
     _used: bool = field(init=False, repr=False, default=False)
+    _rerun: set[RunSpec] = field(init=False, repr=False, default_factory=set)
+    _restarts: int = field(init=False, repr=False, default=0)
+    _selector: selectors.BaseSelector | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="gtguard-split-")
+        self._workdir = _procs.temp_dir("split")
+        _procs.add_terminate(self._terminate)
         for seed in dict.fromkeys(self.seeds):
-            log = self.workdir / f"zygote-{seed}.err"
-            with log.open("wb") as err:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "pytest_gtguard.split.zygote", *blocked_plugins(self.args)],
-                    cwd=self.cwd,
-                    env=child_env(self.env, seed),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                    bufsize=0,
-                    start_new_session=True,
-                )
-            self._zygotes[seed] = _Zygote(seed, proc, log)
+            self._zygotes[seed] = self._start(seed)
+
+    def _start(self, seed: int) -> _Zygote:
+        log = self.workdir / f"zygote-{seed}-{self._restarts}.err"
+        with log.open("wb") as err:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest_gtguard.split.zygote",
+                    f"--parent={os.getpid()}",
+                    *blocked_plugins(self.args),
+                ],
+                cwd=self.cwd,
+                env=child_env(self.env, seed),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                bufsize=0,
+                start_new_session=True,
+            )
+        zygote = _Zygote(seed, proc, log)
+        if self._selector is not None:
+            assert proc.stdout is not None
+            self._selector.register(proc.stdout, selectors.EVENT_READ, zygote)
+        return zygote
 
     @property
     def workdir(self) -> Path:
         """Return the folder of the runs' output and results files (removed on close)."""
-        return Path(self._tmp.name)
+        return self._workdir
 
     def run(
         self,
@@ -137,10 +184,11 @@ class ZygotePool:
         ids: dict[RunSpec, int] = {}
         running: dict[int, _Running] = {}
         done: dict[RunSpec, RunOutcome] = {}
-        selector = selectors.DefaultSelector()
+        selector = self._selector = selectors.DefaultSelector()
         for started in self._zygotes.values():
             assert started.proc.stdout is not None
             selector.register(started.proc.stdout, selectors.EVENT_READ, started)
+        slow = SlowRuns(self.notes, self.slow_after)
 
         def finish(outcome: RunOutcome) -> None:
             done[outcome.spec] = outcome
@@ -157,7 +205,9 @@ class ZygotePool:
         try:
             while queue or running:
                 self._dispatch(queue, running, ids, jobs)
-                for key, _ in selector.select(self._wait(running, queue, began, timeout)):
+                starts = {run.spec: run.start for run in running.values()}
+                wait = min(self._wait(running, queue, began, timeout), slow.wait(starts))
+                for key, _ in selector.select(wait):
                     zygote: _Zygote = key.data
                     for message in zygote.receive():
                         self._handle(message, zygote, running, finish, timeout)
@@ -165,13 +215,11 @@ class ZygotePool:
                         selector.unregister(key.fileobj)
                         self._lost(zygote, queue, running, finish)
                 self._expire(running, queue, began, timeout)
-        except BaseException:
-            for run in running.values():
-                _kill(run.pid)
-            raise
+                slow.check({run.spec: run.start for run in running.values()}, self.workdir)
         finally:
             selector.close()
-            self._end_input()  # the zygotes exit now, while the caller writes its report
+            self._selector = None
+            self._end_input()  # the zygotes exit now (killing what still runs), while the caller reports
         return sorted(done.values(), key=lambda outcome: (outcome.spec.index, outcome.spec.side))
 
     def _check_seeds(self, specs: Sequence[RunSpec]) -> None:
@@ -186,11 +234,18 @@ class ZygotePool:
             try:
                 zygote.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                _kill(zygote.proc.pid)
+                _procs.kill_group(zygote.proc.pid)
                 zygote.proc.wait()
             if zygote.proc.stdout is not None:
                 zygote.proc.stdout.close()
-        self._tmp.cleanup()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+        _procs.remove_terminate(self._terminate)
+
+    def _terminate(self) -> None:
+        """SIGTERM: kill the zygotes (their runs' keepers then end their groups) and remove the files."""
+        for zygote in self._zygotes.values():
+            _procs.kill_group(zygote.proc.pid)
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def _end_input(self) -> None:
         for zygote in self._zygotes.values():
@@ -220,6 +275,8 @@ class ZygotePool:
                 return
             queue.remove(spec)
             base = self._base(spec)
+            for suffix in (".json", ".status", CURRENT_SUFFIX):  # a rerun's files start afresh
+                base.with_suffix(suffix).unlink(missing_ok=True)
             zygote = self._zygotes[spec.hash_seed]
             run_id = ids[spec] = len(ids)
             zygote.send(
@@ -228,6 +285,7 @@ class ZygotePool:
                     "argv": command(spec, self.args, base.with_suffix(".json"))[3:],
                     "stdout": str(base.with_suffix(".out")),
                     "stderr": str(base.with_suffix(".err")),
+                    "status": str(base.with_suffix(".status")),
                 }
             )
             running[run_id] = _Running(spec, zygote, time.perf_counter())
@@ -246,43 +304,68 @@ class ZygotePool:
             running[message["started"]].pid = int(message["pid"])
         elif "done" in message and message["done"] in running:
             run = running.pop(message["done"])
-            outcome = read_outcome(run.spec, self._base(run.spec), int(message["code"]), float(message["duration"]))
+            spec = run.spec
+            outcome = read_outcome(spec, self._base(spec), int(message["code"]), float(message["duration"]))
             if run.killed:
-                outcome.results, outcome.returncode = None, -1
+                outcome.results, outcome.returncode, outcome.signal = None, -1, None
                 outcome.error = (
-                    f"the {run.spec.side} run {run.spec.index + 1} did not finish in {timeout:g} s "
+                    f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
                     "(raise --gtguard-run-timeout, or find the hanging test)"
+                )
+            elif int(message["code"]) < 0:  # the keeper, the run's parent process, was killed
+                outcome.results, outcome.signal = None, _procs.signal_name(-int(message["code"]))
+                during = f" during {outcome.last_test}" if outcome.last_test else ""
+                outcome.error = (
+                    f"the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) killed its parent "
+                    f"process with {outcome.signal}{during}; gtguard ended that run (a test must not signal "
+                    "the process that runs it)"
                 )
             finish(outcome)
 
     def _lost(
         self, zygote: _Zygote, queue: list[RunSpec], running: dict[int, _Running], finish: Callable[[RunOutcome], None]
     ) -> None:
-        """Fail the runs of a zygote that ended before running them all."""
+        """Restart a zygote that died under its runs and rerun them once; else fail its runs."""
         zygote.proc.wait()
-        lost = [spec for spec in queue if spec.hash_seed == zygote.seed]
-        for spec in lost:
-            queue.remove(spec)
-        for run_id in [run_id for run_id, run in running.items() if run.zygote is zygote]:
-            lost.append(running.pop(run_id).spec)
+        mine = [run_id for run_id, run in running.items() if run.zygote is zygote]
+        zygote.suspects = " and ".join(self._describe(running[run_id].spec) for run_id in mine)
+        lost = [running.pop(run_id).spec for run_id in mine]
+        again = zygote.ready and not zygote.stalled and self._restarts < _RESTARTS
+        if again and not any(spec in self._rerun for spec in lost):
+            # A test reached past its keeper to the zygote (or something else killed it): the other runs
+            # forked from it, of either side, must not pay for that. One new zygote, one more try each.
+            self._rerun.update(lost)
+            self._restarts += 1
+            self.notes(f"gtguard: {zygote.failure()}; starting it again and rerunning its runs")
+            self._zygotes[zygote.seed] = self._start(zygote.seed)
+            queue[:0] = lost
+            return
+        lost += [spec for spec in queue if spec.hash_seed == zygote.seed]
+        queue[:] = [spec for spec in queue if spec.hash_seed != zygote.seed]
         for spec in lost:
             outcome = read_outcome(spec, self._base(spec), zygote.proc.returncode or -1, 0.0)
             outcome.results, outcome.error = None, zygote.failure()
             finish(outcome)
 
+    def _describe(self, spec: RunSpec) -> str:
+        test = current_test(self._base(spec))
+        return f"the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) ran " + (
+            test or "no test yet"
+        )
+
     def _expire(self, running: dict[int, _Running], queue: list[RunSpec], began: float, timeout: float) -> None:
         """Kill runs past their time, and zygotes that were not ready in that time (they then end)."""
         now = time.perf_counter()
-        for run in running.values():
-            if not run.killed and run.pid is not None and now - run.start > timeout:
-                _kill(run.pid)
+        for run_id, run in running.items():
+            if not run.killed and now - run.start > timeout:
+                run.zygote.send({"kill": run_id})  # only the zygote knows its keeper is not reaped yet
                 run.killed = True
         if now - began > timeout:
             for spec in queue:
                 zygote = self._zygotes[spec.hash_seed]
                 if not zygote.ready and not zygote.stalled:
                     zygote.stalled = True
-                    _kill(zygote.proc.pid)
+                    _procs.kill_group(zygote.proc.pid)
 
     def _wait(self, running: dict[int, _Running], queue: list[RunSpec], began: float, timeout: float) -> float:
         """Return how long to wait for output: until the next run's deadline or the zygotes' start-up one."""
@@ -315,13 +398,3 @@ def blocked_plugins(args: Sequence[str]) -> list[str]:
         if spec.startswith("no:"):
             names.append(spec[3:])
     return names
-
-
-def _kill(pid: int | None) -> None:
-    """Kill the process group of ``pid`` (a run and whatever it started), or the process alone."""
-    if pid is None:
-        return
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)
-            return

@@ -8,32 +8,38 @@ forks the runs from pre-started interpreters; ``run_subprocesses`` is the portab
 
 from __future__ import annotations
 
-import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pytest_gtguard import _procs
 from pytest_gtguard.results import UNKNOWN_REACH, RunResults, clip
 
 __all__ = [
     "OUTPUT_TAIL",
+    "SLOW_AFTER",
     "RunOutcome",
     "RunSpec",
+    "SlowRuns",
     "child_env",
     "command",
+    "current_test",
     "plan_runs",
     "read_outcome",
     "run_subprocesses",
 ]
 
 OUTPUT_TAIL = 3000  # what evaluators keep of stdout (survey §3: ~last 3000 chars in 160 scripts)
+SLOW_AFTER = 60.0  # seconds a run goes on before the parent says so, and again every as many seconds
+CURRENT_SUFFIX = ".current"  # beside a run's results file: the test it is in (``split.channel`` writes it)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class RunOutcome:
     stderr: str
     duration: float
     error: str | None = None
+    signal: str | None = None  # the signal the run died of ("SIGKILL", "SIGSEGV"), None when it exited
+    last_test: str | None = None  # the test that had started and not finished when the run ended
 
 
 def plan_runs(
@@ -133,25 +141,99 @@ def run_subprocesses(
     jobs: int,
     timeout: float,
     on_done: Callable[[RunOutcome], None] | None = None,
+    notes: Callable[[str], None] | None = None,
+    slow_after: float = SLOW_AFTER,
 ) -> list[RunOutcome]:
     """Run every spec as its own ``python -m pytest`` subprocess, ``jobs`` at once (no ``os.fork``).
 
     Where the platform can fork, ``split.pool`` runs the specs instead, as forks of pre-started
-    interpreters; this is the portable path, and the reference the pool must agree with.
+    interpreters; this is the portable path, and the reference the pool must agree with. ``notes``
+    gets a line every ``slow_after`` seconds a run goes on (stderr by default). On SIGTERM the runs'
+    groups are killed and the temp folder removed before the process ends.
     """
-    with tempfile.TemporaryDirectory(prefix="gtguard-split-") as tmp:
-        workdir = Path(tmp)
+    workdir = _procs.temp_dir("split")
+    started: dict[RunSpec, tuple[subprocess.Popen[bytes], float]] = {}
 
-        def one(spec: RunSpec) -> RunOutcome:
-            outcome = _run_one(
-                spec, args=args, cwd=cwd, env=env, timeout=timeout, base=workdir / f"{spec.side}-{spec.index}"
-            )
-            if on_done is not None:
-                on_done(outcome)
-            return outcome
+    def one(spec: RunSpec) -> RunOutcome:
+        base = workdir / f"{spec.side}-{spec.index}"
+        outcome = _run_one(spec, args=args, cwd=cwd, env=env, timeout=timeout, base=base, started=started)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, specs))
+    def terminate() -> None:
+        for proc, _ in list(started.values()):
+            _procs.kill_group(proc.pid)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    slow = SlowRuns(notes or write_note, slow_after)
+    try:
+        with _procs.on_terminate(terminate), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(one, spec) for spec in specs]
+            while not all(future.done() for future in futures):
+                starts = {spec: start for spec, (_, start) in list(started.items())}
+                wait(futures, timeout=slow.wait(starts) if starts else 0.05)
+                slow.check({spec: start for spec, (_, start) in list(started.items())}, workdir)
+            return [future.result() for future in futures]
+    except BaseException:  # Ctrl-C: the runs end now, not when they are done
+        for proc, _ in list(started.values()):
+            _procs.kill_group(proc.pid)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def write_note(line: str) -> None:
+    """Print one progress line on the parent's stderr."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class SlowRuns:
+    """Say which runs go on for long, how long, and in which test: every ``every`` seconds of each run."""
+
+    def __init__(self, notes: Callable[[str], None], every: float) -> None:
+        self._notes = notes
+        self._every = every
+        self._noted: dict[RunSpec, int] = {}
+
+    def _due(self, spec: RunSpec, start: float) -> float:
+        return start + self._every * (self._noted.get(spec, 0) + 1)
+
+    def wait(self, running: Mapping[RunSpec, float]) -> float:
+        """Return how long the caller may wait before the next note is due (``running``: spec -> start)."""
+        now = time.perf_counter()
+        due = [self._due(spec, start) for spec, start in list(running.items())]
+        return max(0.0, min(due, default=now + self._every) - now)
+
+    def check(self, running: Mapping[RunSpec, float], workdir: Path) -> None:
+        """Note each run in ``running`` (spec -> start) whose note is due; its files are under ``workdir``."""
+        now = time.perf_counter()
+        for spec, start in list(running.items()):
+            if now >= self._due(spec, start):
+                self._noted[spec] = int((now - start) // self._every)
+                test = current_test(workdir / f"{spec.side}-{spec.index}")
+                self._notes(slow_note(spec, now - start, test))
+
+
+def slow_note(spec: RunSpec, seconds: float, test: str | None) -> str:
+    """Return the line that says a run goes on: which run, for how long, in which test."""
+    minutes, secs = divmod(int(seconds), 60)
+    took = f"{minutes} min {secs} s" if minutes else f"{secs} s"
+    where = f"in {test}" if test else "not in a test (collecting, or between tests)"
+    return (
+        f"gtguard: the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) has been running "
+        f"for {took}, {where}"
+    )
+
+
+def current_test(base: Path) -> str | None:
+    """Return the test a run has started and not finished, from its channel's ``.current`` file."""
+    try:
+        text = base.with_suffix(CURRENT_SUFFIX).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text or None
 
 
 def child_env(env: Mapping[str, str], hash_seed: int) -> dict[str, str]:
@@ -170,43 +252,78 @@ def pycache_dir() -> Path:
 
 
 def _run_one(
-    spec: RunSpec, *, args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float, base: Path
+    spec: RunSpec,
+    *,
+    args: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    base: Path,
+    started: dict[RunSpec, tuple[subprocess.Popen[bytes], float]],
 ) -> RunOutcome:
+    """Run one spec; its output goes to files (a background process holding a pipe would hold us too)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        command(spec, args, base.with_suffix(".json")),
-        cwd=cwd,
-        env=child_env(env, spec.hash_seed),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return RunOutcome(
-            spec,
-            -1,
-            None,
-            "",
-            "",
-            time.perf_counter() - start,
-            error=f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
-            "(raise --gtguard-run-timeout, or find the hanging test)",
+    with base.with_suffix(".out").open("wb") as out, base.with_suffix(".err").open("wb") as err:
+        proc = subprocess.Popen(
+            command(spec, args, base.with_suffix(".json")),
+            cwd=cwd,
+            env=child_env(env, spec.hash_seed),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
-    _write(base, ".out", out)
-    _write(base, ".err", err)
-    return read_outcome(spec, base, proc.returncode, time.perf_counter() - start)
+    started[spec] = (proc, start)
+    try:
+        finished = _exited(proc, timeout)
+        _procs.kill_group(proc.pid)  # what the run started goes with it (not reaped yet: the group is ours)
+        proc.wait()
+    finally:
+        started.pop(spec, None)
+    duration = time.perf_counter() - start
+    outcome = read_outcome(spec, base, proc.returncode, duration)
+    if not finished:
+        outcome.results, outcome.returncode, outcome.signal = None, -1, None
+        outcome.error = (
+            f"the {spec.side} run {spec.index + 1} did not finish in {timeout:g} s "
+            "(raise --gtguard-run-timeout, or find the hanging test)"
+        )
+    return outcome
+
+
+def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for ``proc`` to end without reaping it (its pid keeps naming its group); False on timeout."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: reaps; the group kill is then best effort
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while not _procs.ended(proc.pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+    return True
 
 
 def read_outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcome:
-    """Return the outcome of a run that ended with ``code``, from the files under ``base``."""
+    """Return the outcome of a run that ended with ``code``, from the files under ``base``.
+
+    A negative ``code`` is a signal (as ``subprocess`` reports it); a run forked by a zygote that died
+    of a signal has its name in ``<base>.status`` instead (its keeper wrote it).
+    """
     stdout, stderr = _read(base, ".out"), _read(base, ".err")
     results_path = base.with_suffix(".json")
+    died_of = _procs.signal_name(-code) if code < 0 else _status(base)
+    if died_of is not None and died_of in signal.Signals.__members__:
+        code = -signal.Signals[died_of].value
+    last_test = current_test(base)
     if not results_path.exists():
+        how = f"died of {died_of}" if died_of else f"exited with {code}"
+        during = f" during {last_test}" if last_test else ""
         return RunOutcome(
             spec,
             code,
@@ -214,30 +331,26 @@ def read_outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOu
             stdout,
             stderr,
             duration,
-            error=f"the {spec.side} run {spec.index + 1} exited with {code} before writing results "
+            error=f"the {spec.side} run {spec.index + 1} {how}{during} before writing results "
             "(a crash, os._exit, or a usage error: see its output)",
+            signal=died_of,
+            last_test=last_test,
         )
     results = RunResults.load(results_path)
     results.duration = duration
-    return RunOutcome(spec, code, results, stdout, stderr, duration)
+    return RunOutcome(spec, code, results, stdout, stderr, duration, signal=died_of, last_test=last_test)
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)  # the run and whatever it started
-        else:
-            proc.kill()
-    proc.communicate()
+def _status(base: Path) -> str | None:
+    try:
+        return base.with_suffix(".status").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def _read(base: Path, suffix: str) -> str:
     path = base.with_suffix(suffix)
     return clip(path.read_text(errors="replace"), OUTPUT_TAIL) if path.exists() else ""
-
-
-def _write(base: Path, suffix: str, text: str) -> None:
-    base.with_suffix(suffix).write_text(text)
 
 
 def default_jobs() -> int:

@@ -13,13 +13,30 @@ so a run finds them already imported and warns about nothing (a "Module already 
 be rewritten" warning is an error under ``filterwarnings = error``). It also imports what plugins
 only load at the end of a session (``LATE_IMPORTS``: hypothesis's summary imports hypothesis, 0.2 s).
 
-Command line: entry point names of plugins not to load (the runs' ``-p no:NAME``), or ``*``.
+Each run has a *keeper* between it and the zygote: the zygote forks the keeper, which starts a new
+session (its own process group, led by it) and forks the run in it. Why: a test that signals its parent
+(``os.kill(os.getppid(), SIGKILL)``, a daemon's "kill the parent" path) or its group hits the keeper, never
+the zygote, so one run cannot lose the runs of other tests or of the other side forked from the same
+zygote. The keeper waits for the run and exits with its code; a run that dies of a signal is noted in
+its ``status`` file. When the keeper ends (the run ended, or a test killed it), the zygote kills the
+keeper's whole group *before* reaping the keeper (``_procs.kill_group``): the background processes a
+test started end with the run, and the group id cannot have been reused. A zygote that still dies (a
+test that hunts it down) is restarted by the parent, which reruns its lost runs once (``split.pool``).
+
+Lifetimes: the zygote dies with the parent (``PR_SET_PDEATHSIG`` on Linux, and the end of its input);
+a keeper whose zygote dies kills its group (SIGTERM as its parent-death signal).
+
+Command line: ``--parent=PID`` (the parent's pid), then entry point names of plugins not to load (the
+runs' ``-p no:NAME``), or ``*``.
 Protocol (one JSON object per line, both ways):
 
 - out ``{"ready": true}`` once the preload is done;
-- in ``{"id", "argv", "stdout", "stderr"}``: fork a child running ``pytest.main(argv)`` with its
-  output in those files; out ``{"started": id, "pid": pid}``;
-- out ``{"done": id, "code": exit code, "duration": seconds}`` when that child ends;
+- in ``{"id", "argv", "stdout", "stderr", "status"}``: fork a keeper running ``pytest.main(argv)`` in
+  a child with its output in those files; out ``{"started": id, "pid": pid}`` (the keeper's pid);
+- in ``{"kill": id}``: kill that run's group (a timeout); the parent never signals a run itself, as
+  only the zygote knows whether the keeper was reaped;
+- out ``{"done": id, "code": keeper's exit code, "duration": seconds}`` when that keeper ends; a
+  negative code means the keeper itself was killed (by a test of its run);
 - end of input: exit; children still running then mean the parent died (it ends the input only
   once every run it started has ended or been killed), so they are killed.
 
@@ -39,8 +56,10 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import TYPE_CHECKING, Any
+
+from pytest_gtguard import _procs
 
 if TYPE_CHECKING:
     import pytest
@@ -102,7 +121,7 @@ def _load_plugins(blocked: frozenset[str]) -> None:
 
     addopts = os.environ.pop("PYTEST_ADDOPTS", None)  # the runs' options are not this configuration's
     try:
-        with tempfile.TemporaryDirectory(prefix="gtguard-zygote-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"gtguard-zygote-{os.getpid()}-") as tmp:
             ini = os.path.join(tmp, "pytest.ini")
             with open(ini, "w", encoding="utf-8") as handle:
                 handle.write("[pytest]\n")
@@ -121,6 +140,7 @@ class _Server:
 
     def __init__(self, channel: int) -> None:
         self.channel = channel  # a private fd: what preloaded code prints cannot garble the messages
+        self.pid = os.getpid()
         self.running: dict[int, tuple[int, float]] = {}  # pid -> (run id, start)
         # A child's end wakes the loop at once (SIGCHLD through a wake-up pipe) rather than at the next
         # poll: each run's end is on the critical path of the next run's start.
@@ -135,7 +155,7 @@ class _Server:
         os.write(self.channel, (json.dumps(message) + "\n").encode())
 
     def serve(self) -> None:
-        """Fork a child per command line; report each child's end; stop at end of input."""
+        """Fork a keeper per run command; kill runs on request; report each run's end; stop at end of input."""
         pending = b""
         while True:
             readable = select.select([0, self.wake_read], [], [], _POLL if self.running else None)[0]
@@ -154,20 +174,34 @@ class _Server:
                 while b"\n" in pending:
                     line, pending = pending.split(b"\n", 1)
                     if line.strip():
-                        run = json.loads(line)
-                        pid = self.fork(run)
-                        self.running[pid] = (run["id"], time.perf_counter())
-                        self.say({"started": run["id"], "pid": pid})
-            while self.running:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-                if pid == 0:
-                    break
+                        self.command(json.loads(line))
+            self.reap()
+
+    def command(self, message: dict[str, Any]) -> None:
+        """Start a run, or kill one (the parent's timeout)."""
+        if "kill" in message:
+            for pid, (run_id, _) in self.running.items():
+                if run_id == message["kill"]:
+                    _procs.kill_group(pid)  # not reaped yet: it is in ``running``
+            return
+        pid = self.fork(message)
+        self.running[pid] = (message["id"], time.perf_counter())
+        self.say({"started": message["id"], "pid": pid})
+
+    def reap(self) -> None:
+        """Report every keeper that ended, after killing what is left of its group."""
+        while self.running:
+            ended = _reap_one(self.running)
+            if ended is None:
+                return
+            pid, status = ended
+            if pid in self.running:
                 run_id, start = self.running.pop(pid)
                 duration = time.perf_counter() - start
                 self.say({"done": run_id, "code": os.waitstatus_to_exitcode(status), "duration": duration})
 
     def fork(self, run: dict[str, Any]) -> int:
-        """Start one run in a child; return its pid."""
+        """Start one run's keeper in a child; return its pid."""
         pid = os.fork()
         if pid == 0:  # the child: never return into the zygote's loop
             code = 3  # pytest's "internal error", if pytest.main itself raises
@@ -177,7 +211,7 @@ class _Server:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 for fd in (self.channel, self.wake_read, self.wake_write):
                     os.close(fd)
-                code = _run(run)
+                code = _keep(run, self.pid)
             except BaseException:
                 import traceback
 
@@ -189,23 +223,46 @@ class _Server:
         return pid
 
     def abandon(self) -> None:
-        """Kill the running children (and what they started) and reap them."""
+        """Kill the running keepers' groups (the runs and what they started) and reap them."""
         for pid in self.running:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+            _procs.kill_group(pid)
         for pid in self.running:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         self.running.clear()
 
 
+def _reap_one(keepers: Container[int]) -> tuple[int, int] | None:
+    """Reap one ended child, killing its group first when it is a keeper; None when none has ended."""
+    if hasattr(os, "waitid"):
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return None
+        if info is None:
+            return None
+        if info.si_pid in keepers:
+            _procs.kill_group(info.si_pid)  # the run's leftovers (background processes), before the reap
+        return os.waitpid(info.si_pid, 0)
+    try:  # pragma: no cover - macOS has no WNOWAIT: the group is killed after the reap, best effort
+        pid, status = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if pid and pid in keepers:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    return (pid, status) if pid else None
+
+
 def _ignore_signal(signum: int, frame: object) -> None:
     """Let SIGCHLD interrupt the wait: the wake-up pipe, not this handler, carries the news."""
 
 
-def _run(run: dict[str, Any]) -> int:
-    """Run pytest in the child: in its own process group, without stdin, output to the run's files."""
-    os.setpgid(0, 0)  # a timeout kills the run and whatever it started, not its siblings
+def _keep(run: dict[str, Any], zygote: int) -> int:
+    """Be the run's keeper: lead a new session, fork the run in it, wait for it; return its exit code."""
+    os.setsid()  # the run's group and session: a test's killpg(0) cannot reach the zygote
+    signal.signal(signal.SIGTERM, _end_group)
+    _procs.die_with_parent(signal.SIGTERM, zygote)  # the zygote died: end the run and what it started
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # the zygote's stdin carries commands; a test reading stdin must not eat them
     os.close(null)
@@ -213,6 +270,35 @@ def _run(run: dict[str, Any]) -> int:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
+    child = os.fork()
+    if child == 0:
+        code = 3
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a run starts with default handling
+            code = _run(run)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        with open(run["status"], "w", encoding="utf-8") as handle:
+            handle.write(_procs.signal_name(os.WTERMSIG(status)))
+        return 128 + os.WTERMSIG(status)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _end_group(signum: int, frame: object) -> None:
+    """Kill the keeper's group: the run and whatever it started (the keeper goes too)."""
+    os.killpg(0, signal.SIGKILL)
+
+
+def _run(run: dict[str, Any]) -> int:
+    """Run pytest in the child (its output and stdin already set by the keeper)."""
     import pytest
 
     return int(pytest.main(list(run["argv"])))
@@ -221,10 +307,14 @@ def _run(run: dict[str, Any]) -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     """Preload, then fork a child per line of input until input ends.
 
-    ``argv``: entry point names of plugins the runs block (``-p no:NAME``), not to load; ``*`` (the
-    runs disable plugin autoloading) loads none.
+    ``argv``: ``--parent=PID``, then entry point names of plugins the runs block (``-p no:NAME``), not to
+    load; ``*`` (the runs disable plugin autoloading) loads none.
     """
-    blocked = frozenset(sys.argv[1:] if argv is None else argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0].startswith("--parent="):
+        # Die with the parent, even while still preloading (the end of input is read only once serving).
+        _procs.die_with_parent(signal.SIGKILL, int(args.pop(0).partition("=")[2]))
+    blocked = frozenset(args)
     # Messages get a private fd; what preloaded code prints goes where stderr goes, not into them.
     server = _Server(os.dup(1))
     os.dup2(2, 1)

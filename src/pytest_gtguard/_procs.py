@@ -1,0 +1,184 @@
+"""Processes gtguard starts: kill their groups safely, tie them to their parent, clean up after SIGTERM.
+
+Shared by the split (``split.pool``, ``split.zygote``, ``split.runner``) and ``--meta`` (``meta.execute``):
+
+- ``kill_group`` kills a child's process group only while the child is not reaped yet. A pid (and so a
+  group id) is free for reuse once its process is reaped, and pids wrap fast (``pid_max`` is often
+  32768): ``killpg`` on a reaped leader's pid may hit an unrelated group. ``waitid(WNOWAIT)`` tells
+  whether the child ended without reaping it, so its pid stays ours until the caller reaps it.
+- ``die_with_parent`` asks Linux to signal this process when its parent ends (``PR_SET_PDEATHSIG``).
+- ``on_terminate`` runs cleanups (kill the runs, remove the temp folder) when SIGTERM arrives, then
+  lets SIGTERM end the process as it would have (exit 143).
+- ``temp_dir`` names gtguard's temp folders with the owner's pid, so ``sweep_stale`` can remove those a
+  SIGKILLed process left, and never one whose owner still runs (a concurrent split).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+
+__all__ = [
+    "add_terminate",
+    "die_with_parent",
+    "ended",
+    "kill_group",
+    "on_terminate",
+    "remove_terminate",
+    "signal_name",
+    "sweep_stale",
+    "temp_dir",
+]
+
+_PR_SET_PDEATHSIG = 1
+_TEMP = re.compile(r"gtguard-(?:split|meta|zygote|cov)-(\d+)-")
+
+
+def signal_name(number: int) -> str:
+    """Return the name of signal ``number`` (``SIGKILL``), or ``signal N`` for one Python does not know."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def ended(pid: int) -> bool:
+    """Return True when child ``pid`` has ended (or is gone), without reaping it."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: no WNOWAIT; callers reap as before
+        return False
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> bool:
+    """Send ``sig`` to the process group led by our child ``pid``, unless ``pid`` was already reaped.
+
+    A child that ended but is not reaped still holds its pid, so the group id names only its group.
+    Returns True when the signal was sent.
+    """
+    if hasattr(os, "waitid"):
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:  # reaped (or not ours): its pid may belong to anyone by now
+            return False
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> None:
+    """Have Linux send ``sig`` to this process when its parent ends (elsewhere, nothing happens).
+
+    ``parent``: the pid the caller expects as its parent; if the parent already ended before the
+    request was made, ``sig`` is sent at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), sig)
+
+
+_cleanups: list[Callable[[], None]] = []
+_previous: signal.Handlers | Callable[[int, FrameType | None], object] | int | None = None
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """Run every registered cleanup, newest first, then let SIGTERM do what it did before."""
+    while _cleanups:
+        with contextlib.suppress(Exception):
+            _cleanups.pop()()
+    previous = _previous
+    signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:
+        os.kill(os.getpid(), signal.SIGTERM)  # the default action: the process ends, status 143
+
+
+def add_terminate(cleanup: Callable[[], None]) -> None:
+    """Run ``cleanup`` if SIGTERM arrives before ``remove_terminate``, then end as SIGTERM would have.
+
+    Only the main thread can set signal handlers; elsewhere nothing is registered.
+    """
+    global _previous
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if not _cleanups:
+        _previous = signal.signal(signal.SIGTERM, _terminated)
+    _cleanups.append(cleanup)
+
+
+def remove_terminate(cleanup: Callable[[], None]) -> None:
+    """Forget ``cleanup``; the last one removed restores the SIGTERM handler found before."""
+    if cleanup not in _cleanups:
+        return
+    _cleanups.remove(cleanup)
+    if not _cleanups and signal.getsignal(signal.SIGTERM) is _terminated:
+        signal.signal(signal.SIGTERM, _previous if _previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def on_terminate(cleanup: Callable[[], None]) -> Iterator[None]:
+    """Run ``cleanup`` if SIGTERM arrives inside the block (see ``add_terminate``)."""
+    add_terminate(cleanup)
+    try:
+        yield
+    finally:
+        remove_terminate(cleanup)
+
+
+def temp_dir(kind: str) -> Path:
+    """Create and return a new temp folder ``gtguard-<kind>-<pid>-*``, after sweeping stale ones."""
+    sweep_stale()
+    return Path(tempfile.mkdtemp(prefix=f"gtguard-{kind}-{os.getpid()}-"))
+
+
+def sweep_stale(root: Path | None = None) -> list[Path]:
+    """Remove gtguard's temp folders whose owner process has ended (a SIGKILL leaves them); return them.
+
+    Only this user's folders, and only when the pid in the name runs no process: a folder of a split
+    that still runs (whatever its age) is kept; a pid reused since then only delays the sweep.
+    """
+    root = root or Path(tempfile.gettempdir())
+    removed = []
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            match = _TEMP.match(entry.name)
+            if match is None or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if uid is not None and entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+            if _alive(int(match.group(1))):
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
