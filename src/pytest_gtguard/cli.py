@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pytest_gtguard import __version__
+from pytest_gtguard.batch import command as batch_command
 from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.reward import command as grade_command
 from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, grade_prepared, prepare
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_calibrate)
 
     grade_command.add_parser(sub).set_defaults(func=grade_command.run)
+    batch_command.add_parser(sub).set_defaults(func=batch_command.run, task_parser=build_parser)
     return parser
 
 
