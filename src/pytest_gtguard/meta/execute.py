@@ -11,6 +11,12 @@ tests it runs, so an infinite loop dies on SIGPROF after tens of milliseconds of
 the parent adds a wall-clock backstop for children that block without spending CPU (SIGKILL).
 Results travel back through a small JSON file in a private temporary directory: no pipe to drain, any
 size. Requires ``os.fork`` (Linux, macOS); the plugin refuses ``--meta`` elsewhere.
+
+Nothing left running: each child leads its own process group, which is killed when the child ends
+(background processes its tests started go with it), always before the child is reaped, so the group id
+cannot name another process's group (``_procs.kill_group``). A child dies with the parent, even a
+SIGKILLed one (``PR_SET_PDEATHSIG`` on Linux); on SIGTERM the parent kills the children and removes its
+temp folder before it ends (exit 143); a temp folder left by a SIGKILL goes at the next run.
 """
 
 from __future__ import annotations
@@ -21,15 +27,17 @@ import gc
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
-import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pytest_gtguard import _procs
 
 __all__ = ["ChildResult", "Job", "Status", "Verdict", "arm_cpu_budget", "run_jobs"]
 
@@ -111,28 +119,37 @@ def run_jobs(
     verdicts: dict[str, Verdict] = {}
     running: dict[int, tuple[Job, float, Path]] = {}
     queue = list(jobs)
-    with tempfile.TemporaryDirectory(prefix="gtguard-meta-") as scratch, _frozen_gc():
-        memory_cap = _memory_cap()
-        try:
-            while queue or running:
-                while queue and len(running) < max(1, workers):
-                    job = queue.pop(0)
-                    out = Path(scratch) / f"{len(verdicts) + len(running)}-{os.getpid()}.json"
-                    pid = _spawn(job, work, out, memory_cap)
-                    running[pid] = (job, clock(), out)
-                verdict = _reap_one(running, clock)
-                if verdict is not None:
-                    verdicts[verdict.key] = verdict
-                    if on_verdict is not None:
-                        on_verdict(verdict)
-        except BaseException:
-            for pid in running:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            for pid in running:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, 0)
-            raise
+    scratch = _procs.temp_dir("meta")
+
+    def terminate() -> None:
+        for pid in list(running):
+            _procs.kill_group(pid)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    try:
+        with _frozen_gc(), _procs.on_terminate(terminate):
+            memory_cap = _memory_cap()
+            try:
+                while queue or running:
+                    while queue and len(running) < max(1, workers):
+                        job = queue.pop(0)
+                        out = scratch / f"{len(verdicts) + len(running)}-{os.getpid()}.json"
+                        pid = _spawn(job, work, out, memory_cap)
+                        running[pid] = (job, clock(), out)
+                    verdict = _reap_one(running, clock)
+                    if verdict is not None:
+                        verdicts[verdict.key] = verdict
+                        if on_verdict is not None:
+                            on_verdict(verdict)
+            except BaseException:
+                for pid in running:
+                    _procs.kill_group(pid)
+                for pid in running:
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, 0)
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return [verdicts[job.key] for job in jobs if job.key in verdicts]
 
 
@@ -158,6 +175,7 @@ def _memory_cap() -> int | None:
 def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     # A Ctrl-C landing inside fork() would be raised in an at-fork hook, where Python swallows it: hold
     # SIGINT until the fork is done, so it surfaces in the parent's own code.
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -170,9 +188,14 @@ def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if pid != 0:
+        with contextlib.suppress(OSError):  # also here: the parent may kill the group before the child runs
+            os.setpgid(pid, pid)
         return pid
     code = _EXIT_ERROR
     try:  # the child: never returns
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)  # its own group: what its tests start is killed with it
+        _procs.die_with_parent(signal.SIGKILL, parent)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
@@ -213,16 +236,33 @@ def _reap_one(running: dict[int, tuple[Job, float, Path]], clock: Callable[[], f
         for pid, (job, started, _) in running.items():
             if job.wall_budget_s is not None and now - started > job.wall_budget_s:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        pid, status, usage = os.wait4(-1, os.WNOHANG)
-        if pid == 0:
+                    os.kill(pid, signal.SIGKILL)  # not reaped yet (it is in ``running``): still our child
+        reaped = _reap_any(running)
+        if reaped is None:
             time.sleep(_POLL_S)
             continue
+        pid, status, usage = reaped
         if pid not in running:
             continue  # not ours (a test started a process and left it)
         job, started, out = running.pop(pid)
         return _classify(job, status, clock() - started, out, usage.ru_utime + usage.ru_stime)
     return None
+
+
+def _reap_any(running: Container[int]) -> tuple[int, int, resource.struct_rusage] | None:
+    """Reap an ended child, killing its group first when it is one of ``running``; None when none ended."""
+    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: no WNOWAIT; its group is left to its budget
+        pid, status, usage = os.wait4(-1, os.WNOHANG)
+        return (pid, status, usage) if pid else None
+    try:
+        info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return None
+    if info is None:
+        return None
+    if info.si_pid in running:
+        _procs.kill_group(info.si_pid)  # what its tests left running, before the reap frees its pid
+    return os.wait4(info.si_pid, 0)
 
 
 def _classify(job: Job, status: int, duration: float, out: Path, cpu: float) -> Verdict:

@@ -195,7 +195,7 @@ def _coverage_payload(cov: Any, sources: Sequence[Path]) -> dict[str, Any]:
         real = os.path.realpath(filename)
         by_line = data.contexts_by_lineno(filename)
         covering[real] = {str(line): sorted(c for c in contexts if c) for line, contexts in by_line.items()}
-    with tempfile.TemporaryDirectory(prefix="gtguard-cov-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"gtguard-cov-{os.getpid()}-") as scratch:
         out = Path(scratch) / "coverage.json"
         try:
             cov.json_report(outfile=str(out), include=[str(s) for s in sources])
