@@ -179,3 +179,43 @@ def test_real_shape_asserted_variable_gets_the_absolute_side_path_from_an_env_fi
     result.assert_outcomes(passed=passed, failed=failed)
     folder = pytester.path / f"repository_{option.lstrip('-')}"
     result.stdout.fnmatch_lines([f"gtguard: env REPO_PATH=repository_* TEST_REPO_PATH={folder}"])
+
+
+def test_real_shape_run_that_executed_the_other_side_says_so_and_names_the_variable(pytester: pytest.Pytester) -> None:
+    _load_by_path_task(pytester.path, "CODE_UNDER_TEST", compose=False)
+
+    result = pytester.runpytest("--before")
+
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "gtguard: this --before run executed code from repository_after/ (loaded by file path, past the import "
+            "finder), so its results describe the after side; the tests read CODE_UNDER_TEST (tests/conftest.py:13) "
+            "without a default and nothing set it: set it for the side with gtguard_env = NAME={rel} "
+            "(or {path}, {side})"
+        ]
+    )
+    assert "sys.path" not in result.stdout.str()
+
+
+def test_real_shape_deliberate_import_of_the_other_side_gets_no_other_side_line(pytester: pytest.Pytester) -> None:
+    write(
+        pytester.path,
+        {
+            "repository_before/shapes.py": SHAPES_BEFORE,
+            "repository_after/shapes.py": SHAPES_AFTER,
+            "tests/test_compare.py": """
+                from repository_after.shapes import area as new_area
+                from repository_before.shapes import area as old_area
+
+                def test_sides_differ():
+                    assert (old_area(2, 3), new_area(2, 3)) == (5, 6)
+            """,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+    result = pytester.runpytest("--before")
+
+    result.assert_outcomes(passed=1)
+    assert "executed code from" not in result.stdout.str()

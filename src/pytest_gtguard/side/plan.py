@@ -6,7 +6,8 @@ Pure: settings and the task's scanned conventions in, a ``SidePlan`` out; the py
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_gtguard.errors import ConfigError
@@ -34,6 +35,7 @@ class SidePlan:
     notes: tuple[str, ...]  # extra header lines
     unset: tuple[str, ...] = ()  # "NAME (tests/conftest.py:4)": read without a default, set by nobody
     guessed: tuple[str, ...] = ()  # variables whose spelling gtguard guessed from their name alone
+    watch: bool = False  # the tests name a side folder: watch whether the run executes the other side's code
 
 
 def plan_side(
@@ -93,15 +95,20 @@ def plan_side(
         )
     elif alias is not None and side.kind is SideKind.CANDIDATE:
         notes.append(f"gtguard: import {alias} loads the candidate (gtguard_repo_alias)")
-    return SidePlan(env, sources, alias, tuple(notes), unset, guessed)
+    watch = conventions.names_before or conventions.names_after
+    return SidePlan(env, sources, alias, tuple(notes), unset, guessed, watch)
 
 
-def other_side_message(side: Side, reached: Iterable[str], plan: SidePlan) -> str | None:
+def other_side_message(
+    side: Side, reached: Iterable[str], plan: SidePlan, modules: Mapping[str, object] | None = None
+) -> str | None:
     """Return the line that says a run executed the other side's code, with the likeliest cause, or None.
 
-    ``reached`` are the side folders the run loaded modules from (``split.trace.ReachWatcher``'s labels,
-    ``before``/``after``); loading by file path (``importlib.util.spec_from_file_location``) bypasses the
-    import finder, so only this after-the-fact look at ``sys.modules`` sees it.
+    ``reached`` are the side folders the run loaded or opened files in (``split.trace.ReachWatcher``'s
+    labels, ``before``/``after``); loading by file path (``importlib.util.spec_from_file_location``)
+    bypasses the import finder, so only that watcher sees it. A run that imported the other side's
+    package by name (``from repository_after import x``, found in ``modules``) did so on purpose: the
+    split judges those tests one by one, so no line here.
     """
     if side.kind is SideKind.CANDIDATE or side.task is None:
         return None
@@ -109,6 +116,10 @@ def other_side_message(side: Side, reached: Iterable[str], plan: SidePlan) -> st
     if other not in set(reached):
         return None
     folder = AFTER_DIR if other == "after" else BEFORE_DIR
+    package = (modules if modules is not None else sys.modules).get(folder)
+    other_dir = str(side.task.after_dir if other == "after" else side.task.before_dir)
+    if package is not None and any(str(p).startswith(other_dir) for p in getattr(package, "__path__", None) or ()):
+        return None
     text = (
         f"gtguard: this --{side.kind.value} run executed code from {folder}/ (loaded by file path, past the import "
         f"finder), so its results describe the {other} side"

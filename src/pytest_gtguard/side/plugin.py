@@ -21,6 +21,8 @@ from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
 if TYPE_CHECKING:
     from pytest_gtguard.side.imports import SideFinder
+    from pytest_gtguard.side.plan import SidePlan
+    from pytest_gtguard.split.trace import ReachWatcher
 
 # The import machinery (imports, load, conventions) is imported inside the functions that need it: this
 # module is imported by every pytest run of everyone who has gtguard installed (bench/import_cost.py).
@@ -49,6 +51,8 @@ class SideRun:
     sources: dict[str, str]
     notes: list[str] = field(default_factory=list)  # extra header lines: alias, detected variables
     monkeypatch: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
+    plan: SidePlan | None = None
+    watcher: ReachWatcher | None = None  # sees code loaded by file path from the other side's folder
 
 
 TASK_KEY = pytest.StashKey["Task | None"]()
@@ -157,6 +161,11 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
     # Subprocesses the tests start see the side too, as with the PYTHONPATH swap 38% of tasks use.
     run.monkeypatch.setenv("PYTHONPATH", str(side.path), prepend=os.pathsep)
     run.finder.install()
+    if run.plan is not None and run.plan.watch and side.task is not None and side.kind is not SideKind.CANDIDATE:
+        from pytest_gtguard.split.trace import ReachWatcher
+
+        run.watcher = ReachWatcher({"before": side.task.before_dir, "after": side.task.after_dir})
+        run.watcher.start()
     # Cleanups run even when the session dies before pytest_configure (a broken conftest), which
     # pytest_unconfigure would not see; pytest.main embedded twice must not inherit the side.
     config.add_cleanup(lambda: deactivate(run))
@@ -181,7 +190,7 @@ def _prepare(config: pytest.Config, side: Side) -> SideRun:
         alias_mode_where=alias_mode_where,
     )
     finder = SideFinder(side, alias=plan.alias)
-    return SideRun(side, finder, plan.env, plan.sources, list(plan.notes))
+    return SideRun(side, finder, plan.env, plan.sources, list(plan.notes), plan=plan)
 
 
 def deactivate(run: SideRun) -> None:
@@ -273,7 +282,13 @@ class SidePlugin:
                 )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Warn about tests that pass against an empty side: they cannot be testing its code."""
+        """Warn about tests that pass against an empty side, and about a run that executed the other side."""
+        if self._run.watcher is not None and self._run.plan is not None:
+            from pytest_gtguard.side.plan import other_side_message
+
+            message = other_side_message(self._run.side, self._run.watcher.stop(), self._run.plan)
+            if message:
+                terminalreporter.write_line(message, red=True)
         if self._passed_on_empty:
             terminalreporter.write_line(
                 f"gtguard: {self._passed_on_empty} test(s) passed against the empty side "
