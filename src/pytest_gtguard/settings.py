@@ -6,6 +6,7 @@ two never drift apart. Features add their own ``Option`` tuples and list them in
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pytest_gtguard.errors import ConfigError
 
 __all__ = [
     "ALL_OPTIONS",
+    "BOUNDS",
     "CORE_OPTIONS",
     "Kind",
     "Option",
@@ -206,12 +208,62 @@ def _parse(opt: Option, raw: Any, where: str, base: Path) -> Any:
         path = Path(str(raw)).expanduser()
         return path if path.is_absolute() else (base / path)
     if opt.kind in (Kind.INT, Kind.FLOAT):
-        convert: Callable[[str], Any] = int if opt.kind is Kind.INT else float
-        try:
-            return convert(str(raw))
-        except ValueError:
-            raise ConfigError(f"{where}: expected a {opt.kind.value}, got {raw!r}") from None
+        return _number(opt, raw, where)
     return str(raw)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The values a numeric option accepts: at least (or above) ``low``, at most ``high``."""
+
+    low: float
+    strict: bool = False  # True: the value must be above ``low``, not equal to it
+    high: float | None = None
+
+    def describe(self, kind: Kind) -> str:
+        """Return e.g. ``a whole number of at least 1`` or ``a number above 0``."""
+        noun = "a whole number" if kind is Kind.INT else "a number"
+        low = f"{self.low:g}"
+        text = f"{noun} above {low}" if self.strict else f"{noun} of at least {low}"
+        return text + (f" and at most {self.high:g}" if self.high is not None else "")
+
+    def admits(self, value: float) -> bool:
+        """Return whether ``value`` lies within the bound."""
+        above = value > self.low if self.strict else value >= self.low
+        return above and (self.high is None or value <= self.high)
+
+
+# Every numeric option's range, checked wherever a value comes from (command line, environment, ini), so
+# `--gtguard-run-timeout 0` is a usage error up front, not a split whose every run times out.
+# tests/unit checks that each INT/FLOAT option of ALL_OPTIONS has an entry.
+BOUNDS: dict[str, Bound] = {
+    "gtguard_runs": Bound(1),
+    "gtguard_jobs": Bound(1),
+    "gtguard_seed": Bound(0),
+    "gtguard_run_timeout": Bound(0, strict=True),
+    "gtguard_shuffle": Bound(0),
+    "gtguard_perf_scale": Bound(0, strict=True),
+    "gtguard_perf_reference_ms": Bound(0, strict=True),
+    "gtguard_determinism_runs": Bound(2),
+    "gtguard_determinism_timeout": Bound(0, strict=True),
+    "gtguard_meta_seed": Bound(0),
+    "gtguard_meta_max_mutants": Bound(1),
+    "gtguard_meta_min_score": Bound(0, high=100),
+    "gtguard_meta_workers": Bound(1),
+}
+
+
+def _number(opt: Option, raw: Any, where: str) -> int | float:
+    bound = BOUNDS.get(opt.dest, Bound(-math.inf))
+    expected = bound.describe(opt.kind) if opt.dest in BOUNDS else f"a {opt.kind.value}"
+    try:
+        value: int | float = int(str(raw)) if opt.kind is Kind.INT else float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{where}: got {raw!r}; pass {expected}") from None
+    if not math.isfinite(value) or not bound.admits(value):
+        default = f" (the default is {opt.default:g})" if isinstance(opt.default, (int, float)) else ""
+        raise ConfigError(f"{where}: got {raw!r}; pass {expected}{default}")
+    return value
 
 
 def _all_options() -> tuple[Option, ...]:

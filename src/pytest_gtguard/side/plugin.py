@@ -14,12 +14,13 @@ import pytest
 
 from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import ALL_OPTIONS, Option
+from pytest_gtguard.settings import ALL_OPTIONS, BOUNDS, Option
 from pytest_gtguard.side.flags import claimed_flags
 from pytest_gtguard.side.rootdir import changed_setup, separate_values
 from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
 if TYPE_CHECKING:
+    from pytest_gtguard.side.exits import ExitGuard
     from pytest_gtguard.side.imports import SideFinder
     from pytest_gtguard.side.plan import SidePlan
     from pytest_gtguard.split.trace import ReachWatcher
@@ -51,6 +52,7 @@ class SideRun:
     sources: dict[str, str]
     notes: list[str] = field(default_factory=list)  # extra header lines: alias, detected variables
     monkeypatch: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
+    exit_guard: ExitGuard | None = None  # os._exit while the session runs (side/exits.py)
     plan: SidePlan | None = None
     watcher: ReachWatcher | None = None  # sees code loaded by file path from the other side's folder
 
@@ -127,7 +129,13 @@ def refuse_repo_as_test_path(config: pytest.Config, parser: pytest.Parser) -> No
 
 
 def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tuple[Side, ...]]:
-    """Find the task and the sides asked for; raise ``pytest.UsageError`` with the fix on bad input."""
+    """Find the task and the sides asked for; raise ``pytest.UsageError`` with the fix on bad input.
+
+    Every numeric option is checked here too, whether or not this run reads it: this is the first hook
+    of every run, so `--gtguard-run-timeout 0` stops before anything runs rather than once a split runs.
+    """
+    for dest in BOUNDS:
+        option(config, dest)  # raises pytest.UsageError naming the value's source
     try:
         task_dir, task_src = _value(config, "gtguard_task")
         if isinstance(task_dir, Path):
@@ -147,6 +155,15 @@ def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tup
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if len(sides) == 2 and task is not None:
+        from pytest_gtguard.split.config import missing_tests  # the split imports it anyway
+
+        paths = [a for a in args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
+        missing = missing_tests(
+            task, paths, config.getini("testpaths"), example="pytest --before --after path/to/tests"
+        )
+        if missing is not None:
+            raise pytest.UsageError(missing)
     return task, sides
 
 
@@ -166,6 +183,13 @@ def activate(config: pytest.Config, side: Side) -> SideRun:
 
         run.watcher = ReachWatcher({"before": side.task.before_dir, "after": side.task.after_dir})
         run.watcher.start()
+    from pytest_gtguard.side.exits import ExitGuard, graded, say_uncaptured
+
+    # Until the session finishes, os._exit(0) from the code under test (conftests included) exits nonzero.
+    if not graded():
+        capman = config.pluginmanager.get_plugin("capturemanager")
+        run.exit_guard = ExitGuard(os._exit, lambda text: say_uncaptured(capman, text))
+        run.monkeypatch.setattr(os, "_exit", run.exit_guard)
     # Cleanups run even when the session dies before pytest_configure (a broken conftest), which
     # pytest_unconfigure would not see; pytest.main embedded twice must not inherit the side.
     config.add_cleanup(lambda: deactivate(run))
@@ -204,6 +228,7 @@ class SidePlugin:
 
     def __init__(self, run: SideRun) -> None:
         self._run = run
+        self._exit_guard = run.exit_guard
         self._empty = run.side.is_empty  # walk the folder once, not once per report
         self._passed_on_empty = 0
         task = run.side.task
@@ -239,6 +264,19 @@ class SidePlugin:
         lines.extend(self._run.notes)
         return lines
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self) -> None:
+        """Name the phase for an ``os._exit`` during collection (module-level code under test)."""
+        if self._exit_guard is not None:
+            self._exit_guard.where = "code imported during collection"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        """Name the running test for an ``os._exit`` it makes."""
+        if self._exit_guard is not None:
+            self._exit_guard.where = f"the test {item.nodeid}"
+        return (yield)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         """On an empty side a skip is a failure: nothing there can make a test legitimately skip."""
@@ -270,9 +308,14 @@ class SidePlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Iterator[None]:
         """Undo a conftest that forces exit status 0 (survey §2: 23 tasks do), so a failing side fails."""
+        guard = self._exit_guard
+        if guard is not None:
+            guard.where, guard.status = "a pytest_sessionfinish hook", int(exitstatus)
         try:
             return (yield)
         finally:
+            if guard is not None:
+                guard.finished = True
             if exitstatus != 0 and session.exitstatus == 0:
                 session.exitstatus = exitstatus
                 _warn_line(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError, TaskLayoutError
 
-__all__ = ["AFTER_DIR", "BEFORE_DIR", "Side", "SideKind", "Task", "render_env", "select_sides"]
+__all__ = ["AFTER_DIR", "BEFORE_DIR", "Side", "SideKind", "Task", "check_side_folder", "render_env", "select_sides"]
 
 BEFORE_DIR = "repository_before"
 AFTER_DIR = "repository_after"
@@ -53,7 +54,9 @@ class Task:
             start = start.resolve()
             here = start if start.is_dir() else start.parent
             for folder in (here, *here.parents):
-                if (folder / BEFORE_DIR).is_dir() or (folder / AFTER_DIR).is_dir():
+                # Any entry by that name marks the task (a file or a dangling link too): the side check then
+                # names it, rather than the run going on as if there were no task.
+                if _present(folder / BEFORE_DIR) or _present(folder / AFTER_DIR):
                     return cls(folder)
         return None
 
@@ -61,11 +64,11 @@ class Task:
     def at(cls, root: Path, *, where: str) -> Task:
         """Return the task at ``root`` as named by the user; raise if it is not a task directory."""
         if not root.is_dir():
+            state = "is a file, not a folder" if _present(root) else "does not exist"
             raise TaskLayoutError(
-                f"{where}: task directory {root} does not exist; pass the folder that holds "
-                f"{BEFORE_DIR}/ and {AFTER_DIR}/"
+                f"{where}: task directory {root} {state}; pass the folder that holds {BEFORE_DIR}/ and {AFTER_DIR}/"
             )
-        if not ((root / BEFORE_DIR).is_dir() or (root / AFTER_DIR).is_dir()):
+        if not (_present(root / BEFORE_DIR) or _present(root / AFTER_DIR)):
             raise TaskLayoutError(
                 f"{where}: {root} holds neither {BEFORE_DIR}/ nor {AFTER_DIR}/; pass the task's "
                 "top folder (the one with tests/ and the two repository folders)"
@@ -142,8 +145,35 @@ def select_sides(
                 f"{AFTER_DIR}/; run pytest inside the task or pass --gtguard-task DIR"
             )
         folder = task.before_dir if kind is SideKind.BEFORE else task.after_dir
+        check_side_folder(folder, required=kind is SideKind.AFTER, where=f"--{kind.value}")
         sides.append(Side(kind, folder, task))
     return tuple(sides)
+
+
+def check_side_folder(folder: Path, *, required: bool, where: str) -> None:
+    """Refuse a side folder that is a file or a dangling link, and a missing one when ``required``.
+
+    A missing repository_before/ is a greenfield task (git keeps no empty folder), so only
+    repository_after/ is required; ``gtguard validate`` reports the same entries (GT001).
+
+    Raises:
+        TaskLayoutError: the message names the entry and the fix.
+    """
+    if folder.is_dir():
+        return
+    if folder.is_symlink():
+        target = os.readlink(folder)
+        raise TaskLayoutError(
+            f"{where}: {folder} is a symbolic link to {target}, which does not exist; point it at a folder or "
+            f"replace it with the folder itself"
+        )
+    if folder.exists():
+        raise TaskLayoutError(f"{where}: {folder} is a file, not a folder; replace it with the {folder.name}/ folder")
+    if required:
+        raise TaskLayoutError(
+            f"{where}: {folder} does not exist; create {folder.name}/ with the ground-truth solution, "
+            "or run inside the task it belongs to"
+        )
 
 
 def _candidate(path: Path, task: Task | None, *, where: str) -> Side:
@@ -189,6 +219,11 @@ def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str,
             )
         env[name] = template.format(**values)
     return env
+
+
+def _present(path: Path) -> bool:
+    """Return whether anything (a folder, a file or a link, even dangling) is at ``path``."""
+    return path.is_symlink() or path.exists()
 
 
 def _within(path: Path, folder: Path) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig
+from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, missing_tests
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
@@ -35,13 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ns: argparse.Namespace) -> int:
     """Run the split for the parsed ``ns``; return the documented exit code."""
     try:
-        task = Task.at(ns.task.resolve(), where="gtguard split TASK_DIR")
+        task = Task.at(ns.task.resolve(), where="TASK_DIR")
+        check_sides(task, where="TASK_DIR")
+        # Every value is checked (settings.BOUNDS) before anything runs: a bad one is a usage error.
         values = {
             o.dest: resolve(o, cli=ns, environ=os.environ, getini=_no_ini, base=task.root).value for o in _OPTIONS
         }
-        if values["gtguard_runs"] < 1 or (values["gtguard_jobs"] is not None and values["gtguard_jobs"] < 1):
-            raise ConfigError("--gtguard-runs and --gtguard-jobs take a whole number of at least 1")
         args = [a for a in ns.pytest_args if a != "--"]
+        named = [a for a in args if not a.startswith("-") and (task.root / a.split("::")[0]).exists()]
+        missing = missing_tests(task, named, example=f"gtguard split {ns.task} -- path/to/tests")
+        if missing is not None:
+            raise ConfigError(missing)
         cfg = SplitConfig(
             task=task,
             args=tuple(args),
@@ -55,6 +59,7 @@ def run(ns: argparse.Namespace) -> int:
             update_instance=values["gtguard_update_instance"],
             report_path=values["gtguard_report"],
         )
+        check_pytest_args(cfg, os.environ, where="-- PYTEST_ARGS")
         result = run_split(cfg, env=os.environ, progress=lambda o: print(progress_line(o), flush=True))
     except ConfigError as exc:
         print(f"gtguard split: error: {exc}", file=sys.stderr)

@@ -6,15 +6,22 @@ classification, report and instance modules it only needs once the runs are unde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_gtguard.side.task import Task
+from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.side.task import Task, check_side_folder
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
-from pytest_gtguard.split.runner import plan_runs
+from pytest_gtguard.split.runner import child_env, plan_runs
 
-__all__ = ["SplitConfig", "hash_seeds", "start_pool"]
+__all__ = ["SplitConfig", "check_pytest_args", "check_sides", "hash_seeds", "missing_tests", "start_pool"]
+
+# argparse's words for arguments it rejects; any other failure of the check is left to the runs to report.
+_ARG_ERRORS = ("unrecognized arguments", "error: argument ", "expected one argument", "invalid choice")
+_TEST_FOLDERS = ("tests", "test")
 
 
 @dataclass(frozen=True)
@@ -46,3 +53,70 @@ def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:
 def hash_seeds(cfg: SplitConfig) -> list[int]:
     """Return the PYTHONHASHSEED of each round of runs (both sides of a round share one)."""
     return sorted({spec.hash_seed for spec in plan_runs(cfg.runs, cfg.seed, trace=False)})
+
+
+def missing_tests(
+    task: Task, test_paths: Sequence[str], testpaths_ini: Sequence[str] = (), *, example: str
+) -> str | None:
+    """Return why a split of ``task`` would find no test (a usage error up front), or None.
+
+    A split collects from the task root unless told otherwise; with no ``tests/`` (or ``test/``) folder,
+    no test file at the root, no test path given and no ``testpaths`` ini, both sides collect nothing
+    and the split ended as "no tests" without saying why.
+    """
+    root = task.root
+    if test_paths or testpaths_ini or any((root / name).is_dir() for name in _TEST_FOLDERS):
+        return None
+    if any(root.glob("test_*.py")) or any(root.glob("*_test.py")):
+        return None
+    return (
+        f"{root} has no tests/ folder, so the split finds no test on either side; put the task's tests in "
+        f"{root / 'tests'}/, or name them: {example}"
+    )
+
+
+def check_pytest_args(cfg: SplitConfig, env: Mapping[str, str], *, where: str) -> None:
+    """Refuse arguments for the runs that pytest rejects, before any run starts.
+
+    Checked in a child ``pytest --after ARGS --markers``: pytest parses the whole command line there,
+    with the options the task's conftests declare (which a parse in this process could not know without
+    importing them), and ``--markers`` stops before collection, so no test module is imported (~0.3 s).
+    Parsing in this process with pytest's own parser would reject a conftest's options.
+
+    Raises:
+        ConfigError: pytest rejects the arguments; the message quotes its complaint.
+    """
+    if not cfg.args:
+        return
+    command = [sys.executable, "-m", "pytest", "--after", "-p", "no:cacheprovider", *cfg.args, "--markers"]
+    try:
+        proc = subprocess.run(
+            command,
+            cwd=cfg.cwd,
+            env=child_env(env, 0),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=cfg.timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return  # the runs will meet the same problem and report it
+    errors = [line for line in proc.stderr.decode(errors="replace").splitlines() if "error:" in line]
+    complaint = next((line for line in errors if any(word in line for word in _ARG_ERRORS)), None)
+    if proc.returncode == 4 and complaint is not None:
+        reason = complaint.split("error:", 1)[1].strip()
+        raise ConfigError(
+            f"{where}: pytest rejects the arguments for the runs ({' '.join(cfg.args)}): {reason}; "
+            "fix or drop them (pytest --help lists the options)"
+        )
+
+
+def check_sides(task: Task, *, where: str) -> None:
+    """Refuse a split whose repository_after/ is missing, or whose side folders are files or dangling links.
+
+    Raises:
+        TaskLayoutError: the message names the folder and the fix.
+    """
+    check_side_folder(task.before_dir, required=False, where=where)
+    check_side_folder(task.after_dir, required=True, where=where)
