@@ -110,3 +110,18 @@ def test_architecture_judge_imports_load_no_candidate_side_code() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_architecture_batch_sits_on_top_and_only_the_cli_imports_it() -> None:
+    # gtguard batch drives the single-task commands (reward, split, task) in child processes: nothing
+    # below it may import it back (no cycle), and it never imports a plugin or pytest at module level.
+    importers = sorted(
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if p.parent.name != "batch"
+        and p.name != "cli.py"
+        and any(m.startswith("pytest_gtguard.batch") for m in all_imports(p))
+    )
+    assert importers == []
+    for path in (SRC / "batch").glob("*.py"):
+        assert not {m for m in all_imports(path) if m.endswith(".plugin") or m.split(".")[0] in ("pytest", "_pytest")}

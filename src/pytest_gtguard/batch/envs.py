@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -97,6 +98,11 @@ class EnvCache:
                 steps = [
                     [uv, "venv", "--quiet", "--python", base, str(folder)],
                     [uv, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python"), "-r", str(reqs)],
+                ]
+            elif importlib.util.find_spec("pip") is not None:  # this environment's pip: no ensurepip per venv
+                steps = [
+                    [base, "-m", "venv", "--without-pip", str(folder)],
+                    [sys.executable, "-m", "pip", "--python", str(folder / "bin/python"), "install", "-r", str(reqs)],
                 ]
             else:
                 steps = [
