@@ -8,6 +8,7 @@ Exit codes follow pytest's where they overlap (0 ok, 1 findings, 2 interrupted, 
 from __future__ import annotations
 
 import argparse
+import difflib
 import enum
 import json
 import os
@@ -26,7 +27,7 @@ from pytest_gtguard.settings import CORE_OPTIONS
 from pytest_gtguard.split import command as split_command
 from pytest_gtguard.task import calibrate as cal
 from pytest_gtguard.task import patch as patching
-from pytest_gtguard.task.findings import Severity
+from pytest_gtguard.task.findings import CODES, Severity
 from pytest_gtguard.task.scaffold import Category, create_task
 from pytest_gtguard.task.trees import describe_missing
 from pytest_gtguard.task.validate import ValidationReport, validate
@@ -185,6 +186,13 @@ def _task_dir(raw: str | None) -> Path:
 
 def _validate(args: argparse.Namespace) -> ExitCode:
     ignore = [code.strip().upper() for item in args.ignore for code in item.split(",") if code.strip()]
+    for code in ignore:
+        if code not in CODES:
+            near = difflib.get_close_matches(code, CODES, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise GtguardError(
+                f"--ignore {code}: no finding has this code; {hint}the codes are {', '.join(CODES)} (docs/cli.md)"
+            )
     report = validate(_task_dir(args.task), use_git=not args.no_git, ignore=ignore)
     code = _validate_exit(report)
     if args.json:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+from pytest_gtguard.checks.imports import hide_from_tracebacks
 from pytest_gtguard.checks.scope import Finding, Scope
 from pytest_gtguard.checks.static import CallSite
 from pytest_gtguard.checks.tracer import CallEvent, Targets
@@ -157,16 +158,18 @@ class CallWrappers:
         if attr in _NAMESPACE_TAKERS:
 
             def run_code(source: Any, globals: Any = None, locals: Any = None, *args: Any, **kwargs: Any) -> Any:
+                __tracebackhide__ = True
                 frame = sys._getframe(1)
                 note(frame)
                 if globals is None:  # as unwrapped: the caller's namespaces
                     globals, locals = frame.f_globals, frame.f_locals if locals is None else locals
                 return current[index](source, globals, locals, *args, **kwargs)
 
-            return functools.wraps(original)(run_code)
+            return functools.wraps(original)(hide_from_tracebacks(run_code))
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
             note(sys._getframe(1))
             return current[index](*args, **kwargs)
 
-        return functools.wraps(original)(call)
+        return functools.wraps(original)(hide_from_tracebacks(call))

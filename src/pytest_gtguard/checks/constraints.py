@@ -61,14 +61,13 @@ class Constraints:
 
 def _names(marker: str, names: Iterable[object], where: str) -> tuple[str, ...]:
     out = tuple(names)
+    example = "'sorted', 'list.sort' or 'json.dumps'" if marker == "forbid_calls" else "'numpy' or 'os.path'"
     if not out:
-        raise InvalidMarker(f"{where}: @pytest.mark.{marker}() needs at least one name, e.g. {marker}('numpy')")
+        raise InvalidMarker(f"{where}: @pytest.mark.{marker}() needs at least one name, e.g. {example}")
     checked: list[str] = []
     for name in out:
         if not isinstance(name, str) or not _DOTTED.match(name):
-            raise InvalidMarker(
-                f"{where}: @pytest.mark.{marker}: {name!r} is not a dotted name such as 'numpy' or 'list.sort'"
-            )
+            raise InvalidMarker(f"{where}: @pytest.mark.{marker}: {name!r} is not a dotted name such as {example}")
         checked.append(name)
     return tuple(checked)
 

@@ -27,13 +27,37 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_gtguard.checks import _audit
 from pytest_gtguard.checks.scope import Finding, Scope
 from pytest_gtguard.checks.static import ImportSite, index_source
 
-__all__ = ["ImportEvent", "ImportRecorder", "forbidden_match", "reached_globals", "static_import_findings"]
+__all__ = [
+    "ImportEvent",
+    "ImportRecorder",
+    "forbidden_match",
+    "hide_from_tracebacks",
+    "reached_globals",
+    "static_import_findings",
+]
+
+_T = TypeVar("_T", bound=Callable[..., Any])
+
+
+def hide_from_tracebacks(wrapper: _T) -> _T:
+    """Keep ``wrapper`` (a stand-in for ``__import__`` or a function) out of the user's tracebacks.
+
+    Every ImportError the code under test raised went through gtguard's ``__import__`` wrapper, whose
+    frames then showed in each traceback. ``__tracebackhide__`` (set in the wrappers too) covers a test's
+    own traceback, but pytest prints import errors of test modules with its own filter, which skips only
+    frames of generated code: so the wrapper's code is marked as generated (a ``<...>`` file name), which
+    every traceback printer also shows without a source line. Re-raising cannot do it: the frame that
+    re-raises is added to the traceback again.
+    """
+    wrapper.__code__ = wrapper.__code__.replace(co_filename="<gtguard wrapper>")
+    return wrapper
+
 
 CHECK = "forbid_imports"
 _SPAWN_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"})
@@ -129,6 +153,7 @@ class ImportRecorder:
         ) -> ModuleType:
             # Runs for every import statement in the process: the common case (an importer outside the
             # code under test, already decided) costs two dict lookups.
+            __tracebackhide__ = True
             filename = globals.get("__file__") if type(globals) is dict else None
             if filename is not None and decided.get(filename) is False:
                 return original_import(name, globals, locals, fromlist, level)
@@ -144,14 +169,15 @@ class ImportRecorder:
             return original_import(name, globals, locals, fromlist, level)
 
         def guarded_import_module(name: str, package: str | None = None) -> ModuleType:
+            __tracebackhide__ = True
             caller = sys._getframe(1)
             if scope.contains(caller.f_code.co_filename):
                 resolved = importlib.util.resolve_name(name, package) if name.startswith(".") else name
                 note(resolved, caller, "importlib.import_module (runtime)")
             return original_import_module(name, package)
 
-        builtins.__import__ = guarded_import
-        importlib.import_module = guarded_import_module
+        builtins.__import__ = hide_from_tracebacks(guarded_import)
+        importlib.import_module = hide_from_tracebacks(guarded_import_module)
         sys.meta_path.insert(0, self._finder)
         _audit.subscribe(self._audit)
 

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -149,12 +150,21 @@ class ChecksPlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Merge the whole-task constraints with the test's markers; a bad marker fails only this test."""
         constraints = self._settings.task_wide
+        problem = None
         try:
             for name in _MARKER_NAMES:
                 for mark in reversed(list(item.iter_markers(name))):  # class/module marks first, test's last
                     constraints = apply_marker(constraints, name, mark.args, mark.kwargs, where=item.nodeid)
         except InvalidMarker as exc:
-            pytest.fail(str(exc), pytrace=False)
+            problem = str(exc)
+        module = next((n for n in constraints.forbid_calls if isinstance(sys.modules.get(n), ModuleType)), None)
+        if problem is None and module is not None:
+            problem = (
+                f"{item.nodeid}: @pytest.mark.forbid_calls: {module!r} is a module, not something to call; name its "
+                f"functions, e.g. forbid_calls('{module}.<function>'), or keep it out with forbid_imports('{module}')"
+            )
+        if problem is not None:  # failed outside the except block: pytest would print the message twice, chained
+            pytest.fail(problem, pytrace=False)
         if constraints.no_new_dependencies and (self._judge is None or self._judge.deps is None):
             pytest.fail(
                 f"{item.nodeid}: no_new_dependencies needs the task's repository_before/ to compare "

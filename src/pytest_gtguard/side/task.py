@@ -179,7 +179,8 @@ def check_side_folder(folder: Path, *, required: bool, where: str) -> None:
 def _candidate(path: Path, task: Task | None, *, where: str) -> Side:
     path = path.expanduser()
     if not path.is_dir():
-        raise TaskLayoutError(f"{where}: {path} is not a directory; pass the folder that holds the solution's code")
+        state = "is a file, not a folder" if _present(path) else "is not a directory"
+        raise TaskLayoutError(f"{where}: {path} {state}; pass the folder that holds the solution's code")
     return Side(SideKind.CANDIDATE, path.resolve(), task)
 
 

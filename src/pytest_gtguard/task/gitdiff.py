@@ -20,7 +20,7 @@ from pathlib import Path
 from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.task.trees import list_files
 
-__all__ = ["PatchError", "apply", "diff_trees"]
+__all__ = ["PatchError", "apply", "diff_trees", "split_lines"]
 
 _ZERO = "0" * 40
 _CONTEXT = 3
@@ -43,7 +43,7 @@ def _is_binary(data: bytes) -> bool:
     return b"\0" in data[:8000]  # git's own heuristic (buffer_is_binary)
 
 
-def _lines(data: bytes) -> list[bytes]:
+def split_lines(data: bytes) -> list[bytes]:
     r"""Split ``data`` after each ``\n`` as git does; a ``\r`` is part of its line's content.
 
     ``bytes.splitlines`` also splits on a lone ``\r``, so a patch that ``git apply`` takes (a line
@@ -111,7 +111,7 @@ def _range(start: int, length: int) -> str:
 
 
 def _hunks(old_data: bytes, new_data: bytes) -> bytes:
-    a, b = _lines(old_data), _lines(new_data)
+    a, b = split_lines(old_data), split_lines(new_data)
     out: list[bytes] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(_CONTEXT):
@@ -147,7 +147,7 @@ _HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 def _parse(text: bytes) -> list[_FilePatch]:
     patches: list[_FilePatch] = []
-    lines = _lines(text)
+    lines = split_lines(text)
     i = 0
     current: _FilePatch | None = None
     while i < len(lines):
@@ -251,7 +251,7 @@ def apply(text: bytes, target: Path) -> None:
 
 
 def _apply_hunks(old: bytes, hunks: list[tuple[int, list[bytes]]], name: str) -> bytes:
-    lines = _lines(old)
+    lines = split_lines(old)
     offset = 0
     for start, body in hunks:
         want, repl = _sides(body)
@@ -259,7 +259,7 @@ def _apply_hunks(old: bytes, hunks: list[tuple[int, list[bytes]]], name: str) ->
         if lines[at : at + len(want)] != want:
             found = [k for k in range(len(lines) - len(want) + 1) if lines[k : k + len(want)] == want]
             if not found:
-                raise PatchError(f"{name}: hunk at line {start} does not match repository_before")
+                raise PatchError(f"{name}: the hunk at line {start} does not match repository_before/{name}")
             at = min(found, key=lambda k: abs(k - at))
         lines[at : at + len(want)] = repl
         offset += len(repl) - len(want)

@@ -136,8 +136,15 @@ def apply_patch(patch: bytes, target: Path, *, use_git: bool | None = None) -> N
 
 
 def check_patch(task_root: Path, patch_path: Path, *, use_git: bool | None = None) -> PatchCheck:
-    """Apply ``patch_path`` to a temporary copy of before and compare the result with after."""
-    data, caches = filter_sections(patch_path.read_bytes())
+    """Apply ``patch_path`` to a temporary copy of before and compare the result with after.
+
+    A patch that does not apply gets one readable ``error`` (the file, what failed and the fix), never
+    git's raw output.
+    """
+    raw = patch_path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\0" in raw[:1000]:
+        return PatchCheck(patch_path, (), error=_UTF16)
+    data, caches = filter_sections(raw)
     with tempfile.TemporaryDirectory(prefix="gtguard-check-") as tmp:
         work = Path(tmp) / BEFORE
         copy_tree(task_root / BEFORE, work)
@@ -145,8 +152,58 @@ def check_patch(task_root: Path, patch_path: Path, *, use_git: bool | None = Non
             if data.strip():
                 apply_patch(data, work, use_git=use_git)
         except PatchError as exc:
-            return PatchCheck(patch_path, (), error=str(exc), caches=caches)
+            return PatchCheck(patch_path, (), error=readable_error(str(exc), data), caches=caches)
         return PatchCheck(patch_path, tuple(compare_trees(task_root / AFTER, work)), caches=caches)
+
+
+_UTF16 = (
+    "the patch is UTF-16 text (what PowerShell's `>` writes), which git and the pipeline cannot read; "
+    "write it again with `gtguard patch`, or convert it: iconv -f UTF-16 -t UTF-8"
+)
+_REGENERATE = "write it again with `gtguard patch` (the diff from repository_before/ to repository_after/)"
+_GIT_ERRORS = (
+    (
+        re.compile(r"patch failed: (?P<file>.+):(?P<line>\d+)"),
+        "{file}: the hunk at line {line} does not match repository_before/{file}",
+    ),
+    (
+        re.compile(r"(?P<file>.+): (?:No such file or directory|does not exist in index)"),
+        "{file}: the patch changes it, but repository_before/{file} does not exist",
+    ),
+    (
+        re.compile(r"(?P<file>.+): already exists in working directory"),
+        "{file}: the patch creates it, but repository_before/{file} already exists",
+    ),
+    (re.compile(r"No valid patches in input"), "no file section git can read: the patch is empty or not a diff"),
+    (
+        re.compile(r"(?:corrupt patch|patch fragment without header) at line (?P<line>\d+)"),
+        "the patch is malformed at line {line} (a hand edit, or a hunk whose line counts are wrong)",
+    ),
+)
+
+
+def readable_error(raw: str, patch: bytes) -> str:
+    """Return one line for a failed apply: which file, what did not match, and the fix.
+
+    ``raw`` is git's (or the built-in applier's) message; a patch whose old side names repository_after
+    (``a/repository_after/x.py``) was taken from the task repository's history, not from before to after.
+    """
+    lines = [line.removeprefix("error: ").strip() for line in raw.splitlines() if line.strip()]
+    reason = next(
+        (
+            text.format(**m.groupdict())
+            for line in lines
+            for pattern, text in _GIT_ERRORS
+            if (m := pattern.search(line))
+        ),
+        lines[0] if lines else "it does not apply",
+    )
+    if re.search(rb"(?m)^(?:--- a/|diff --git a/)repository_after/", patch):
+        reason += (
+            "; its paths are rooted at the task root with the old side in repository_after/ "
+            "(a/repository_after/x.py), so it is a diff of the task repository's history"
+        )
+    return f"{reason}; {_REGENERATE}"
 
 
 _GIT_EXTENDED = (
@@ -165,7 +222,7 @@ _GIT_EXTENDED = (
 
 def split_sections(patch: bytes) -> list[bytes]:
     """Split a patch into per-file sections (``diff --git`` blocks, or ``---``/``+++`` pairs)."""
-    tagged = list(_tagged(patch.splitlines(keepends=True)))
+    tagged = list(_tagged(gitdiff.split_lines(patch)))
     starts = [0]
     for i, (line, header) in enumerate(tagged):
         if not header or i == 0:
@@ -183,7 +240,8 @@ def split_sections(patch: bytes) -> list[bytes]:
 
 
 def _section_path(section: bytes) -> bytes:
-    for line in section.splitlines():
+    for line in gitdiff.split_lines(section):
+        line = line.rstrip(b"\n")
         if line.startswith(b"diff --git "):
             return line.split(b" ")[2] if len(line.split(b" ")) > 3 else b""
         if line.startswith((b"--- ", b"+++ ")):
@@ -240,7 +298,7 @@ def normalise_paths(patch: bytes) -> bytes:
     (diff -ruN) and side-relative ``a/x``. Lines inside hunks are never rewritten.
     """
     out: list[bytes] = []
-    for line, header in _tagged(patch.splitlines(keepends=True)):
+    for line, header in _tagged(gitdiff.split_lines(patch)):
         if not header:
             out.append(line)
         elif line.startswith(b"diff --git "):
