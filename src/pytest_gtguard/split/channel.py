@@ -55,20 +55,26 @@ class ResultsRecorder:
         with contextlib.suppress(OSError):  # no folder yet: the results file's write will say so
             self._current = os.open(self._current_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self._started: dict[str, None] = {}
+        self._last = self._previous = ""
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         """Note the test that starts (xdist reports several at once: the newest is noted)."""
         self._started[nodeid] = None
-        self._note(nodeid)
+        self._previous, self._last = self._last, nodeid
+        self._note()
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        """Note that the test ended: the newest test still running, or none."""
+        """Note that the test ended (the newest test still running becomes the current one)."""
         self._started.pop(nodeid, None)
-        self._note(next(reversed(self._started), ""))
+        if self._started:
+            self._last = next(reversed(self._started))
+        self._note()
 
-    def _note(self, nodeid: str) -> None:
+    def _note(self) -> None:
+        """Write ``running|finished``, the last test started, and the one before it, one per line."""
         if self._current is not None:
-            data = nodeid.encode()
+            state = "running" if self._started else "finished"
+            data = f"{state}\n{self._last}\n{self._previous}".encode()
             os.pwrite(self._current, data, 0)
             os.ftruncate(self._current, len(data))
 

@@ -47,7 +47,7 @@ from pytest_gtguard.split.runner import (
     SlowRuns,
     child_env,
     command,
-    current_test,
+    last_started,
     read_outcome,
     write_note,
 )
@@ -134,15 +134,10 @@ class ZygotePool:
 
     def _start(self, seed: int) -> _Zygote:
         log = self.workdir / f"zygote-{seed}-{self._restarts}.err"
+        argv = [sys.executable, "-m", "pytest_gtguard.split.zygote", f"--parent={os.getpid()}"]
         with log.open("wb") as err:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest_gtguard.split.zygote",
-                    f"--parent={os.getpid()}",
-                    *blocked_plugins(self.args),
-                ],
+                [*argv, *blocked_plugins(self.args)],
                 cwd=self.cwd,
                 env=child_env(self.env, seed),
                 stdin=subprocess.PIPE,
@@ -348,10 +343,11 @@ class ZygotePool:
             finish(outcome)
 
     def _describe(self, spec: RunSpec) -> str:
-        test = current_test(self._base(spec))
-        return f"the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) ran " + (
-            test or "no test yet"
-        )
+        """Name a run and its last tests: the test that killed the zygote may have ended since."""
+        running, last, previous = last_started(self._base(spec))
+        where = f"{'was in' if running else 'had run'} {last}" if last else "had run no test yet"
+        before = f" (after {previous})" if previous else ""
+        return f"the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) {where}{before}"
 
     def _expire(self, running: dict[int, _Running], queue: list[RunSpec], began: float, timeout: float) -> None:
         """Kill runs past their time, and zygotes that were not ready in that time (they then end)."""

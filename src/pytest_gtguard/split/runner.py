@@ -32,6 +32,7 @@ __all__ = [
     "child_env",
     "command",
     "current_test",
+    "last_started",
     "plan_runs",
     "read_outcome",
     "run_subprocesses",
@@ -229,11 +230,18 @@ def slow_note(spec: RunSpec, seconds: float, test: str | None) -> str:
 
 def current_test(base: Path) -> str | None:
     """Return the test a run has started and not finished, from its channel's ``.current`` file."""
+    running, last, _ = last_started(base)
+    return last if running else None
+
+
+def last_started(base: Path) -> tuple[bool, str | None, str | None]:
+    """Return whether a run is in a test, the last test it started, and the one before (``split.channel``)."""
     try:
-        text = base.with_suffix(CURRENT_SUFFIX).read_text(encoding="utf-8", errors="replace").strip()
+        text = base.with_suffix(CURRENT_SUFFIX).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return None
-    return text or None
+        return False, None, None
+    state, last, previous = [*text.split("\n"), "", ""][:3]
+    return state == "running", last or None, previous or None
 
 
 def child_env(env: Mapping[str, str], hash_seed: int) -> dict[str, str]:

@@ -270,11 +270,13 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
+    keeper = os.getpid()
     child = os.fork()
     if child == 0:
         code = 3
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a run starts with default handling
+            _procs.die_with_parent(signal.SIGKILL, keeper)  # a test killed the keeper: the run ends at once
             code = _run(run)
         except BaseException:
             import traceback
