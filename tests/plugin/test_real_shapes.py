@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -219,3 +224,220 @@ def test_real_shape_deliberate_import_of_the_other_side_gets_no_other_side_line(
 
     result.assert_outcomes(passed=1)
     assert "executed code from" not in result.stdout.str()
+
+
+# --- pytest --meta and a first import paid once ------------------------------------------------------
+
+# One second of CPU, paid once per process: at import, or at the first call (a cache).
+BURN = """
+    import time
+
+
+    def _burn():
+        end = time.process_time() + 1.0
+        while time.process_time() < end:
+            pass
+        return 2
+
+
+    {shape}
+"""
+HEAVY_AT_IMPORT = "FACTOR = _burn()\n\n\ndef factor():\n    return FACTOR\n"
+HEAVY_AT_FIRST_CALL = "import functools\n\nfactor = functools.lru_cache(maxsize=None)(_burn)\n"
+LAZY_GROUND_TRUTH = """
+    def double(x):
+        import heavy
+
+        return x * heavy.factor()
+
+
+    def triple(x):
+        import heavy
+
+        return x * (heavy.factor() + 1)
+
+
+    def clamp(x, low, high):
+        if x < low:
+            return low
+        if x > high:
+            return high
+        return x
+"""
+LAZY_SUITE = """
+    from calc import clamp, double, triple
+
+    def test_double():
+        assert double(3) == 6
+
+    def test_double_zero():
+        assert double(0) == 0
+
+    def test_triple():
+        assert triple(2) == 6
+
+    def test_triple_negative():
+        assert triple(-1) == -3
+
+    def test_clamp():
+        assert (clamp(5, 0, 3), clamp(-1, 0, 3), clamp(2, 0, 3)) == (3, 0, 2)
+"""
+
+
+@pytest.mark.parametrize("shape", [HEAVY_AT_IMPORT, HEAVY_AT_FIRST_CALL], ids=["import", "first-call"])
+def test_real_shape_meta_does_not_charge_one_test_for_a_first_import(pytester: pytest.Pytester, shape: str) -> None:
+    write(
+        pytester.path,
+        {
+            "lib/heavy.py": BURN.replace("{shape}", textwrap.indent(shape, "    ").lstrip()),
+            "repository_after/calc.py": LAZY_GROUND_TRUTH,
+            "repository_after/tests/test_calc.py": LAZY_SUITE,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+    (pytester.path / "repository_before").mkdir()
+    pytester.syspathinsert(pytester.path / "lib")
+
+    result = pytester.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "4")
+
+    out = result.stdout.str()
+    assert "fails-alone" not in out
+    assert "side effects" not in out
+    assert "slow-alone" not in out
+    result.stdout.fnmatch_lines(["*meta verdict: PASSED*", "*5 passed*"])
+    assert result.ret == 0
+
+
+# --- validate agrees with the runtime ---------------------------------------------------------------
+
+WC_BEFORE = "def count(text):\n    return len(text.split(' '))\n"
+WC_AFTER = "def count(text):\n    return len(text.split())\n"
+WC_TESTS = """
+    from wc import count
+
+
+    def test_count():
+        assert count("a  b") == 2
+
+
+    def test_one():
+        assert count("a") == 1
+"""
+README = "# AB12CD - Word count\n\nCount words.\n\n```bash\n{commands}```\n"
+TRAJECTORY = (
+    "# Trajectory\n\n## 1. Analysis\nsplit(' ') counts empty words.\n\n## 5. Choosing Methods\n"
+    "str.split() over a regex.\n\n### 3) Execution\nOne line.\n\n## 4. Resources\n- https://docs.python.org/3/\n"
+)
+
+
+def _complete_task(parent: Path, *, category: str = "bugfix") -> Path:
+    from pytest_gtguard.task.patch import make_patch
+    from pytest_gtguard.task.scaffold import Category, create_task
+
+    root = create_task(parent, "ab12cd-word-count", Category(category))
+    for keep in ("repository_before", "repository_after", "tests", "patches"):
+        (root / keep / ".gitkeep").unlink()
+    commands = "".join(f"docker compose run --rm {role}\n" for role in ("before", "after", "evaluation"))
+    write(
+        root,
+        {
+            "repository_before/wc.py": WC_BEFORE,
+            "repository_after/wc.py": WC_AFTER,
+            "tests/test_wc.py": WC_TESTS,
+            "README.md": README.format(commands=commands),
+            "trajectory/trajectory.md": TRAJECTORY,
+        },
+    )
+    instance = root / "instances" / "instance.json"
+    data = json.loads(instance.read_text())
+    data.update(
+        problem_statement="count() must count words separated by any whitespace.",
+        github_url="https://github.com/example/tasks/tree/main/ab12cd-word-count",
+        FAIL_TO_PASS=["tests/test_wc.py::test_count"],
+        PASS_TO_PASS=["tests/test_wc.py::test_one"],
+    )
+    instance.write_text(json.dumps(data, indent=2))
+    (root / "patches" / "ab12cd-word-count.patch").write_bytes(make_patch(root, use_git=False))
+    return root
+
+
+def _validate(root: Path) -> tuple[int, list[dict[str, object]]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_gtguard.cli", "validate", "--json", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.stderr == "" or "Traceback" not in proc.stderr
+    return proc.returncode, json.loads(proc.stdout)["findings"]
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_real_shape_validate_after_the_documented_split_reports_nothing(tmp_path: Path) -> None:
+    root = _complete_task(tmp_path)
+    (root / ".gitignore").unlink()  # real tasks seldom ignore evaluation/20*/
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "task")
+
+    split = subprocess.run(
+        [sys.executable, "-m", "pytest", "--before", "--after", "--gtguard-runs", "1", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    reports = sorted(root.glob("evaluation/*/*/report.json"))
+    code, findings = _validate(root)
+
+    assert "task valid" in split.stdout
+    assert len(reports) == 1
+    assert (code, findings) == (0, [])
+
+    _git(root, "add", "evaluation")
+    _git(root, "commit", "-q", "-m", "commit the report by mistake")
+    code, findings = _validate(root)
+
+    assert [(f["code"], f["severity"]) for f in findings] == [("GT403", "warning")]
+    assert code == 1
+
+
+def test_real_shape_validate_greenfield_task_without_a_before_folder(tmp_path: Path) -> None:
+    root = _complete_task(tmp_path)
+    shutil.rmtree(root / "repository_before")
+    (root / "README.md").write_text(
+        README.format(commands="docker compose run --rm after\ndocker compose run --rm evaluation\n")
+    )
+    from pytest_gtguard.task.patch import make_patch
+
+    (root / "patches" / "ab12cd-word-count.patch").write_bytes(make_patch(root, use_git=False))
+
+    code, findings = _validate(root)
+
+    assert (code, findings) == (0, [])
+
+
+def test_real_shape_validate_testing_task_needs_no_before_command(tmp_path: Path) -> None:
+    root = _complete_task(tmp_path, category="testing")
+    (root / "README.md").write_text(
+        README.format(commands="docker compose run --rm after\ndocker compose run --rm evaluation\n")
+    )
+    (root / "docker-compose.yml").write_text(
+        "services:\n  after:\n    build: .\n    command: pytest repository_after\n"
+        "  evaluation:\n    build: .\n    command: pytest --meta\n"
+    )
+
+    code, findings = _validate(root)
+
+    assert (code, findings) == (0, [])

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_gtguard.errors import ConfigError, MetaSetupError
-from pytest_gtguard.meta import activate, mutate, report, smells, variants
-from pytest_gtguard.meta.execute import Job, Status, Verdict, run_jobs
+from pytest_gtguard.meta import activate, mutate, report, smells, variants, warm
+from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
 from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
 from pytest_gtguard.meta.runner import ItemRunner
@@ -138,6 +138,10 @@ class _Run:
             return False
         self.covering = covering_map(base.payload.get("covering"))
         self.by_speed = sorted(self.ids, key=lambda t: (self.durations.get(t, 0.0), t))
+        # Children fork from here: import now what the baseline's ground truth imported, so no child pays a
+        # first import (a heavy library) that the budgets, measured warm, do not include.
+        if warm.warm_imports(warm.executed_imports(self.sources, self.covering)):
+            self.live = activate.LiveCode.scan(self.sources)  # a ground-truth module may be among them
         return True
 
     def _alone(self) -> None:
@@ -149,24 +153,20 @@ class _Run:
         # Only tests that ran ground-truth code can tell a broken version from it: they alone judge
         # mutants and variants, so only they need the check.
         judges = [t for t in self.by_speed if self.covering is None or t in self._reached()]
-        alone = run_jobs(
-            [self.job(t, [t]) for t in judges],
-            lambda j: self.runner.run(j, _nothing),
-            workers=self.settings.workers,
-        )
-        lonely = {v.key for v in alone if v.status is not Status.SURVIVED}
-        self.out.findings.extend(
-            smells.Finding(
-                "fails-alone",
-                t.split("::", 1)[0],
-                0,
-                t,
-                "fails when run on its own against the ground truth (it depends on another test's side "
-                "effects); not used to judge mutants",
-            )
-            for t in sorted(lonely)
-        )
+        jobs = {t: self.job(t, [t]) for t in judges}
+        alone = {v.key: v for v in run_jobs(list(jobs.values()), self._alone_work, workers=self.settings.workers)}
+        # A timeout alone is retried once with the whole baseline's time: only a failure shows a dependency.
+        slow = [t for t, v in alone.items() if v.status is Status.TIMEOUT]
+        spare = _WALL_FLOOR_S + sum(self.durations.values()) + 2 * self.max_setup
+        jobs.update({t: Job(t, (t,), spare, _WALL_FACTOR * spare, (spare,)) for t in slow})
+        alone.update({v.key: v for v in run_jobs([jobs[t] for t in slow], self._alone_work, workers=1)})
+        budgets = {t: job.cpu_budget_s or 0.0 for t, job in jobs.items()}
+        lonely, found = warm.alone_findings(alone.values(), budget_s=budgets)
+        self.out.findings.extend(found)
         self.by_speed = [t for t in judges if t not in lonely]
+
+    def _alone_work(self, job: Job) -> ChildResult:
+        return self.runner.run(job, _nothing)
 
     def _reached(self) -> set[str]:
         """Return the tests that ran at least one ground-truth line in the baseline."""

@@ -24,7 +24,8 @@ _COMMAND = re.compile(
     r"(?:docker|docker-compose|podman|make|pytest|python3?|npm|npx|yarn|pnpm|node|go|mvn|gradle|\./gradlew|"
     r"dotnet|cargo|jest|bash|sh|gtguard)\b"
 )
-_SPLIT_RUN = re.compile(r"--before\s+--after|--after\s+--before|gtguard\s+\w+")
+# The split run, or `pytest --meta` (a testing task's evaluation): both write the evaluation report.
+_SPLIT_RUN = re.compile(r"--before\s+--after|--after\s+--before|gtguard\s+\w+|pytest\b.*\s--meta\b")
 _HIDE = re.compile(r"\|\|\s*(?:true\b|:(?=\s|$|;|\)|\")|exit\s+0\b|echo\b)|;\s*exit\s+0\b")
 _GENERIC_TEST = re.compile(r"test", re.I)
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+|\*\*|__)(.*)")
@@ -177,7 +178,7 @@ def _evaluation_runner(files: list[str], commands: list[Command]) -> Iterator[Fi
         "GT005",
         Severity.ERROR,
         "evaluation/",
-        "evaluation/ holds no runner, and no command runs the split run (pytest --before --after)",
+        "evaluation/ holds no runner, and no command runs the split run (pytest --before --after) or pytest --meta",
         "make the evaluation command `pytest --before --after` (gtguard writes the report), or add a "
         "runner script to evaluation/",
     )
