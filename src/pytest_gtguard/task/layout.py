@@ -87,8 +87,18 @@ def check_layout(root: Path, files: list[str]) -> Iterator[Finding]:
 
 def _required(root: Path) -> Iterator[Finding]:
     for name in REQUIRED_DIRS:
+        path = root / name
+        if not path.is_dir() and (path.is_symlink() or path.exists()):  # the runs refuse it too (side/task.py)
+            what = "a file" if path.exists() else f"a symbolic link to {os.readlink(path)}, which does not exist"
+            yield Finding(
+                "GT001",
+                Severity.ERROR,
+                f"{name}/",
+                f"{name} is {what}, not a folder",
+                f"replace it with the {name}/ folder",
+            )
         # A greenfield task may leave repository_before/ out: the runtime treats a missing side as empty.
-        if name != "repository_before" and not (root / name).is_dir():
+        elif name != "repository_before" and not path.is_dir():
             yield Finding(
                 "GT001",
                 Severity.ERROR,
