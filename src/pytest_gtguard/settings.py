@@ -77,6 +77,13 @@ CORE_OPTIONS: tuple[Option, ...] = (
         metavar="DIR",
     ),
     Option(
+        "gtguard_category",
+        "The task's category (testing, bugfix, ...); testing: the suite under judgement is in "
+        "repository_after/ (default: the instance's category, else read from the layout)",
+        Kind.TEXT,
+        ini="gtguard_category",
+    ),
+    Option(
         "gtguard_env",
         "Environment variables to set for the side under test, as NAME=TEMPLATE with {side}, {SIDE}, "
         "{name}, {rel}, {path} and {task} (default: REPO_PATH={rel}, i.e. repository_before or _after)",
