@@ -72,6 +72,8 @@ def _load(path: Path) -> Any:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    if "environment" not in text and "env_file" not in text:
+        return None  # nothing to read: spare the YAML import (most compose files of real tasks set nothing)
     import importlib
 
     try:
