@@ -120,6 +120,15 @@ CORE_OPTIONS: tuple[Option, ...] = (
         ini="gtguard_repo_alias",
         default="repository_after",
     ),
+    Option(
+        "gtguard_allow_side_independent",
+        "Let the split call a task valid although most of its tests are side-independent (they compare "
+        "with the other side) (default: false)",
+        Kind.FLAG,
+        env="GTGUARD_ALLOW_SIDE_INDEPENDENT",
+        ini="gtguard_allow_side_independent",
+        default=False,
+    ),
 )
 
 

@@ -29,6 +29,7 @@ def test_split_computes_exact_lists_for_a_bugfix_task(pytester: pytest.Pytester,
         "skipped": 0,
         "xfailed": 0,
         "flaky": 0,
+        "unknown": 0,
     }
     assert [r["hash_seed"] for r in report["results"]["after"]["runs"]] == [0, 1]
     result.stdout.fnmatch_lines(
@@ -304,7 +305,11 @@ def test_split_reports_an_after_run_that_dies_midway(pytester: pytest.Pytester, 
 
     assert result.ret == 3
     assert "RUN_FAILED" in [p["code"] for p in report["problems"]]
-    result.stdout.fnmatch_lines(["*ERROR RUN_FAILED: the after run 1 exited with 0 before writing results*"])
+    result.stdout.fnmatch_lines(["*ERROR RUN_FAILED: the after run 1 exited with * before writing results*"])
+    # Every run died (the test is on both sides): no test is judged, none is a regression or a list to write.
+    result.stdout.no_fnmatch_line("*REGRESSION*")
+    result.stdout.no_fnmatch_line("*NO_FAIL_TO_PASS*")
+    assert report["split"]["FAIL_TO_PASS"] == report["split"]["PASS_TO_FAIL"] == []
 
 
 def test_split_flags_a_test_that_only_inspects_the_other_sides_module(pytester: pytest.Pytester) -> None:

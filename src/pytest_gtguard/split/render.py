@@ -44,6 +44,15 @@ def summary_lines(result: SplitResult, *, update_instance: bool = False) -> list
             {"bold": True},
         ),
     ]
+    for error in split.collect_errors:
+        if error.side == "before":  # expected on a greenfield side, so a note; on after it is a problem
+            lines.append(
+                (
+                    f"before: {error.collector or 'the run'} does not load: {error.site}; "
+                    f"its {error.tests} test(s) count as failing on before",
+                    {},
+                )
+            )
     for problem in result.verdict.problems:
         color = {"red": True} if problem.severity is Severity.ERROR else {"yellow": True}
         lines.append((f"{problem.severity.value.upper()} {problem.code}: {problem.message}", color))
@@ -81,4 +90,7 @@ def _not_updated(result: SplitResult) -> str:
         return unreadable.message  # the file, the parse error and its fix
     if result.instance is None:
         return "the task has no instance file; add instances/instance.json (`gtguard init` writes one)"
+    unknown = len(result.split.ids(Category.UNKNOWN))
+    if unknown and not result.verdict.crashed:
+        return f"{result.instance.path}: {unknown} test(s) are unknown, so the lists are incomplete; see UNKNOWN above"
     return f"{result.instance.path}: a run crashed, so the lists are incomplete; fix the crash and run again"

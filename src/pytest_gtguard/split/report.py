@@ -101,11 +101,15 @@ def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict
     for nodeid, history in sorted(split.tests.items()):
         per_run = history.before if side == "before" else history.after
         record = next((o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests), None)
+        if history.category is Category.UNKNOWN or not per_run:
+            outcome = "unknown"  # no evidence: the reason is in split.unknown
+        else:
+            outcome = per_run[0].value if len(set(per_run)) == 1 else "flaky"
         tests.append(
             {
                 "nodeid": nodeid,
                 "name": nodeid.rsplit("::", 1)[-1],
-                "outcome": per_run[0].value if len(set(per_run)) == 1 else "flaky",
+                "outcome": outcome,
                 "outcomes": [o.value for o in per_run],
                 "duration": record.duration if record else 0.0,
                 "message": record.message if record else "",
@@ -121,6 +125,7 @@ def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict
         "skipped": counted.count(Outcome.SKIPPED.value),
         "xfailed": counted.count(Outcome.XFAILED.value),
         "flaky": counted.count("flaky"),
+        "unknown": counted.count("unknown"),
     }
     return {
         "success": bool(first and first.returncode == 0),
@@ -144,6 +149,8 @@ def _run_block(outcome: RunOutcome) -> dict[str, Any]:
         "duration_seconds": round(outcome.duration, 3),
         "collect_errors": [asdict(e) for e in results.collect_errors] if results else [],
         "error": outcome.error,
+        "signal": outcome.signal,
+        "last_test": outcome.last_test,
     }
 
 
@@ -161,7 +168,8 @@ def build_report(
 ) -> dict[str, Any]:
     """Return the evaluation report as a JSON-able dict."""
     before, after = _side_block("before", outcomes, split), _side_block("after", outcomes, split)
-    lists = {c.value: split.ids(c) for c in Category if c not in (Category.FLAKY, Category.SIDE_INDEPENDENT)}
+    kept_apart = (Category.FLAKY, Category.SIDE_INDEPENDENT, Category.UNKNOWN)
+    lists = {c.value: split.ids(c) for c in Category if c not in kept_apart}
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": "pytest-gtguard",
@@ -197,6 +205,11 @@ def build_report(
                 t.nodeid: t.reason for t in split.tests.values() if t.category is Category.SIDE_INDEPENDENT
             },
             "other": {t.nodeid: t.reason for t in split.tests.values() if t.category is Category.OTHER},
+            "unknown": [{"id": nodeid, "reason": split.tests[nodeid].reason} for nodeid in split.ids(Category.UNKNOWN)],
+            "collect_errors": [
+                {"side": e.side, "nodeid": e.collector, "location": e.site.location, "exception": e.site.exception}
+                for e in split.collect_errors
+            ],
         },
         "instance": str(instance_path) if instance_path else None,
         "problems": [_problem(p) for p in verdict.problems],

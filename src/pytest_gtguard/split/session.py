@@ -6,6 +6,7 @@ Shared by ``pytest --before --after`` and ``gtguard split``; it imports no pytes
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +21,21 @@ from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
+from pytest_gtguard.split.evidence import run_gap
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
 from pytest_gtguard.split.pool import ZygotePool
 from pytest_gtguard.split.report import build_report, environment, new_report_path, write_report
 from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs, run_subprocesses
-from pytest_gtguard.split.verdict import ExitCode, Problem, Severity, Verdict, compare_instance, judge
+from pytest_gtguard.split.verdict import (
+    ALLOW_SIDE_INDEPENDENT,
+    ExitCode,
+    Problem,
+    Severity,
+    Verdict,
+    compare_instance,
+    judge,
+    run_problem,
+)
 
 __all__ = ["SplitResult", "run_split"]
 
@@ -82,26 +93,36 @@ def run_split(
         # git and platform queries (tens of ms of subprocesses) overlap the runs instead of following them.
         env_info = side_work.submit(environment, cfg.cwd)
         outcomes = _run(cfg, env, progress, pool, may_reach=_may_reach_other_side(cfg.task))
-    run_errors, crashed = [], False
+    crashed, gaps, failed_runs = False, [], []
     for outcome in outcomes:
-        if outcome.results is None:
-            # An after run must finish; a before run may die (an empty side cannot even load conftests).
-            if outcome.returncode == -1 or outcome.spec.side == "after":
-                crashed = True
-                run_errors.append(f"{outcome.error}\n{outcome.stderr or outcome.stdout}".strip())
-            # A run that could not start (e.g. a conftest that imports the missing code on an empty
-            # before side) failed every test: say so, rather than losing them as "missing".
-            outcome.results = RunResults(
-                outcome.spec.side, outcome.returncode, collect_errors=[CollectError("", outcome.error or "")]
-            )
-    by_side = {s: [o.results for o in outcomes if o.spec.side == s and o.results] for s in ("before", "after")}
-    split = classify(by_side["before"], by_side["after"])
-    problems = judge(split, expect_f2p=cfg.expect_f2p, run_errors=run_errors)
+        gap = run_gap(outcome)
+        if gap is not None:
+            # No evidence about its tests (issue 16): they become unknown, never F2P or regressions.
+            crashed = crashed or outcome.results is None
+            gaps.append((outcome.spec.side, gap))
+            failed_runs.append(outcome)
+        elif outcome.results is None:
+            # pytest refused to start the run (e.g. a conftest that imports the missing code on an empty
+            # before side): every test failed to load there, which is a collection error, not a crash.
+            text = outcome.stderr or outcome.stdout or outcome.error or ""
+            outcome.results = RunResults(outcome.spec.side, outcome.returncode, collect_errors=[CollectError("", text)])
+    by_side = {
+        s: [o.results for o in outcomes if o.spec.side == s and o.results and run_gap(o) is None]
+        for s in ("before", "after")
+    }
+    split = classify(by_side["before"], by_side["after"], gaps=gaps, root=str(cfg.task.root))
+    problems = judge(
+        split,
+        expect_f2p=cfg.expect_f2p,
+        run_errors=[run_problem(o) for o in failed_runs],
+        allow_side_independent=allow_side_independent(cfg.task.root, env),
+    )
     updated, write_errors = False, []
     if instance_error is not None:
         problems.append(instance_error)
     elif instance is not None:
-        if cfg.update_instance and not crashed:
+        # Lists are written only from complete evidence: never with a test still unknown (issue 16).
+        if cfg.update_instance and not crashed and not split.ids(Category.UNKNOWN):
             listed = (Category.FAIL_TO_PASS, Category.PASS_TO_PASS)
             lists: dict[str, Iterable[str]] = {c.value: split.ids(c) for c in listed}
             try:
@@ -177,6 +198,19 @@ def _may_reach_other_side(task: Task) -> bool:
 
     conventions = scan_conventions(task)
     return conventions.names_before or conventions.names_after
+
+
+def allow_side_independent(root: Path, environ: Mapping[str, str] | None = None) -> bool:
+    """Return whether the task opts in to mostly side-independent tests (env, then the task's pytest ini).
+
+    Read like ``gtguard validate`` reads gtguard_expect_f2p: from GTGUARD_ALLOW_SIDE_INDEPENDENT, else
+    the first pytest configuration file at the task root.
+    """
+    from pytest_gtguard.task.ini import read_ini
+
+    env = os.environ if environ is None else environ
+    raw = env.get(ALLOW_SIDE_INDEPENDENT.upper()) or read_ini(root, ALLOW_SIDE_INDEPENDENT) or ""
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _instance(cfg: SplitConfig) -> tuple[Instance | None, Problem | None]:

@@ -47,10 +47,18 @@ class _FolderRecorder:
         self._active = True
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if self._active and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        if not self._active or not args:
+            return
+        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
             label = self._label(os.fsdecode(args[0]))
-            if label is not None:
-                self._hits.add(label)
+        elif event == "exec" and isinstance(args[0], CodeType):
+            # A module loaded by file path (``spec_from_file_location``) from cached bytecode opens no
+            # source file and need not stay in sys.modules; executing its code is the one trace it leaves.
+            label = self._label(args[0].co_filename)
+        else:
+            return
+        if label is not None:
+            self._hits.add(label)
 
     def _label(self, filename: str) -> str | None:
         try:

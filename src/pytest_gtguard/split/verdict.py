@@ -6,11 +6,17 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_gtguard.split.classify import Category, Split
+from pytest_gtguard.split.classify import Category, SideError, Split
+from pytest_gtguard.split.evidence import run_gap
 from pytest_gtguard.split.instance import LIST_KEYS, Instance, resolve_id
+from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.task.instance import BOM_FIX, BOM_REASON, differing_keys
 
-__all__ = ["ExitCode", "Problem", "Severity", "Verdict", "compare_instance", "judge"]
+__all__ = ["ALLOW_SIDE_INDEPENDENT", "ExitCode", "Problem", "Severity", "Verdict", "compare_instance", "judge"]
+
+# The opt-in for a task whose tests mostly compare with the other side (docs/split.md).
+ALLOW_SIDE_INDEPENDENT = "gtguard_allow_side_independent"
+_TAIL_LINES = 6  # of a failed run's output, on the console (the report has its tail)
 
 
 class ExitCode(enum.IntEnum):
@@ -18,7 +24,7 @@ class ExitCode(enum.IntEnum):
 
     VALID = 0  # the task is valid and its instance lists (if any) agree with the runs
     PROBLEMS = 1  # at least one error-severity problem: see the summary
-    RUN_CRASHED = 3  # a side's run crashed or timed out, so the split is incomplete
+    RUN_CRASHED = 3  # a run crashed, was killed or timed out, so the split is incomplete
     USAGE_ERROR = 4  # bad options (pytest's own code for this)
     NO_TESTS = 5  # no test was collected on either side (pytest's own code for this)
 
@@ -61,11 +67,47 @@ class Verdict:
         return ExitCode.VALID if self.valid else ExitCode.PROBLEMS
 
 
-def judge(split: Split, *, expect_f2p: bool, run_errors: Sequence[str] = ()) -> list[Problem]:
-    """Return the task-level problems: no F2P, after not passing, regressions, flaky and side-independent."""
-    problems = [Problem("RUN_FAILED", Severity.ERROR, err, "see the run's output in the report") for err in run_errors]
+def run_problem(outcome: RunOutcome) -> Problem:
+    """Return the RUN_FAILED problem of a run that gave no evidence: what ended it, and what to do."""
+    reason = run_gap(outcome) or f"the {outcome.spec.side} run {outcome.spec.index + 1} failed"
+    # The end of stderr shows a crash's own words (faulthandler, "Fatal Python error"); stdout is in the report.
+    output = [f"    | {line}" for line in outcome.stderr.strip().splitlines()[-_TAIL_LINES:]]
+    message = "\n".join([reason, *output])
+    at = f" ({outcome.last_test})" if outcome.last_test else ""
+    signame = outcome.signal
+    if outcome.results is not None:
+        fix = "make every run collect the tests (check testpaths, -k, -m and the paths given)"
+    elif signame == "SIGKILL" and outcome.last_test:
+        fix = f"SIGKILL is usually the out-of-memory killer: make the test{at} use less memory, or give it more"
+    elif signame == "SIGKILL":
+        fix = "the run was killed before its tests ran (the out-of-memory killer, or a limit): see the message"
+    elif signame is not None:
+        fix = f"the interpreter crashed ({signame}) in the test{at}: run it alone with python -X faulthandler"
+    elif outcome.returncode == -1:
+        fix = f"find the hanging test{at}, or raise --gtguard-run-timeout"
+    else:
+        where = f" in {outcome.last_test}" if outcome.last_test else ""
+        fix = f"a test or conftest ended the interpreter{where} (os._exit, or sys.exit at import): see the run's output"
+    return Problem("RUN_FAILED", Severity.ERROR, message, fix + "; its tests are unknown until every run finishes")
+
+
+def judge(
+    split: Split,
+    *,
+    expect_f2p: bool,
+    run_errors: Sequence[Problem] = (),
+    allow_side_independent: bool = False,
+) -> list[Problem]:
+    """Return the task-level problems: failed runs, unknown tests, no F2P, after not passing, regressions, ...
+
+    A test without evidence (``Category.UNKNOWN``) is named with its reason and gives no verdict either
+    way; no "valid" without evidence (issue 16).
+    """
+    problems = list(run_errors)
+    problems += [_collect_problem(e, split) for e in split.collect_errors if e.side == "after"]
+    problems += _unknown_problems(split)
     f2p = split.ids(Category.FAIL_TO_PASS)
-    if not f2p and expect_f2p:
+    if not f2p and expect_f2p and not split.ids(Category.UNKNOWN) and not split.gaps:
         problems.append(
             Problem(
                 "NO_FAIL_TO_PASS",
@@ -88,7 +130,9 @@ def judge(split: Split, *, expect_f2p: bool, run_errors: Sequence[str] = ()) -> 
     not_passing = [
         t.nodeid
         for t in split.tests.values()
-        if t.category is not Category.PASS_TO_FAIL and not t.flipped and not all(o.is_pass for o in t.after)
+        if t.category not in (Category.PASS_TO_FAIL, Category.UNKNOWN)
+        and not t.flipped
+        and not all(o.is_pass for o in t.after)
     ]
     if not_passing:
         problems.append(
@@ -124,6 +168,64 @@ def judge(split: Split, *, expect_f2p: bool, run_errors: Sequence[str] = ()) -> 
                 tuple(independent),
             )
         )
+        if 2 * len(independent) > len(split.tests) and not allow_side_independent:
+            checking = len(split.tests) - len(independent)
+            problems.append(
+                Problem(
+                    "MOSTLY_SIDE_INDEPENDENT",
+                    Severity.ERROR,
+                    f"{len(independent)} of {len(split.tests)} tests are side-independent: only {checking} can "
+                    "tell the sides apart, too few to call the task valid",
+                    "make the tests exercise the side under test; if comparing with the other side is the point, "
+                    f"opt in with {ALLOW_SIDE_INDEPENDENT} = true in the task's pytest ini",
+                )
+            )
+    return problems
+
+
+def _collect_problem(error: SideError, split: Split) -> Problem:
+    """Return the problem of a file that does not load on after: the real cause, with its file and line."""
+    what = error.collector or "the run (a conftest)"
+    marker = f"{error.collector or 'the run'} did not load on after"
+    ids = [t.nodeid for t in split.tests.values() if t.category is Category.UNKNOWN and t.reason.startswith(marker)]
+    where = error.site.location or error.collector or "the conftest"
+    return Problem(
+        "COLLECTION_ERROR",
+        Severity.ERROR,
+        f"after: {what} does not load: {error.site}",
+        f"fix {where} so that it imports on repository_after ({error.site.exception}); until then its "
+        f"{error.tests} test(s) are unknown (the instance lists are not the cause)",
+        tuple(sorted(ids)),
+    )
+
+
+def _unknown_problems(split: Split) -> list[Problem]:
+    """Return one UNKNOWN problem per reason, for the tests a failed run or a collection error does not explain."""
+    loaded_on_after = [e.collector for e in split.collect_errors if e.side == "after"]
+    by_reason: dict[str, list[str]] = {}
+    for test in split.tests.values():
+        if test.category is Category.UNKNOWN:
+            by_reason.setdefault(test.reason, []).append(test.nodeid)
+    problems = []
+    for reason, ids in by_reason.items():
+        if split.gaps:
+            fix = "fix the failed run(s) above and split again"
+        elif any(reason.startswith(f"{c or 'the run'} did not load on after") for c in loaded_on_after):
+            continue  # named under COLLECTION_ERROR, with its file and line
+        else:
+            fix = (
+                "make each side's run use its own side only (load the code under test by its bare name, not "
+                "from the other side's folder, also in fixtures and conftests)"
+            )
+        problems.append(
+            Problem(
+                "UNKNOWN",
+                Severity.ERROR,
+                f"{len(ids)} test(s) have no evidence either way, so they are in neither list: {reason}",
+                fix + "; do not write these tests into the instance lists until they are classified",
+                tuple(sorted(ids)),
+            )
+        )
     return problems
 
 
@@ -136,6 +238,13 @@ def compare_instance(instance: Instance, split: Split) -> list[Problem]:
     ]
     problems += _file_problems(instance)
     nodeids = sorted(split.tests)
+    unknown = set(split.ids(Category.UNKNOWN))
+    # Without every test's evidence the computed lists are incomplete: never offer to write them (issue 16).
+    update = (
+        f"; the lists are incomplete while {len(unknown)} test(s) are unknown"
+        if unknown
+        else ", or run with --gtguard-update-instance"
+    )
     computed = {
         "FAIL_TO_PASS": set(split.ids(Category.FAIL_TO_PASS)),
         "PASS_TO_PASS": set(split.ids(Category.PASS_TO_PASS)),
@@ -150,29 +259,29 @@ def compare_instance(instance: Instance, split: Split) -> list[Problem]:
                         f"{key}_EMPTY",
                         Severity.WARNING,
                         f"{where}: {key} is empty; the runs found {len(computed[key])}",
-                        "run with --gtguard-update-instance to write the computed list",
+                        "write the computed list" + update,
                         tuple(sorted(computed[key])),
                     )
                 )
             continue
         resolved: set[str] = set()
-        unknown = []
+        unresolved = []
         for item in listed:
             found = resolve_id(item, nodeids)
             resolved.update(found)
-            if not found:
-                unknown.append(item)
-        if unknown:
+            if not found and _checkable(item, split):
+                unresolved.append(item)
+        if unresolved:
             problems.append(
                 Problem(
                     f"{key}_UNKNOWN_IDS",
                     Severity.ERROR,
-                    f"{where}: {len(unknown)} id(s) in {key} name no test",
-                    "use node ids such as tests/test_x.py::test_name, or --gtguard-update-instance",
-                    tuple(unknown),
+                    f"{where}: {len(unresolved)} id(s) in {key} name no test",
+                    "use node ids such as tests/test_x.py::test_name" + update,
+                    tuple(unresolved),
                 )
             )
-        wrong = sorted(resolved - computed[key])
+        wrong = sorted(resolved - computed[key] - unknown)
         if wrong:
             actual = {n: split.tests[n].category.value for n in wrong}
             problems.append(
@@ -191,11 +300,28 @@ def compare_instance(instance: Instance, split: Split) -> list[Problem]:
                     f"{key}_MISSING",
                     Severity.ERROR,
                     f"{where}: {len(missing)} {key} test(s) are not listed",
-                    "add them, or run with --gtguard-update-instance",
+                    "add them" + update,
                     tuple(missing),
                 )
             )
     return problems
+
+
+def _checkable(listed: str, split: Split) -> bool:
+    """Return whether a listed id that matches no known test may be called one that names no test.
+
+    Only against runs that collected (issue 16): not when a side has no such run, nor for an id that
+    may lie in a file no run could load.
+    """
+    if len(split.collected) < 2 or split.gaps:
+        return False
+    uncollected = split.uncollected()
+    if not uncollected:
+        return True
+    path = listed.strip().split("::", 1)[0]
+    if not path.endswith(".py"):
+        return False  # a bare or dotted name may be a test of a file that did not load
+    return not any(c in ("", ".") or path.endswith(c) or c.endswith(path) or path.startswith(c) for c in uncollected)
 
 
 def _file_problems(instance: Instance) -> list[Problem]:
