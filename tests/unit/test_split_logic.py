@@ -10,6 +10,7 @@ import pytest
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, Outcome, RunResults, TestRecord
 from pytest_gtguard.split.classify import Category, classify
+from pytest_gtguard.split.evidence import failure_site, other_side_frame
 from pytest_gtguard.split.instance import load_instance, resolve_id, write_lists
 from pytest_gtguard.split.pool import blocked_plugins
 from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs
@@ -167,3 +168,43 @@ def test_split_traces_the_next_run_of_a_side_that_reached_the_other() -> None:
 )
 def test_zygotes_leave_out_the_plugins_the_runs_block(args: tuple[str, ...], blocked: list[str]) -> None:
     assert blocked_plugins(args) == blocked
+
+
+def test_split_classify_leaves_every_test_unknown_when_a_run_gave_no_results() -> None:
+    p, f = Outcome.PASSED, Outcome.FAILED
+    before = [run("before", add=f, neg=p)]
+
+    split = classify(before, [], gaps=[("after", "the after run 1 died of SIGKILL during add")])
+
+    assert split.ids(Category.UNKNOWN) == ["add", "neg"]
+    assert split.tests["neg"].reason == "the after run 1 died of SIGKILL during add"
+    assert split.ids(Category.PASS_TO_FAIL) == split.ids(Category.FAIL_TO_PASS) == []
+
+
+def test_split_failure_site_names_the_task_file_not_gtguard_or_pytest_frames() -> None:
+    text = (
+        "/venv/lib/python3.11/site-packages/_pytest/python.py:528: in importtestmodule\n"
+        "    mod = import_path(\n"
+        "tests/test_calc.py:1: in <module>\n"
+        "    from calc import add\n"
+        "repository_after/calc.py:1: in <module>\n"
+        "    import numpy_missing\n"
+        "/work/src/pytest_gtguard/checks/imports.py:134: in guarded_import\n"
+        "    return original_import(name, globals, locals, fromlist, level)\n"
+        "E   ModuleNotFoundError: No module named 'numpy_missing'\n"
+    )
+
+    assert str(failure_site(text)) == "repository_after/calc.py:1: ModuleNotFoundError: No module named 'numpy_missing'"
+    assert other_side_frame(text, "repository_after") == "repository_after/calc.py:1"
+    assert other_side_frame(text, "repository_after", skip="repository_after/calc.py") is None
+
+
+def test_split_failure_site_reads_a_python_traceback_from_stderr() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/task/tests/conftest.py", line 3, in <module>\n'
+        "    import calc\n"
+        "ModuleNotFoundError: No module named 'calc'\n"
+    )
+
+    assert str(failure_site(text, root="/task")) == "tests/conftest.py:3: ModuleNotFoundError: No module named 'calc'"
