@@ -24,6 +24,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -35,13 +36,14 @@ __all__ = [
     "kill_group",
     "on_terminate",
     "remove_terminate",
+    "remove_tree",
     "signal_name",
     "sweep_stale",
     "temp_dir",
 ]
 
 _PR_SET_PDEATHSIG = 1
-_TEMP = re.compile(r"gtguard-(?:split|meta|zygote|cov)-(\d+)-")
+_TEMP = re.compile(r"gtguard-(?:split|meta|zygote|cov|baseline)-(\d+)-")
 
 
 def signal_name(number: int) -> str:
@@ -104,6 +106,9 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     while _cleanups:
         with contextlib.suppress(Exception):
             _cleanups.pop()()
+    for folder in Path(tempfile.gettempdir()).glob(f"gtguard-*-{os.getpid()}-*"):  # this process's own
+        if _TEMP.match(folder.name):
+            remove_tree(folder)
     previous = _previous
     signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     if callable(previous):
@@ -142,6 +147,15 @@ def on_terminate(cleanup: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         remove_terminate(cleanup)
+
+
+def remove_tree(path: Path, tries: int = 20) -> None:
+    """Remove ``path``; retry briefly while processes just killed may still be writing into it."""
+    for _ in range(tries):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.02)
 
 
 def temp_dir(kind: str) -> Path:

@@ -124,7 +124,10 @@ def run_jobs(
     def terminate() -> None:
         for pid in list(running):
             _procs.kill_group(pid)
-        shutil.rmtree(scratch, ignore_errors=True)
+        for pid in list(running):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)  # dead before their folder goes
+        _procs.remove_tree(scratch)
 
     try:
         with _frozen_gc(), _procs.on_terminate(terminate):

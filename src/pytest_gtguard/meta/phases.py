@@ -5,6 +5,7 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -111,7 +112,7 @@ class _Run:
         """Run the whole suite once on the ground truth with per-test coverage; False if a test fails."""
         out = self.out
         job = Job("baseline", self.ids, None, None)
-        with tempfile.TemporaryDirectory(prefix="gtguard-baseline-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"gtguard-baseline-{os.getpid()}-") as scratch:
             running = Path(scratch) / "running"
             base = run_jobs([job], lambda j: self.runner.baseline(j, self.cov, self.sources, running), workers=1)[0]
             culprit = running.read_text(encoding="utf-8") if running.exists() else "collection"

@@ -240,7 +240,7 @@ class ZygotePool:
         """SIGTERM: kill the zygotes (their runs' keepers then end their groups) and remove the files."""
         for zygote in self._zygotes.values():
             _procs.kill_group(zygote.proc.pid)
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        _procs.remove_tree(self._workdir)
 
     def _end_input(self) -> None:
         for zygote in self._zygotes.values():

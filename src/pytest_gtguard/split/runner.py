@@ -165,7 +165,7 @@ def run_subprocesses(
     def terminate() -> None:
         for proc, _ in list(started.values()):
             _procs.kill_group(proc.pid)
-        shutil.rmtree(workdir, ignore_errors=True)
+        _procs.remove_tree(workdir)
 
     slow = SlowRuns(notes or write_note, slow_after)
     try:
