@@ -214,3 +214,32 @@ def test_other_side_message_names_the_unset_variable(tmp_path: Path) -> None:
         "without a default and nothing set it: set it for the side with gtguard_env = NAME={rel} (or {path}, {side})"
     )
     assert other_side_message(side, {"before"}, plan) is None
+
+
+def test_plan_turns_the_alias_off_when_a_test_file_inside_repository_after_is_named(tmp_path: Path) -> None:
+    task = Task(tmp_path)
+    (task.after_dir / "tests").mkdir(parents=True)
+    named = task.after_dir / "tests" / "test_calc.py"
+    named.write_text("def test_x():\n    assert True\n")
+    hard_coded_after = TaskConventions((), names_before=False, names_after=True)
+
+    def plan(paths: list[Path]):  # type: ignore[no-untyped-def]
+        return plan_side(
+            Side(SideKind.BEFORE, task.before_dir, task),
+            conventions=hard_coded_after,
+            templates=[],
+            templates_where="default",
+            detect=True,
+            alias_name="repository_after",
+            alias_mode="true",
+            alias_mode_where="ini key gtguard_alias_before",
+            named=paths,
+        )
+
+    assert plan([tmp_path / "tests"]).alias == "repository_after"
+    off = plan([named])
+    assert off.alias is None
+    assert off.notes == (
+        "gtguard: import repository_after loads repository_after itself in this run: "
+        "repository_after/tests/test_calc.py is a test file in it, collected under its real name",
+    )

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.side.conventions import TaskConventions
@@ -48,8 +49,13 @@ def plan_side(
     alias_name: str,
     alias_mode: str,
     alias_mode_where: str,
+    named: Sequence[Path] = (),
 ) -> SidePlan:
     """Return the environment, alias and header notes for running against ``side``.
+
+    ``named`` are the test paths on the command line: a test file named inside the folder the alias
+    stands for (a testing task's ``repository_after/test_x.py`` under ``--before``) must be collected
+    under its real name, so the alias is off for that run.
 
     Raises:
         ConfigError: a template is malformed or ``alias_mode`` is not auto/true/false.
@@ -88,6 +94,13 @@ def plan_side(
         )
     guessed = tuple(sorted(by_name))
     alias = _alias_for(side, conventions, alias_name, alias_mode, alias_mode_where)
+    inside = _named_inside(side, alias, named)
+    if inside is not None:
+        alias = None
+        notes.append(
+            f"gtguard: import {alias_name} loads {AFTER_DIR} itself in this run: {inside} is a test file in it, "
+            "collected under its real name"
+        )
     if alias is not None and side.kind is SideKind.BEFORE:
         notes.append(
             f"gtguard: import {alias} loads {BEFORE_DIR} (the tests name {AFTER_DIR} but never "
@@ -138,6 +151,18 @@ def other_side_message(
 
 def _well_known(name: str) -> bool:
     return name in _WELL_KNOWN or name.startswith(("GTGUARD_", "PYTEST_", "GITHUB_", "RUNNER_", "LC_"))
+
+
+def _named_inside(side: Side, alias: str | None, named: Sequence[Path]) -> str | None:
+    """Return the first named path inside the real folder the before-side alias hides, or None."""
+    if alias != AFTER_DIR or side.kind is not SideKind.BEFORE or side.task is None:
+        return None
+    folder = side.task.after_dir.resolve()
+    for path in named:
+        real = path.resolve()
+        if real == folder or folder in real.parents:
+            return real.relative_to(side.task.root.resolve()).as_posix()
+    return None
 
 
 def _alias_for(side: Side, conventions: TaskConventions, name: str, mode: str, where: str) -> str | None:
