@@ -311,3 +311,26 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(
+    ("target", "rounds"),
+    [("split", "2"), ("meta", "1")],  # meta's runs are the longer: one per signal keeps CI short
+)
+def test_the_fault_signals_bench_passes_a_few_rounds(target: str, rounds: str) -> None:
+    bench = Path(__file__).parents[2] / "bench" / "fault_signals.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GTGUARD_"))}
+
+    done = subprocess.run(
+        [sys.executable, str(bench), "--rounds", rounds, "--seed", "5", "--targets", target],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    for sig in ("SIGINT", "SIGKILL", "SIGTERM"):
+        checks = re.escape(" | ".join([f"{rounds}/{rounds}"] * 5))  # tree, processes, report, temp, rerun
+        assert re.search(rf"\| {target} \| {sig} \| {rounds} \| \d+ \| {checks} \|", done.stdout), done.stdout
+    assert "FAILED" not in done.stdout
