@@ -105,3 +105,15 @@ def test_category_ini_key_wins_over_the_layout(tmp_path: Path) -> None:
 )
 def test_category_test_file_names(name: str, expected: bool) -> None:
     assert is_test_file(name) is expected
+
+
+def test_category_meta_hint_points_a_testing_task_to_meta(tmp_path: Path) -> None:
+    from pytest_gtguard.task.category import meta_hint
+
+    assert meta_hint(tmp_path) is None
+    hint = meta_hint(_testing_layout(tmp_path))
+
+    assert hint == (
+        "this is a testing task (layout: tests/test_meta.py runs pytest on repository_after/): its suite in "
+        "repository_after/ is judged with `pytest --meta` (mutants of the ground truth), not by a before/after split"
+    )

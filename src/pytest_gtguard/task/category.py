@@ -19,7 +19,7 @@ from pathlib import Path
 from pytest_gtguard.task.ini import read_ini
 from pytest_gtguard.task.instance import find_instance_files
 
-__all__ = ["TaskCategory", "is_test_file", "task_category"]
+__all__ = ["TaskCategory", "is_test_file", "meta_hint", "task_category"]
 
 TESTING = "testing"
 _SKIP_DIRS = frozenset({"__pycache__", ".git", "node_modules", ".venv", "venv", ".pytest_cache"})
@@ -41,6 +41,17 @@ class TaskCategory:
     def is_testing(self) -> bool:
         """Return True for a testing-category task (the suite under judgement is in repository_after/)."""
         return self.name == TESTING
+
+
+def meta_hint(root: Path) -> str | None:
+    """Return the fix a split gives a testing task instead of "add a failing test", or None for other tasks."""
+    found = task_category(root)
+    if not found.is_testing:
+        return None
+    return (
+        f"this is a testing task ({found.where}): its suite in repository_after/ is judged with `pytest --meta` "
+        "(mutants of the ground truth), not by a before/after split"
+    )
 
 
 def is_test_file(name: str) -> bool:
