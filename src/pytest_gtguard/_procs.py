@@ -16,7 +16,6 @@ Shared by the split (``split.pool``, ``split.zygote``, ``split.runner``) and ``-
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import shutil
@@ -90,6 +89,8 @@ def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> Non
     """
     if not sys.platform.startswith("linux"):
         return
+    import ctypes  # here: most processes that import this module never need it
+
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
