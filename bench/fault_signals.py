@@ -195,6 +195,9 @@ def one_round(bench: Bench, target: Target, sig: signal.Signals, delay: float, c
     temps_after_rerun = _temps(bench.tmp)
     results["temp"] = not temps_after_rerun and (sig == signal.SIGKILL or not temps_after_signal)
     results["tree"] = results["tree"] and _snapshot(bench.task) == bench.tree
+    failed = [check for check, passed in results.items() if not passed]
+    verdict = f"failed {', '.join(failed)}" if failed else "ok"
+    print(f"{target.name} {sig.name} after {delay:.2f} s: exit {code}, {verdict}")
     for check, passed in results.items():
         tally.ok[check] += passed
         if not passed:
@@ -249,4 +252,5 @@ def _print(tallies: dict[tuple[str, str], Tally], ns: argparse.Namespace, second
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.exit(main())

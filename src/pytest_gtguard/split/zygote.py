@@ -262,6 +262,8 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
     """Be the run's keeper: lead a new session, fork the run in it, wait for it; return its exit code."""
     os.setsid()  # the run's group and session: a test's killpg(0) cannot reach the zygote
     signal.signal(signal.SIGTERM, _end_group)
+    # A test that interrupts its group (os.killpg(0, SIGINT)) interrupts its run, not the keeper.
+    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGHUP)}
     _procs.die_with_parent(signal.SIGTERM, zygote)  # the zygote died: end the run and what it started
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # the zygote's stdin carries commands; a test reading stdin must not eat them
@@ -276,6 +278,8 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
         code = 3
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a run starts with default handling
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
             _procs.die_with_parent(signal.SIGKILL, keeper)  # a test killed the keeper: the run ends at once
             code = _run(run)
         except BaseException:
