@@ -66,7 +66,8 @@ _NEGATION = re.compile(
     r"(?:(?:use|using|call|calling|import|importing|rely(?:ing)?\s+on|depend(?:ing)?\s+on|any|the|a|an|of|"
     r"python's|built-?in|third-party)\s+)*"
     r"(?P<names>[`'\"]?[\w.()-]+[`'\"]?(?:\s+(?:module|library|package|function|calls?|method|expressions?))?"
-    r"(?:\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*(?:the\s+)?[`'\"]?[\w.()-]+[`'\"]?"
+    r"(?:\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*(?!(?:do|does|not|must|should|never|no|without)\b)(?:the\s+)?"
+    r"[`'\"]?[\w.()-]+[`'\"]?"
     r"(?:\s+(?:module|library|package|function|calls?|method|expressions?))?){0,5})",
     re.IGNORECASE,
 )
@@ -77,7 +78,8 @@ _NO_NEW_DEPS = re.compile(
     r"requiring|any|new|extra|additional|external|third[- ]party)\s+)*(?:new|extra|additional|external|third[- ]party)"
     r"\s+(?:[\w-]+\s+)?(?:libraries|library|packages|package|dependencies|dependency|modules)\b|"
     r"\b(?:do not|don't|must not|should not|cannot|without)\s+(?:add|adding|introduce|introducing|install|installing)"
-    r"\s+(?:any\s+)?(?:new\s+|extra\s+|additional\s+)?(?:dependencies|packages|libraries|requirements)\b|"
+    r"\s+(?:any\s+)?(?:new\s+|extra\s+|additional\s+|third[- ]party\s+|external\s+)*"
+    r"(?:dependencies|packages|libraries|requirements)\b|"
     r"\bno\s+(?:new\s+)?(?:dependencies|requirements)\s+(?:may|must|should|can)\s+be\s+added\b",
     re.IGNORECASE,
 )
@@ -164,13 +166,13 @@ def _read_sentence(sentence: str) -> list[tuple[int, Constraint]]:
         for raw in re.split(r"\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*", m.group("names"), flags=re.IGNORECASE):
             resolved = resolve_name(raw)
             if resolved is not None:
-                found.append((m.start("names"), Constraint(resolved[0], resolved[1], m.group(0))))  # type: ignore[arg-type]
+                found.append((m.start("names"), Constraint(resolved[0], resolved[1], m.group(0).rstrip(".,;"))))  # type: ignore[arg-type]
     for m in _PYTHON.finditer(sentence):
         found.append((m.start(), Constraint("python_version", m.group("v"), m.group(0))))
     for m in _SIGNATURE.finditer(sentence):
-        name = (m.group("name") or m.group("name1") or m.group("name2") or "").strip("`").removesuffix("()")
+        name = (m.group("name") or m.group("name1") or m.group("name2") or "").rstrip(".").strip("`").removesuffix("()")
         name = "" if name.lower() in {"the", "a", "an", "it", "this", "that", "all", "any", "its"} else name
-        found.append((m.start(), Constraint("signature", name, m.group(0))))
+        found.append((m.start(), Constraint("signature", name, m.group(0).rstrip("."))))
     for m in _THREADS.finditer(sentence):
         found.append((m.start(), Constraint("thread_safety", "", m.group(0))))
     return found

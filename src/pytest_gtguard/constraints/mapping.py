@@ -119,6 +119,11 @@ def _perf(test: StaticTest) -> list[dict[str, object]]:
     return gates
 
 
+def _g(number: float) -> str:
+    """Format 1000000.0 as ``1000000`` and 0.5 as ``0.5``."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -145,8 +150,10 @@ def _limit(name: str) -> Callable[[Constraint, StaticTest, list[str]], str]:
             if budget is None or limit is None:
                 continue
             if budget <= limit and (size is None or (n or 1) >= size):
-                return f"perf_gate {name}={budget:g}" + (f" n={n:g}" if n else "")
-            notes.append(f"{test.nodeid}: perf_gate {name}={budget:g} at n={n or 1:g} does not reach {c.describe()}")
+                return f"perf_gate {name}={_g(budget)}" + (f" n={_g(n)}" if n else "")
+            notes.append(
+                f"{test.nodeid}: perf_gate {name}={_g(budget)} at n={_g(n or 1)} does not reach {c.describe()}"
+            )
         return ""
 
     return rule
@@ -205,7 +212,7 @@ _RULES: dict[str, Callable[[Constraint, StaticTest, list[str]], str]] = {
 def _suggest(c: Constraint) -> str:
     """Return the marker (or kind of test) that would check ``c``."""
     n = c.number("n")
-    size = f"{n:g}" if n else "<size>"
+    size = _g(n) if n else "<size>"
     if c.kind == "time_complexity":
         cls = c.value if c.value in COMPLEXITY_ORDER else "<nearest of O(1), O(log n), O(n), O(n log n), O(n^2)>"
         return (
@@ -214,9 +221,9 @@ def _suggest(c: Constraint) -> str:
     if c.kind == "space_complexity":
         return "@pytest.mark.perf_gate(n=<large size>, mb=<peak budget>)"
     if c.kind == "time_limit":
-        return f"@pytest.mark.perf_gate(n={size}, ms={c.number('ms') or 0:g})"
+        return f"@pytest.mark.perf_gate(n={size}, ms={_g(c.number('ms') or 0)})"
     if c.kind == "memory_limit":
-        return f"@pytest.mark.perf_gate(n=<size>, mb={c.number('mb') or 0:g})"
+        return f"@pytest.mark.perf_gate(n=<size>, mb={_g(c.number('mb') or 0)})"
     if c.kind == "forbid_import":
         return f'@pytest.mark.forbid_imports("{c.value}") (or ini gtguard_forbid_imports = {c.value})'
     if c.kind == "forbid_call":
