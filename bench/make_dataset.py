@@ -148,7 +148,8 @@ def make_dataset(out: Path, n: int, *, seed: int = 0, faults: bool = False) -> l
     tasks = []
     for index in range(n):
         broken = BROKEN[(index // 4) % len(BROKEN)] if index % 4 == 3 else None
-        tasks.append(make_task(out, index, KINDS[index % len(KINDS)], broken, rng))
+        kind = KINDS[(index + index // 4) % len(KINDS)]  # broken tasks of every kind
+        tasks.append(make_task(out, index, kind, broken, rng))
     if faults:
         tasks.append(make_task(out, n, "bugfix", "hang", rng))
         tasks.append(make_task(out, n + 1, "bugfix", "crash", rng))

@@ -142,7 +142,7 @@ def _rewards(records: Sequence[Mapping[str, Any]]) -> str:
     if not per_task:
         return ""
     values = sorted({v for vs in per_task.values() for v in vs})
-    palette = ["#d0544a", "#d9a33a", "#9aa0a6", "#7fb069", "#3f9a5b", "#4a7bd0"]
+    palette = ["#d0544a", "#d9a33a", "#9aa0a6", "#7fb069", "#3f9a5b"]  # lowest reward red, highest green
     colour = {
         v: palette[min(len(palette) - 1, round(i * (len(palette) - 1) / max(1, len(values) - 1)))]
         for i, v in enumerate(values)

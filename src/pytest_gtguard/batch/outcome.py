@@ -12,6 +12,7 @@ requirements could not be installed), ``lost`` (its worker or node died twice).
 from __future__ import annotations
 
 import json
+import re
 import signal
 from collections.abc import Mapping
 from typing import Any
@@ -70,7 +71,8 @@ def failed_record(item: Item, status: str, detail: str, *, duration: float = 0.0
 
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip()[:300] if lines else ""
+    last = lines[-1].strip() if lines else ""
+    return re.sub(r"^gtguard \w+: error: ", "", last)[:300]
 
 
 def record_from_answer(item: Item, answer: Mapping[str, Any]) -> dict[str, Any]:
