@@ -202,7 +202,10 @@ def test_inputs_os_exit_at_import_names_collection(pytester: pytest.Pytester, bu
     result = pytester.runpytest_subprocess("--after", "-p", "no:cacheprovider")
 
     assert result.ret == 3
-    assert result.stderr.lines[-1].startswith("gtguard: code imported during collection called os._exit(0)")
+    assert result.stderr.lines[-1].startswith(
+        "gtguard: code run before the first test (a conftest, or a module imported during collection) "
+        "called os._exit(0)"
+    )
 
 
 def test_inputs_os_exit_in_a_forked_child_is_left_alone(pytester: pytest.Pytester, bugfix_task: Path) -> None:

@@ -100,9 +100,9 @@ def test_perf_gate_scale_option_relaxes_every_budget(pytester: pytest.Pytester, 
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("--gtguard-perf-scale=0", "*command-line option --gtguard-perf-scale: expected a factor > 0*"),
-        ("--gtguard-perf-scale=fast", "*--gtguard-perf-scale: expected a float, got 'fast'*"),
-        ("--gtguard-perf-reference-ms=-3", "*--gtguard-perf-reference-ms: expected milliseconds > 0*"),
+        ("--gtguard-perf-scale=0", "*command-line option --gtguard-perf-scale: got '0'; pass a number above 0*"),
+        ("--gtguard-perf-scale=fast", "*--gtguard-perf-scale: got 'fast'; pass a number above 0*"),
+        ("--gtguard-perf-reference-ms=-3", "*--gtguard-perf-reference-ms: got '-3'; pass a number above 0*"),
     ],
     ids=["zero", "text", "negative-reference"],
 )

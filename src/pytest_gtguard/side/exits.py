@@ -43,7 +43,7 @@ class ExitGuard:
         self._real = real
         self._say = say
         self._pid = os.getpid()
-        self.where = "code imported while pytest started (a conftest)"
+        self.where = "code run before the first test (a conftest, or a module imported during collection)"
         self.finished = False
         self.status: int | None = None  # the session's own status, once pytest_sessionfinish runs
 

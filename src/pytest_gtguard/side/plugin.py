@@ -131,17 +131,17 @@ def refuse_repo_as_test_path(config: pytest.Config, parser: pytest.Parser) -> No
 def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tuple[Side, ...]]:
     """Find the task and the sides asked for; raise ``pytest.UsageError`` with the fix on bad input.
 
-    Every numeric option is checked here too, whether or not this run reads it: this is the first hook
-    of every run, so `--gtguard-run-timeout 0` stops before anything runs rather than once a split runs.
+    The first hook of every run, so it also checks every numeric option (settings.BOUNDS) and, for a split,
+    that there are tests: a bad value stops here, before anything runs, whether or not this run reads it.
     """
     for dest in BOUNDS:
         option(config, dest)  # raises pytest.UsageError naming the value's source
     try:
+        starts = [Path(a) for a in args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
         task_dir, task_src = _value(config, "gtguard_task")
         if isinstance(task_dir, Path):
             task: Task | None = Task.at(task_dir, where=task_src)
         else:
-            starts = [Path(a) for a in args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
             task = Task.discover([*starts, config.rootpath, config.invocation_params.dir])
         repo, _ = _value(config, "gtguard_repo")
         fallback, fallback_src = _value(config, "gtguard_side")
@@ -153,17 +153,12 @@ def select(config: pytest.Config, args: Sequence[str]) -> tuple[Task | None, tup
             fallback_source=fallback_src,
             task=task,
         )
+        if len(sides) == 2 and task is not None:
+            from pytest_gtguard.split.config import check_tests  # the split imports it anyway
+
+            check_tests(task, starts, config.getini("testpaths"), example="pytest --before --after path/to/tests")
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if len(sides) == 2 and task is not None:
-        from pytest_gtguard.split.config import missing_tests  # the split imports it anyway
-
-        paths = [a for a in args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
-        missing = missing_tests(
-            task, paths, config.getini("testpaths"), example="pytest --before --after path/to/tests"
-        )
-        if missing is not None:
-            raise pytest.UsageError(missing)
     return task, sides
 
 
@@ -263,12 +258,6 @@ class SidePlugin:
             lines.append("gtguard: env " + " ".join(f"{k}={v}" for k, v in self._run.env.items()))
         lines.extend(self._run.notes)
         return lines
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self) -> None:
-        """Name the phase for an ``os._exit`` during collection (module-level code under test)."""
-        if self._exit_guard is not None:
-            self._exit_guard.where = "code imported during collection"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:

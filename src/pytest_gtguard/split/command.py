@@ -11,7 +11,7 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, missing_tests
+from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, check_tests
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
@@ -43,9 +43,7 @@ def run(ns: argparse.Namespace) -> int:
         }
         args = [a for a in ns.pytest_args if a != "--"]
         named = [a for a in args if not a.startswith("-") and (task.root / a.split("::")[0]).exists()]
-        missing = missing_tests(task, named, example=f"gtguard split {ns.task} -- path/to/tests")
-        if missing is not None:
-            raise ConfigError(missing)
+        check_tests(task, named, example=f"gtguard split {ns.task} -- path/to/tests")
         cfg = SplitConfig(
             task=task,
             args=tuple(args),

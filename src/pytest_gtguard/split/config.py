@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_gtguard.errors import ConfigError
+from pytest_gtguard.errors import ConfigError, TaskLayoutError
 from pytest_gtguard.side.task import Task, check_side_folder
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.runner import child_env, plan_runs
 
-__all__ = ["SplitConfig", "check_pytest_args", "check_sides", "hash_seeds", "missing_tests", "start_pool"]
+__all__ = ["SplitConfig", "check_pytest_args", "check_sides", "check_tests", "hash_seeds", "start_pool"]
 
 # argparse's words for arguments it rejects; any other failure of the check is left to the runs to report.
 _ARG_ERRORS = ("unrecognized arguments", "error: argument ", "expected one argument", "invalid choice")
@@ -55,21 +55,22 @@ def hash_seeds(cfg: SplitConfig) -> list[int]:
     return sorted({spec.hash_seed for spec in plan_runs(cfg.runs, cfg.seed, trace=False)})
 
 
-def missing_tests(
-    task: Task, test_paths: Sequence[str], testpaths_ini: Sequence[str] = (), *, example: str
-) -> str | None:
-    """Return why a split of ``task`` would find no test (a usage error up front), or None.
+def check_tests(task: Task, test_paths: Sequence[object], testpaths_ini: Sequence[str] = (), *, example: str) -> None:
+    """Refuse a split of ``task`` that would find no test, naming the missing tests/ folder.
 
     A split collects from the task root unless told otherwise; with no ``tests/`` (or ``test/``) folder,
     no test file at the root, no test path given and no ``testpaths`` ini, both sides collect nothing
     and the split ended as "no tests" without saying why.
+
+    Raises:
+        TaskLayoutError: the message names the folder and the fix (``example`` shows how to name tests).
     """
     root = task.root
     if test_paths or testpaths_ini or any((root / name).is_dir() for name in _TEST_FOLDERS):
-        return None
+        return
     if any(root.glob("test_*.py")) or any(root.glob("*_test.py")):
-        return None
-    return (
+        return
+    raise TaskLayoutError(
         f"{root} has no tests/ folder, so the split finds no test on either side; put the task's tests in "
         f"{root / 'tests'}/, or name them: {example}"
     )
