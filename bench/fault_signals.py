@@ -216,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path("/proc/self/environ").exists():
         print("fault_signals: needs Linux's /proc to find leftover processes", file=sys.stderr)
         return 2
+    # A shell starts background jobs with SIGINT ignored, and the commands would inherit that: a handler
+    # of our own makes them start with the default, as from a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = random.Random(ns.seed)
     targets = [TARGETS[name] for name in ns.targets.split(",")]
     signals = [SIGNALS[name] for name in ns.signals.split(",")]

@@ -34,11 +34,13 @@ __all__ = [
     "ended",
     "kill_group",
     "on_terminate",
+    "remove_owned",
     "remove_terminate",
     "remove_tree",
     "signal_name",
     "sweep_stale",
     "temp_dir",
+    "wait_or_kill",
 ]
 
 _PR_SET_PDEATHSIG = 1
@@ -107,9 +109,7 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     while _cleanups:
         with contextlib.suppress(Exception):
             _cleanups.pop()()
-    for folder in Path(tempfile.gettempdir()).glob(f"gtguard-*-{os.getpid()}-*"):  # this process's own
-        if _TEMP.match(folder.name):
-            remove_tree(folder)
+    remove_owned(os.getpid())
     previous = _previous
     signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     if callable(previous):
@@ -157,6 +157,26 @@ def remove_tree(path: Path, tries: int = 20) -> None:
         if not path.exists():
             return
         time.sleep(0.02)
+
+
+def remove_owned(pid: int) -> None:
+    """Remove the gtguard temp folders that name process ``pid`` as their owner (it ended, or ends now)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"gtguard-*-{pid}-*"):
+        if _TEMP.match(folder.name):
+            remove_tree(folder)
+
+
+def wait_or_kill(pid: int, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for child ``pid`` to end, then kill its group; reap it either way.
+
+    Polls without reaping, so it is safe in a signal handler that interrupted a ``Popen.wait``.
+    """
+    deadline = time.monotonic() + timeout
+    while not ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    kill_group(pid)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def temp_dir(kind: str) -> Path:

@@ -55,6 +55,7 @@ from pytest_gtguard.split.runner import (
 __all__ = ["CAN_FORK", "ZygotePool", "blocked_plugins"]
 
 CAN_FORK = hasattr(os, "fork")
+_TERM_GRACE = 2.0  # seconds the zygotes get to end their runs on SIGTERM
 _RESTARTS = 4  # zygotes a split restarts at most, all seeds together (each lost run is rerun once)
 
 
@@ -237,9 +238,12 @@ class ZygotePool:
         _procs.remove_terminate(self._terminate)
 
     def _terminate(self) -> None:
-        """SIGTERM: kill the zygotes (their runs' keepers then end their groups) and remove the files."""
+        """SIGTERM: end the zygotes' input (they kill their runs), kill those still preloading, remove the files."""
+        self._end_input()
+        deadline = time.monotonic() + _TERM_GRACE
         for zygote in self._zygotes.values():
-            _procs.kill_group(zygote.proc.pid)
+            _procs.wait_or_kill(zygote.proc.pid, max(0.0, deadline - time.monotonic()))
+            _procs.remove_owned(zygote.proc.pid)
         _procs.remove_tree(self._workdir)
 
     def _end_input(self) -> None:
