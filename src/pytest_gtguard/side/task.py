@@ -64,7 +64,7 @@ class Task:
     def at(cls, root: Path, *, where: str) -> Task:
         """Return the task at ``root`` as named by the user; raise if it is not a task directory."""
         if not root.is_dir():
-            state = "is a file, not a folder" if _present(root) else "does not exist"
+            state = _not_a_folder(root, missing="does not exist")
             raise TaskLayoutError(
                 f"{where}: task directory {root} {state}; pass the folder that holds {BEFORE_DIR}/ and {AFTER_DIR}/"
             )
@@ -161,14 +161,10 @@ def check_side_folder(folder: Path, *, required: bool, where: str) -> None:
     """
     if folder.is_dir():
         return
-    if folder.is_symlink():
-        target = os.readlink(folder)
+    if _present(folder):
         raise TaskLayoutError(
-            f"{where}: {folder} is a symbolic link to {target}, which does not exist; point it at a folder or "
-            f"replace it with the folder itself"
+            f"{where}: {folder} {_not_a_folder(folder, missing='')}; replace it with the {folder.name}/ folder"
         )
-    if folder.exists():
-        raise TaskLayoutError(f"{where}: {folder} is a file, not a folder; replace it with the {folder.name}/ folder")
     if required:
         raise TaskLayoutError(
             f"{where}: {folder} does not exist; create {folder.name}/ with the ground-truth solution, "
@@ -179,7 +175,7 @@ def check_side_folder(folder: Path, *, required: bool, where: str) -> None:
 def _candidate(path: Path, task: Task | None, *, where: str) -> Side:
     path = path.expanduser()
     if not path.is_dir():
-        state = "is a file, not a folder" if _present(path) else "is not a directory"
+        state = _not_a_folder(path, missing="is not a directory")
         raise TaskLayoutError(f"{where}: {path} {state}; pass the folder that holds the solution's code")
     return Side(SideKind.CANDIDATE, path.resolve(), task)
 
@@ -220,6 +216,15 @@ def render_env(templates: Sequence[str], side: Side, *, where: str) -> dict[str,
             )
         env[name] = template.format(**values)
     return env
+
+
+def _not_a_folder(path: Path, *, missing: str) -> str:
+    """Say what ``path`` is instead of a folder: a file, a link to nothing, or ``missing``."""
+    if path.exists():
+        return "is a file, not a folder"
+    if path.is_symlink():
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+    return missing
 
 
 def _present(path: Path) -> bool:
