@@ -67,6 +67,10 @@ class RayEngine:
         memory_mb: int | None = None,
         num_cpus: float = 1.0,
     ) -> None:
+        # Read when Ray is imported: on one machine, keep every address on the loopback.
+        os.environ.setdefault(
+            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0" if address in (None, "", "none", "local") else "1"
+        )
         try:
             import ray
         except ImportError:
@@ -76,7 +80,6 @@ class RayEngine:
         self.memory_mb = memory_mb
         self._started = False
         if not ray.is_initialized():
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
             if address in (None, "", "none", "local"):
                 kwargs.update(num_cpus=self.jobs, include_dashboard=False, _node_ip_address="127.0.0.1")
