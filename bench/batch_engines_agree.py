@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")
 
 from pytest_gtguard.batch import EnvCache, Item, LocalEngine, discover, read_manifest
 

@@ -16,6 +16,7 @@ neighbour's load on a shared machine falls on all of them; the median and the ra
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gtguard.batch import EnvCache, Item, LocalEngine, discover
+
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # read when Ray is imported: stay on the loopback
+os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")  # a loaded machine starts raylets slowly
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_dataset import make_dataset

@@ -19,6 +19,7 @@ import pytest
 
 # Read by Ray when it is imported: 0 keeps every address on the loopback (no node IP, no firewall question).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")  # a loaded 2-core machine starts raylets slowly
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed (pip install 'pytest-gtguard[ray]')")
 
 from pytest_gtguard.batch import EnvCache, LocalEngine, discover, read_manifest  # noqa: E402
