@@ -36,6 +36,11 @@ _BAD = {"crashed", "timeout", "lost", "requirements_failed", "error", "invalid",
 _SHOWN_TASKS = 8
 
 
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}h {whole // 60 % 60:02d}m" if whole >= 3600 else f"{whole // 60}m {whole % 60:02d}s"
+
+
 def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
@@ -181,7 +186,7 @@ def render_dashboard(records: Iterable[Mapping[str, Any]], *, title: str) -> str
     operations = ", ".join(sorted({str(r.get("operation")) for r in latest})) or "none"
     cards = "".join(
         f"<div class=card><b>{n}</b>{_esc(label)}</div>"
-        for label, n in [("items", total), *status.most_common(), ("item-hours", round(seconds / 3600, 2))]
+        for label, n in [("items", total), *status.most_common(), ("item time, summed", _duration(seconds))]
     )
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
