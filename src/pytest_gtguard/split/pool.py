@@ -226,16 +226,18 @@ class ZygotePool:
     def close(self) -> None:
         """End every zygote (they exit when their input ends) and remove the runs' files."""
         self._end_input()
-        for zygote in self._zygotes.values():
-            try:
-                zygote.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                _procs.kill_group(zygote.proc.pid)
-                zygote.proc.wait()
-            if zygote.proc.stdout is not None:
-                zygote.proc.stdout.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
-        _procs.remove_terminate(self._terminate)
+        try:  # a Ctrl-C while waiting still removes the files
+            for zygote in self._zygotes.values():
+                try:
+                    zygote.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    _procs.kill_group(zygote.proc.pid)
+                    zygote.proc.wait()
+                if zygote.proc.stdout is not None:
+                    zygote.proc.stdout.close()
+        finally:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            _procs.remove_terminate(self._terminate)
 
     def _terminate(self) -> None:
         """SIGTERM: end the zygotes' input (they kill their runs), kill those still preloading, remove the files."""
@@ -247,10 +249,9 @@ class ZygotePool:
         _procs.remove_tree(self._workdir)
 
     def _end_input(self) -> None:
-        for zygote in self._zygotes.values():
-            if zygote.proc.stdin is not None and not zygote.proc.stdin.closed:
-                with contextlib.suppress(OSError):
-                    zygote.proc.stdin.close()
+        for stdin in (z.proc.stdin for z in self._zygotes.values() if z.proc.stdin and not z.proc.stdin.closed):
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def __enter__(self) -> ZygotePool:
         return self
@@ -347,8 +348,7 @@ class ZygotePool:
             finish(outcome)
 
     def _describe(self, spec: RunSpec) -> str:
-        """Name a run and its last tests: the test that killed the zygote may have ended since."""
-        running, last, previous = last_started(self._base(spec))
+        running, last, previous = last_started(self._base(spec))  # the killer may have gone on to its next test
         where = f"{'was in' if running else 'had run'} {last}" if last else "had run no test yet"
         before = f" (after {previous})" if previous else ""
         return f"the {spec.side} run {spec.index + 1} (PYTHONHASHSEED={spec.hash_seed}) {where}{before}"
