@@ -101,10 +101,8 @@ def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict
     for nodeid, history in sorted(split.tests.items()):
         per_run = history.before if side == "before" else history.after
         record = next((o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests), None)
-        if history.category is Category.UNKNOWN or not per_run:
-            outcome = "unknown"  # no evidence: the reason is in split.unknown
-        else:
-            outcome = per_run[0].value if len(set(per_run)) == 1 else "flaky"
+        # "unknown": no run of this side gave results (the reason is in split.unknown).
+        outcome = "flaky" if len(set(per_run)) > 1 else per_run[0].value if per_run else "unknown"
         tests.append(
             {
                 "nodeid": nodeid,
