@@ -361,3 +361,74 @@ def test_gtguard_split_shows_the_after_sides_import_error(tmp_path: Path) -> Non
     )
     assert "REGRESSION" not in proc.stdout
     assert _task_files(tmp_path) == files
+
+
+ERRORS_ONCE_THEN_FAILS = """
+import os
+from pathlib import Path
+
+import pytest
+
+from calc import add, neg
+
+MARK = Path(os.environ["GTGUARD_TEST_MARK"])
+
+
+@pytest.fixture
+def first_run_errors():
+    if os.environ["REPO_PATH"].endswith("repository_after"):
+        try:
+            MARK.touch(exist_ok=False)  # exactly one after run gets here first, whatever the order
+        except FileExistsError:
+            return
+        raise RuntimeError("set-up breaks in one run")
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_neg(first_run_errors):
+    assert neg(2) == 2  # wrong on both sides: an error in one run, a failure in the others
+"""
+
+
+def test_split_counts_an_after_test_that_never_passes_as_failing_not_flaky(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Error, failed, failed never earns a pass: a consistent -1, not a flaky test the verdict leaves out."""
+    monkeypatch.setenv("GTGUARD_TEST_MARK", str(tmp_path / "errored"))
+    files = _task(
+        pytester.path,
+        {
+            "tests/test_calc.py": ERRORS_ONCE_THEN_FAILS,
+            "instances/instance.json": instance(FAIL_TO_PASS=["tests/test_calc.py::test_add"]),
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-runs", "3")
+
+    assert (tmp_path / "errored").exists()
+    assert result.ret == 1
+    result.stdout.no_fnmatch_line("*task valid*")
+    assert "tests/test_calc.py::test_neg" not in report["split"]["flaky"]
+    assert report["split"]["FAIL_TO_FAIL"] == ["tests/test_calc.py::test_neg"]
+    assert _task_files(pytester.path) == files
+
+
+def test_split_points_a_testing_task_to_meta_instead_of_a_failing_test(pytester: pytest.Pytester) -> None:
+    """The suite under judgement of a testing task passes on both sides by design: the fix is ``--meta``."""
+    files = _task(
+        pytester.path,
+        {
+            "repository_before/calc.py": FIXED,
+            "pytest.ini": "[pytest]\ngtguard_category = testing\n",
+        },
+    )
+
+    result, _ = split(pytester)
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*NO_FAIL_TO_PASS*", "*fix: this is a testing task (*pytest --meta*"])
+    result.stdout.no_fnmatch_line("*gtguard_expect_f2p = false*")
+    assert _task_files(pytester.path) == files

@@ -45,8 +45,8 @@ class TestHistory:
 
     @property
     def flipped(self) -> bool:
-        """Return True when the runs of one side disagree (flaky, or a flip beside another reason)."""
-        return len(set(self.before)) > 1 or len(set(self.after)) > 1
+        """Return True when one side's runs disagree on pass or not pass (flaky, or a flip beside another reason)."""
+        return len({o.is_pass for o in self.before}) > 1 or len({o.is_pass for o in self.after}) > 1
 
 
 @dataclass(frozen=True)
@@ -189,11 +189,13 @@ def _unknown(
 
 
 def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str, ...]) -> tuple[Category, str]:
+    # Flaky means the reward flips: passed in one run, not in another. Error, failed, failed is a
+    # consistent failure (a reward of -1 every time), not a flaky test to leave out of the verdict.
     flaky = next(
         (
             f"{side}: " + ", ".join(o.value for o in outs)
             for side, outs in (("before", b), ("after", a))
-            if len(set(outs)) > 1
+            if len({o.is_pass for o in outs}) > 1
         ),
         None,
     )
@@ -203,7 +205,7 @@ def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str
         return Category.SIDE_INDEPENDENT, reason + (f" (and flipped: {flaky})" if flaky else "")
     if flaky:
         return Category.FLAKY, flaky
-    before, after = b[0] if b else Outcome.MISSING, a[0] if a else Outcome.MISSING
+    before, after = _representative(b), _representative(a)
     if after.is_pass and before.is_fail:
         return Category.FAIL_TO_PASS, ""
     if after.is_pass and before.is_pass:
@@ -213,6 +215,13 @@ def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str
     if before.is_fail and after.is_fail:
         return Category.FAIL_TO_FAIL, ""
     return Category.OTHER, f"{before.value} on before, {after.value} on after (a skip or xfail never counts as a pass)"
+
+
+def _representative(outs: tuple[Outcome, ...]) -> Outcome:
+    """Return the outcome that stands for runs agreeing on pass or not pass: a failure before a skip."""
+    if not outs:
+        return Outcome.MISSING
+    return next((o for o in outs if o.is_fail), outs[0])
 
 
 def _is_error(outcome: Outcome) -> bool:

@@ -102,7 +102,10 @@ def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict
         per_run = history.before if side == "before" else history.after
         record = next((o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests), None)
         # "unknown": no run of this side gave results (the reason is in split.unknown).
-        outcome = "flaky" if len(set(per_run)) > 1 else per_run[0].value if per_run else "unknown"
+        # "flaky": its runs disagree on pass or not pass; runs that all fail report their first failure.
+        failing = next((o for o in per_run if o.is_fail), per_run[0] if per_run else None)
+        flaky = len({o.is_pass for o in per_run}) > 1
+        outcome = "flaky" if flaky else failing.value if failing is not None else "unknown"
         tests.append(
             {
                 "nodeid": nodeid,

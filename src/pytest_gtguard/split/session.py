@@ -36,6 +36,7 @@ from pytest_gtguard.split.verdict import (
     judge,
     run_problem,
 )
+from pytest_gtguard.task.category import meta_hint
 
 __all__ = ["SplitResult", "run_split"]
 
@@ -116,6 +117,7 @@ def run_split(
         expect_f2p=cfg.expect_f2p,
         run_errors=[run_problem(o) for o in failed_runs],
         allow_side_independent=allow_side_independent(cfg.task.root, env),
+        testing_hint=meta_hint(cfg.task.root),
     )
     updated, write_errors = False, []
     if instance_error is not None:

@@ -97,11 +97,13 @@ def judge(
     expect_f2p: bool,
     run_errors: Sequence[Problem] = (),
     allow_side_independent: bool = False,
+    testing_hint: str | None = None,
 ) -> list[Problem]:
     """Return the task-level problems: failed runs, unknown tests, no F2P, after not passing, regressions, ...
 
     A test without evidence (``Category.UNKNOWN``) is named with its reason and gives no verdict either
-    way; no "valid" without evidence (issue 16).
+    way; no "valid" without evidence (issue 16). ``testing_hint`` is the fix for a testing task, whose
+    suite is judged by ``pytest --meta`` rather than by failing on before.
     """
     problems = list(run_errors)
     problems += [_collect_problem(e, split) for e in split.collect_errors if e.side == "after"]
@@ -113,7 +115,8 @@ def judge(
                 "NO_FAIL_TO_PASS",
                 Severity.ERROR,
                 "no test fails on before and passes on after: the tests do not detect the problem",
-                "add a test that fails on repository_before, or set gtguard_expect_f2p = false for a pure refactor",
+                testing_hint
+                or "add a test that fails on repository_before, or set gtguard_expect_f2p = false for a pure refactor",
             )
         )
     regressions = split.ids(Category.PASS_TO_FAIL)
