@@ -238,7 +238,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     ),
     "GT304": (_write("requirements.txt", "pytest>=7.0\npytest-gtguard==0.1.0\n"), Severity.WARNING),
     "GT401": (_write("wc.py", "def count(text):\n    return 2\n"), Severity.ERROR),
-    "GT402": (_write("tests/__pycache__/test_wc.cpython-311.pyc", b"\0\1"), Severity.ERROR),
+    "GT402": (_write("tests/__pycache__/test_wc.cpython-311.pyc", b"\0\1"), Severity.WARNING),
     "GT403": (_write("evaluation/2025-01-02/10-11-12/report.json", "{}"), Severity.WARNING),
     "GT501": (_append("README.md", "\n```bash\ndocker compose run --rm before || true\n```\n"), Severity.WARNING),
     "GT502": (
@@ -367,6 +367,25 @@ def test_validate_ignores_cache_folders_that_git_ignores(task_factory: TaskFacto
 
     assert [f.code for f in validate(root, use_git=True).findings] == []
     assert "GT402" in codes(root)  # without git every file on disk counts
+
+
+def test_validate_calls_a_committed_cache_an_error_and_a_local_one_a_warning(task_factory: TaskFactory) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    root = task_factory()
+    for folder in ("tests/__pycache__", "repository_after/__pycache__"):
+        (root / folder).mkdir()
+        (root / folder / "m.cpython-311.pyc").write_bytes(b"\0")
+    (root / ".gitignore").write_text("")  # nothing ignored: both caches are submitted files
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-f", "tests/__pycache__"], check=True)
+
+    found = {f.file: f.severity for f in validate(root, use_git=True).findings if f.code == "GT402"}
+
+    assert found == {"tests/__pycache__/": Severity.ERROR, "repository_after/__pycache__/": Severity.WARNING}
 
 
 def test_validate_ignore_option_drops_codes(task_factory: TaskFactory) -> None:

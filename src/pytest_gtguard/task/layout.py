@@ -189,20 +189,35 @@ def _is_cache(path: str) -> bool:
 def _caches(root: Path, files: list[str]) -> Iterator[Finding]:
     seen: set[str] = set()
     own = _own_reports(root, files)
+    tops: dict[str, str] = {}  # the cache folder (or file) -> its cache part's name
     for f in files:
         if _is_cache(f):
             parts = f.split("/")
             cut = next((i for i, p in enumerate(parts) if p in _CACHE_DIRS), len(parts) - 1)
-            top = "/".join(parts[: cut + 1]) + ("/" if cut < len(parts) - 1 else "")
-            if top not in seen:
-                seen.add(top)
-                yield Finding(
-                    "GT402",
-                    Severity.ERROR,
-                    top,
-                    f"{top} is a cache or build artefact; a submission must not include it",
-                    f"git rm -r --cached {top} and add {parts[cut]} to .gitignore",
-                )
+            tops.setdefault("/".join(parts[: cut + 1]) + ("/" if cut < len(parts) - 1 else ""), parts[cut])
+    # Committed caches are an error; a cache no commit holds (untracked, or outside a git work tree where
+    # nothing tells them apart) is what running the tests here writes, so it is only a warning (issue 16).
+    tracked = _tracked(root, sorted(tops)) if tops else set()
+    for top, name in tops.items():
+        if any(t == top or t.startswith(top) for t in tracked):
+            yield Finding(
+                "GT402",
+                Severity.ERROR,
+                top,
+                f"{top} is a cache or build artefact git tracks; a submission must not include it",
+                f"git rm -r --cached {top} and add {name} to .gitignore",
+            )
+        else:
+            yield Finding(
+                "GT402",
+                Severity.WARNING,
+                top,
+                f"{top} is a cache or build artefact (written by a local run, or packaged with the task: "
+                "nothing here tells which); a submission must not include it",
+                f"delete {top} before packaging the task, and add {name} to .gitignore",
+            )
+    for f in files:
+        if _is_cache(f):
             continue
         match = _REPORT_DIR.match(f)
         if match:
