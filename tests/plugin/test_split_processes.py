@@ -154,25 +154,26 @@ def test_split_parent_sets_hypothesis_plugin_aside_and_every_run_loads_it(
     pytester: pytest.Pytester, bugfix_task: Path
 ) -> None:
     # hypothesis's terminal summary imports hypothesis (0.2 s) whatever ran; the parent runs no test.
+    pytest.importorskip("hypothesis")  # the test extra installs it, with its pytest11 entry point
     log = bugfix_task / "summaries.txt"
     write(
         bugfix_task,
         {
-            "hypothesispytest.py": f"""
+            "conftest.py": f"""
             def pytest_terminal_summary(config):
                 both = {{"--before", "--after"}} <= set(config.invocation_params.args)
+                loaded = config.pluginmanager.get_plugin("hypothesispytest") is not None
                 with open({str(log)!r}, "a") as out:
-                    out.write("parent\\n" if both else "run\\n")
+                    out.write(("parent" if both else "run") + f" {{loaded}}\\n")
             """
         },
     )
-    pytester.syspathinsert(bugfix_task)
 
-    result, report = split(pytester, "-p", "hypothesispytest")
+    result, report = split(pytester)
 
     assert result.ret == 0, result.stdout.str()
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
-    assert log.read_text().splitlines() == ["run"] * 4
+    assert sorted(log.read_text().splitlines()) == ["parent False"] + ["run True"] * 4
 
 
 _FREEZE_PROBE = """
