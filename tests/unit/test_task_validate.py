@@ -212,6 +212,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     "GT108": (_instance(PASS_TO_PASS=["tests/test_wc.py::test_count"]), Severity.WARNING),
     "GT109": (_instance(instance_id="ZZ99ZZ"), Severity.WARNING),
     "GT110": (_twin_instance(FAIL_TO_PASS=[]), Severity.ERROR),
+    "GT111": (_instance(problem_statement="Count words in O(n) time and do not use numpy."), Severity.WARNING),
     "GT201": (_write("trajectory/trajectory.md", "# Trajectory\n\n"), Severity.TODO),
     "GT202": (
         _write("trajectory/trajectory.md", "# Trajectory\n\n## Analysis\nx\n## Strategy\ny\n## Steps\nz\n"),
@@ -562,3 +563,16 @@ def test_validate_accepts_two_instance_files_that_agree(task_factory: TaskFactor
     _twin_instance()(root)
 
     assert "GT110" not in codes(root)
+
+
+def test_validate_names_the_marker_that_would_check_an_unchecked_constraint(task_factory: TaskFactory) -> None:
+    root = task_factory()
+    BREAKS["GT111"][0](root)
+    (root / "tests" / "test_numpy_free.py").write_text(
+        "import pytest\n\n\n@pytest.mark.forbid_imports('numpy')\ndef test_no_numpy():\n    assert True\n"
+    )
+
+    (finding,) = codes(root)["GT111"]  # numpy is forbidden by a test now; the complexity is not checked
+
+    assert "time complexity O(n)" in finding.reason
+    assert "perf_gate" in finding.fix

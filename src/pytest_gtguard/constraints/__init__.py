@@ -10,8 +10,18 @@ Pure: rules over text and a static read of the task's tests (no pytest import, n
 from __future__ import annotations
 
 from pytest_gtguard.constraints.extract import extract
-from pytest_gtguard.constraints.mapping import map_constraints
+from pytest_gtguard.constraints.mapping import for_instance, map_constraints
 from pytest_gtguard.constraints.model import KINDS, Constraint, ConstraintCheck, Kind, Mapping
 from pytest_gtguard.constraints.render import render_text
 
-__all__ = ["KINDS", "Constraint", "ConstraintCheck", "Kind", "Mapping", "extract", "map_constraints", "render_text"]
+__all__ = [
+    "KINDS",
+    "Constraint",
+    "ConstraintCheck",
+    "Kind",
+    "Mapping",
+    "extract",
+    "for_instance",
+    "map_constraints",
+    "render_text",
+]

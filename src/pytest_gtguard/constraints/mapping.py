@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Mapping as PyMapping
 from pathlib import Path
 
 from pytest_gtguard.constraints.extract import extract
@@ -27,7 +28,7 @@ from pytest_gtguard.constraints.model import Constraint, ConstraintCheck, Mappin
 from pytest_gtguard.constraints.scan import StaticTest, scan_tests
 from pytest_gtguard.task.ini import read_ini
 
-__all__ = ["COMPLEXITY_ORDER", "map_constraints"]
+__all__ = ["COMPLEXITY_ORDER", "for_instance", "map_constraints"]
 
 COMPLEXITY_ORDER = ("O(1)", "O(log n)", "O(n)", "O(n log n)", "O(n^2)")
 _INI = {
@@ -37,6 +38,22 @@ _INI = {
     "python_version": "gtguard_python_syntax",
 }
 _REQ_ID = re.compile(r"\s*(?:req(?:uirement)?|r)?[\s_#-]*(\d+)\b", re.IGNORECASE)
+
+
+def for_instance(data: PyMapping[str, object], task_dir: Path) -> Mapping:
+    """Return the mapping of an instance object's problem_statement to the tests of ``task_dir``.
+
+    The instance's ``requirements`` list (top level, or under ``extra``), when it has one, numbers the
+    requirements that ``@pytest.mark.req(N)`` markers point at.
+    """
+    statement = data.get("problem_statement")
+    extra = data.get("extra")
+    listed = data.get("requirements")
+    if listed is None and isinstance(extra, dict):
+        listed = extra.get("requirements")
+    requirements = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
+    found = extract(statement) if isinstance(statement, str) else []
+    return map_constraints(found, task_dir, requirements=requirements)
 
 
 def map_constraints(constraints: Sequence[Constraint], task_dir: Path, *, requirements: Sequence[str] = ()) -> Mapping:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pytest_gtguard import _timing
 from pytest_gtguard._atomic import WriteError
+from pytest_gtguard.constraints import for_instance
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
@@ -146,6 +147,8 @@ def run_split(
         env=env_info.result(),
         instance_path=instance.path if instance else None,
     )
+    if instance is not None:  # which tests check each constraint of the problem statement (docs/constraints.md)
+        report["prompt_constraints"] = for_instance(instance.data, cfg.task.root).to_json()
     report_path = _write(report, cfg, started, write_errors) if cfg.write_report else None
     return SplitResult(split, verdict, outcomes, report, report_path, instance, updated, write_errors=write_errors)
 

@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "GT108": "the same id is listed twice, or in both lists",
     "GT109": "instance belongs to another task (template leak)",
     "GT110": "two instance files disagree",
+    "GT111": "a constraint of the problem statement that no test checks",
     "GT201": "trajectory is empty or still the scaffold",
     "GT202": "trajectory lacks a required section",
     "GT301": "scaffold placeholder text left in a file",

@@ -143,6 +143,7 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
                         f"replace the {TODO_MARK} text of {key}",
                     )
             yield from _leak(root, where, data)
+            yield from _unchecked_constraints(root, where, data)
             f2p = data.get("FAIL_TO_PASS")
             if isinstance(f2p, list) and not f2p and _expects_f2p(root):
                 yield Finding(
@@ -158,6 +159,21 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
                 index = index or TestIndex.build(root)
                 yield from _id_checks(where, lists, index)
     yield from _disagreements(parsed)
+
+
+def _unchecked_constraints(root: Path, where: str, data: dict[str, object]) -> Iterator[Finding]:
+    """Name each constraint of the problem statement that no test checks (docs/constraints.md)."""
+    from pytest_gtguard.constraints import for_instance
+
+    for check in for_instance(data, root).unmapped:
+        yield Finding(
+            "GT111",
+            Severity.WARNING,
+            where,
+            f"the problem statement asks for {check.constraint.describe()} "
+            f'("{_short(check.constraint.text)}") and no test checks it',
+            f"add {check.suggestion}",
+        )
 
 
 def _disagreements(parsed: dict[str, list[dict[str, object]]]) -> Iterator[Finding]:
