@@ -441,3 +441,68 @@ def test_real_shape_validate_testing_task_needs_no_before_command(tmp_path: Path
     code, findings = _validate(root)
 
     assert (code, findings) == (0, [])
+
+
+# --- a task's own --repo before|after option --------------------------------------------------------
+
+# The task picks the side folder by its own option (survey §2: nine tasks declare --repo); gtguard yields
+# the flag to it, and must still hand it the side under test, or --before tests the after code.
+OWN_REPO_OPTION = {
+    "repository_before/__init__.py": "",
+    "repository_before/m.py": "def f():\n    return 1\n",
+    "repository_after/__init__.py": "",
+    "repository_after/m.py": "def f():\n    return 2\n",
+    "tests/conftest.py": """
+        import pytest
+
+
+        def pytest_addoption(parser):
+            parser.addoption("--repo", default="after", choices=["before", "after"])
+
+
+        @pytest.fixture
+        def f(request):
+            if request.config.getoption("--repo") == "before":
+                from repository_before.m import f
+            else:
+                from repository_after.m import f
+            return f
+    """,
+    "tests/test_m.py": "def test_f(f):\n    assert f() == 2\n",
+    "pytest.ini": "[pytest]\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("option", "passed", "failed"), [("--before", 0, 1), ("--after", 1, 0)], ids=["before", "after"]
+)
+def test_real_shape_task_own_repo_option_is_set_to_the_side_under_test(
+    pytester: pytest.Pytester, option: str, passed: int, failed: int
+) -> None:
+    write(pytester.path, OWN_REPO_OPTION)
+
+    result = pytester.runpytest(option)
+
+    result.assert_outcomes(passed=passed, failed=failed)
+    result.stdout.fnmatch_lines([f"gtguard: task option --repo={option[2:]}"])
+
+
+def test_real_shape_task_own_repo_option_given_on_the_command_line_is_kept(pytester: pytest.Pytester) -> None:
+    write(pytester.path, OWN_REPO_OPTION)
+
+    result = pytester.runpytest("--before", "--repo=after")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["gtguard: task option --repo=after as given (the side under test is before)"])
+
+
+def test_real_shape_split_counts_a_test_chosen_by_the_task_own_repo_option_as_fail_to_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    write(pytester.path, OWN_REPO_OPTION)
+
+    result, report = split(pytester)
+
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_m.py::test_f"]
+    assert report["success"] is True
+    assert result.ret == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -14,8 +14,8 @@ import pytest
 
 from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import ALL_OPTIONS, BOUNDS, Option
-from pytest_gtguard.side.flags import claimed_flags
+from pytest_gtguard.settings import ALL_OPTIONS, BOUNDS
+from pytest_gtguard.side.flags import SHORT_FLAGS, declared_options, named_folders, named_paths
 from pytest_gtguard.side.rootdir import changed_setup, separate_values
 from pytest_gtguard.side.task import Side, SideKind, Task, select_sides
 
@@ -65,27 +65,6 @@ SIDES_KEY = pytest.StashKey["tuple[Side, ...]"]()
 def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
     got = option(config, dest)
     return got.value, got.source
-
-
-def declared_options(
-    start: Path, argv: Sequence[str] = (), options: Sequence[Option] = ALL_OPTIONS
-) -> tuple[Option, ...]:
-    """Return ``options`` minus the short flags that a conftest pytest will load declares itself.
-
-    Conftests are looked for from ``start`` (the invocation directory) and from the existing paths in
-    ``argv`` (pytest does not pass its arguments to ``pytest_addoption``). The namespaced spelling
-    (``--gtguard-repo``) always stays, so the feature remains reachable.
-    """
-    short = {f for opt in options for f in opt.flags if not f.startswith("--gtguard-")}
-    starts = {start}
-    for arg in argv:
-        path = Path(arg.split("::")[0])
-        if not arg.startswith("-") and path.exists():
-            starts.add(path if path.is_dir() else path.parent)
-    claimed = frozenset().union(*(claimed_flags(folder.resolve(), short) for folder in starts))
-    if not claimed:
-        return tuple(options)
-    return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
 
 
 # pytest chooses rootdir and configfile (Config.parse -> findpaths.determine_setup) from a first parse that
@@ -207,6 +186,7 @@ def _prepare(config: pytest.Config, side: Side) -> SideRun:
         alias_name=str(_value(config, "gtguard_repo_alias")[0] or ""),
         alias_mode=str(alias_mode or ""),
         alias_mode_where=alias_mode_where,
+        named=named_paths([str(a) for a in config.invocation_params.args]),
     )
     finder = SideFinder(side, alias=plan.alias)
     return SideRun(side, finder, plan.env, plan.sources, list(plan.notes), plan=plan)
@@ -233,17 +213,31 @@ class SidePlugin:
             if folder.is_dir() and folder.resolve() != run.side.path
         )
         self._explicit: tuple[Path, ...] | None = None
+        self._own: tuple[Path, ...] = ()  # a testing task's own side folder: its suite is not the run's
+
+    @pytest.hookimpl(tryfirst=True)  # before a conftest's own pytest_configure reads the option
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Set a task's own side option (``--repo before|after``) to the side under test (side/task_options.py)."""
+        from pytest_gtguard.side.task_options import hand_side
+
+        args = [str(a) for a in config.invocation_params.args]
+        tokens = [*config.getini("addopts"), *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *args]
+        starts = {config.invocation_params.dir, *(p.resolve() for p in named_folders(args))}
+        kind = self._run.side.kind
+        self._run.notes += hand_side(config.option, starts=starts, flags=SHORT_FLAGS, kind=kind, tokens=tokens)
 
     def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
         """Do not collect the other side's folder: its tests and conftests belong to that side.
 
         Testing tasks ship the solution's own suite in repository_after (survey §5); collecting it under
-        --before would import repository_after through the back door. Naming the folder (or a file in
-        it) on the command line still collects it.
+        --before would import repository_after through the back door, and under --after the run is about
+        the meta-tests in tests/, so a testing task's own side folder is left out too. Naming the folder
+        (or a file in it) on the command line still collects it.
         """
         if self._explicit is None:
             self._explicit = tuple(Path(arg.split("::")[0]).resolve() for arg in config.args)
-        for folder in self._other_sides:
+            self._own = _own_side_if_testing(self._run.side)
+        for folder in (*self._other_sides, *self._own):
             if _within(collection_path, folder) and not any(_within(arg, folder) for arg in self._explicit):
                 return True
         return None
@@ -315,7 +309,9 @@ class SidePlugin:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Warn about tests that pass against an empty side, and about a run that executed the other side."""
-        if self._run.watcher is not None and self._run.plan is not None:
+        # A test file named in the other side's folder (a testing task's suite) is loaded from there on purpose.
+        named_other = any(_within(arg, f) for arg in self._explicit or () for f in self._other_sides)
+        if self._run.watcher is not None and self._run.plan is not None and not named_other:
             from pytest_gtguard.side.plan import other_side_message
 
             message = other_side_message(self._run.side, self._run.watcher.stop(), self._run.plan)
@@ -327,6 +323,14 @@ class SidePlugin:
                 f"{self._run.side.describe()}: they do not exercise its code (check their imports)",
                 yellow=True,
             )
+
+
+def _own_side_if_testing(side: Side) -> tuple[Path, ...]:
+    if side.task is None or side.kind is SideKind.CANDIDATE:
+        return ()
+    from pytest_gtguard.task.category import task_category
+
+    return (side.path,) if task_category(side.task.root).is_testing else ()
 
 
 def _within(path: Path, folder: Path) -> bool:
