@@ -167,6 +167,56 @@ def test_side_other_sides_tests_are_not_collected_unless_named(pytester: pytest.
     pytester.runpytest("--before", "repository_after/test_own.py").assert_outcomes(passed=1)
 
 
+def _testing_task(make_task, suite_import: str) -> Path:
+    """A testing task: repository_after/ holds the suite under judgement, tests/ a meta-test naming it."""
+    return make_task(
+        before={"__init__.py": "", "calc.py": "def add(a, b):\n    return a - b\n"},
+        after={
+            "__init__.py": "",
+            "calc.py": "def add(a, b):\n    return a + b\n",
+            "test_calc.py": f"{suite_import}\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        },
+        tests={
+            "test_meta.py": "from repository_after import calc\n\ndef test_meta():\n    assert callable(calc.add)\n"
+        },
+        ini="gtguard_category = testing",
+    )
+
+
+@pytest.mark.parametrize("option", ["--before", "--after"])
+def test_side_testing_task_collects_only_the_meta_tests(pytester: pytest.Pytester, make_task, option: str) -> None:
+    _testing_task(make_task, "from calc import add")
+
+    result = pytester.runpytest(option, "-v")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["tests/test_meta.py::test_meta PASSED*"])
+    assert "test_calc.py" not in result.stdout.str()
+
+
+def test_side_testing_task_suite_named_under_before_is_collected_under_its_real_name(
+    pytester: pytest.Pytester, make_task
+) -> None:
+    _testing_task(make_task, "from repository_after.calc import add")
+
+    result = pytester.runpytest("--before", "repository_after/test_calc.py")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["gtguard: import repository_after loads repository_after itself in this run: *"])
+    assert "No module named" not in result.stdout.str()
+    _no_traceback(result)
+
+
+def test_side_testing_task_suite_named_on_the_command_line_is_collected(pytester: pytest.Pytester, make_task) -> None:
+    _testing_task(make_task, "from calc import add")
+
+    pytester.runpytest("--after", "repository_after/test_calc.py").assert_outcomes(passed=1)
+    result = pytester.runpytest("--before", "repository_after/test_calc.py")
+
+    result.assert_outcomes(failed=1)  # the suite runs against the before code, and nothing warns it ran "after"
+    assert "executed code from repository_after" not in result.stdout.str()
+
+
 # --- --repo -------------------------------------------------------------------------------------------
 
 
