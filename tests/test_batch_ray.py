@@ -26,7 +26,7 @@ from pytest_gtguard.batch import EnvCache, LocalEngine, discover, read_manifest 
 from pytest_gtguard.batch.items import Item  # noqa: E402
 from pytest_gtguard.batch.ray_engine import RayEngine  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning"), pytest.mark.slow]
 
 ROOT = Path(__file__).parents[1]
 RUNS_1 = ("--gtguard-runs", "1", "--gtguard-jobs", "1")

@@ -33,7 +33,10 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gtguard grade needs a POSIX sandbox")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="gtguard grade needs a POSIX sandbox"),
+    pytest.mark.slow,
+]
 
 BENCH_DIR = Path(__file__).parent / "reward_bench"
 GRADE_MAIN = "import sys; from pytest_gtguard.cli import main; sys.exit(main())"

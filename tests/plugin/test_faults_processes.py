@@ -313,6 +313,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "rounds"),
     [("split", "2"), ("meta", "1")],  # meta's runs are the longer: one per signal keeps CI short
