@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -34,12 +35,14 @@ __all__ = [
     "ended",
     "kill_group",
     "on_terminate",
+    "reap_ended",
     "remove_owned",
     "remove_terminate",
     "remove_tree",
     "signal_name",
     "sweep_stale",
     "temp_dir",
+    "wait_ended",
     "wait_or_kill",
 ]
 
@@ -80,6 +83,56 @@ def kill_group(pid: int, sig: int = signal.SIGKILL) -> bool:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         return False
+    return True
+
+
+def reap_ended(leaders: Container[int]) -> tuple[int, int, resource.struct_rusage] | None:
+    """Reap one ended child, first killing its group when it leads one of ``leaders``; None if none ended.
+
+    Returns ``(pid, status, rusage)`` as ``os.wait4`` does. Without ``waitid`` (macOS) the group is
+    killed after the reap, best effort.
+    """
+    if hasattr(os, "waitid"):
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return None
+        if info is None:
+            return None
+        if info.si_pid in leaders:
+            kill_group(info.si_pid)  # what its tests left running, before the reap frees its pid
+        return os.wait4(info.si_pid, 0)
+    try:  # pragma: no cover - macOS
+        pid, status, usage = os.wait4(-1, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if pid and pid in leaders:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    return (pid, status, usage) if pid else None
+
+
+def wait_ended(pid: int, timeout: float, reap: Callable[[float], object]) -> bool:
+    """Wait up to ``timeout`` s for child ``pid`` to end, leaving it unreaped (its pid keeps naming its group).
+
+    ``reap(timeout)`` is the fallback where ``waitid`` is missing (macOS): it waits and reaps, raising
+    ``subprocess.TimeoutExpired`` at the timeout; the group kill is then best effort.
+    """
+    if not hasattr(os, "waitid"):  # pragma: no cover - macOS
+        import subprocess
+
+        try:
+            reap(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while not ended(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
     return True
 
 

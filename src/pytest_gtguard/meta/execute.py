@@ -32,7 +32,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,7 +240,7 @@ def _reap_one(running: dict[int, tuple[Job, float, Path]], clock: Callable[[], f
             if job.wall_budget_s is not None and now - started > job.wall_budget_s:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)  # not reaped yet (it is in ``running``): still our child
-        reaped = _reap_any(running)
+        reaped = _procs.reap_ended(running)
         if reaped is None:
             time.sleep(_POLL_S)
             continue
@@ -250,22 +250,6 @@ def _reap_one(running: dict[int, tuple[Job, float, Path]], clock: Callable[[], f
         job, started, out = running.pop(pid)
         return _classify(job, status, clock() - started, out, usage.ru_utime + usage.ru_stime)
     return None
-
-
-def _reap_any(running: Container[int]) -> tuple[int, int, resource.struct_rusage] | None:
-    """Reap an ended child, killing its group first when it is one of ``running``; None when none ended."""
-    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: no WNOWAIT; its group is left to its budget
-        pid, status, usage = os.wait4(-1, os.WNOHANG)
-        return (pid, status, usage) if pid else None
-    try:
-        info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return None
-    if info is None:
-        return None
-    if info.si_pid in running:
-        _procs.kill_group(info.si_pid)  # what its tests left running, before the reap frees its pid
-    return os.wait4(info.si_pid, 0)
 
 
 def _classify(job: Job, status: int, duration: float, out: Path, cpu: float) -> Verdict:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from pytest_gtguard import _procs
 from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.reward.model import Isolation
 
@@ -248,7 +249,7 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     # given to another process, so the group kill below can only reach the run's own processes. (With
     # pid_max at 32768 a busy machine reuses pids within minutes: a reaped leader's group id once
     # belonged to another test's process group when the kill came.)
-    timed_out = not _exited(proc, launch.limits.timeout)
+    timed_out = not _procs.wait_ended(proc.pid, launch.limits.timeout, proc.wait)
     seconds = time.monotonic() - start
     # In a pid namespace nothing outlives the run (bwrap's pid 1 takes it all down; the reporter counts
     # leftovers from inside); only the process level has to look for them.
@@ -268,32 +269,10 @@ def _run(launch: Launch, isolation: Isolation, out: IO[bytes], err: IO[bytes]) -
     )
 
 
-def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Return True once ``proc`` has exited (left unreaped), False at ``timeout``."""
-    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: reaps, and the group kill is then best effort
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-    deadline = time.monotonic() + timeout
-    pause = 0.001
-    while True:
-        try:
-            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return True
-        except ChildProcessError:  # pragma: no cover - already reaped by someone else
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
-
-
 def _kill_tree(proc: subprocess.Popen[bytes], token: str, *, main_done: bool, scan: bool) -> int:
     """Kill the run's process group and every process carrying ``token``; return how many outlived it.
 
-    ``proc`` must not be reaped yet (see ``_exited``): its pid still names the run's process group.
+    ``proc`` must not be reaped yet (see ``_procs.wait_ended``): its pid still names the run's process group.
     """
     pgid = proc.pid
     found = _leftovers(proc, token, main_done=main_done) if scan else set()

@@ -283,7 +283,7 @@ def _run_one(
         )
     started[spec] = (proc, start)
     try:
-        finished = _exited(proc, timeout)
+        finished = _procs.wait_ended(proc.pid, timeout, proc.wait)
         _procs.kill_group(proc.pid)  # what the run started goes with it (not reaped yet: the group is ours)
         proc.wait()
     finally:
@@ -297,24 +297,6 @@ def _run_one(
             "(raise --gtguard-run-timeout, or find the hanging test)"
         )
     return outcome
-
-
-def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait for ``proc`` to end without reaping it (its pid keeps naming its group); False on timeout."""
-    if not hasattr(os, "waitid"):  # pragma: no cover - macOS: reaps; the group kill is then best effort
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-    deadline = time.monotonic() + timeout
-    pause = 0.001
-    while not _procs.ended(proc.pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
-    return True
 
 
 def read_outcome(spec: RunSpec, base: Path, code: int, duration: float) -> RunOutcome:

@@ -234,24 +234,8 @@ class _Server:
 
 def _reap_one(keepers: Container[int]) -> tuple[int, int] | None:
     """Reap one ended child, killing its group first when it is a keeper; None when none has ended."""
-    if hasattr(os, "waitid"):
-        try:
-            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return None
-        if info is None:
-            return None
-        if info.si_pid in keepers:
-            _procs.kill_group(info.si_pid)  # the run's leftovers (background processes), before the reap
-        return os.waitpid(info.si_pid, 0)
-    try:  # pragma: no cover - macOS has no WNOWAIT: the group is killed after the reap, best effort
-        pid, status = os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return None
-    if pid and pid in keepers:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-    return (pid, status) if pid else None
+    reaped = _procs.reap_ended(keepers)
+    return None if reaped is None else (reaped[0], reaped[1])
 
 
 def _ignore_signal(signum: int, frame: object) -> None:
