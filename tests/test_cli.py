@@ -338,3 +338,23 @@ def test_cli_split_runs_the_split_and_updates_the_instance(tmp_path: Path, capsy
     instance = json.loads((task / "instances" / "instance.json").read_text())
     assert instance["FAIL_TO_PASS"] == ["tests/test_calc.py::test_sub"]
     assert report.is_file()
+
+
+def test_cli_split_reads_the_tasks_ini_as_pytest_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A pure refactor says gtguard_expect_f2p = false in its pytest.ini: `pytest --before --after` reads it,
+    # and so must `gtguard split` (and so `gtguard batch split`, which runs it).
+    assert main(["init", "t", "--category", "refactor", "--dir", str(tmp_path)]) == ExitCode.OK
+    task = tmp_path / "t"
+    for side in ("repository_before", "repository_after"):
+        (task / side / "calc.py").write_text(GOOD)
+    (task / "tests" / "test_calc.py").write_text(CALC_TESTS)
+    (task / "pytest.ini").write_text("[pytest]\ngtguard_expect_f2p = false\ngtguard_runs = 1\n")
+    capsys.readouterr()
+
+    code = main(["split", str(task), "--gtguard-report", str(tmp_path / "report.json")])
+
+    out = capsys.readouterr().out
+    assert "NO_FAIL_TO_PASS" not in out
+    runs = sorted(line.split(" (")[0] for line in out.splitlines() if line.startswith("gtguard: ") and " run " in line)
+    assert runs == ["gtguard: after run 1", "gtguard: before run 1"]  # gtguard_runs = 1 from the ini
+    assert code == 0, out

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.settings import add_argparse_options, resolve
+from pytest_gtguard.settings import Kind, add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, check_tests
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
@@ -17,6 +19,7 @@ from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
 from pytest_gtguard.split.session import run_split
 from pytest_gtguard.split.verdict import ExitCode
+from pytest_gtguard.task.ini import read_ini
 
 __all__ = ["add_arguments", "run"]
 
@@ -39,7 +42,8 @@ def run(ns: argparse.Namespace) -> int:
         check_sides(task, where="TASK_DIR")
         # Every value is checked (settings.BOUNDS) before anything runs: a bad one is a usage error.
         values = {
-            o.dest: resolve(o, cli=ns, environ=os.environ, getini=_no_ini, base=task.root).value for o in _OPTIONS
+            o.dest: resolve(o, cli=ns, environ=os.environ, getini=_task_ini(task.root), base=task.root).value
+            for o in _OPTIONS
         }
         args = [a for a in ns.pytest_args if a != "--"]
         named = [a for a in args if not a.startswith("-") and (task.root / a.split("::")[0]).exists()]
@@ -68,8 +72,15 @@ def run(ns: argparse.Namespace) -> int:
     return int(result.exit_code)
 
 
-def _no_ini(name: str) -> Any:
-    return None  # the command has no ini file of its own; pytest's ini is read by the child runs
+def _task_ini(root: Path) -> Callable[[str], Any]:
+    """Return a getini that reads the task's own pytest configuration, as ``pytest --before --after`` does."""
+    lists = {o.ini for o in _OPTIONS if o.kind is Kind.ARGS}
+
+    def getini(name: str) -> Any:
+        raw = read_ini(root, name)
+        return shlex.split(raw) if raw is not None and name in lists else raw
+
+    return getini
 
 
 def _paint(text: str, markup: dict[str, bool]) -> str:
