@@ -33,6 +33,7 @@ __all__ = [
     "add_terminate",
     "die_with_parent",
     "ended",
+    "forget_terminate",
     "kill_group",
     "on_terminate",
     "reap_ended",
@@ -191,6 +192,12 @@ def remove_terminate(cleanup: Callable[[], None]) -> None:
     _cleanups.remove(cleanup)
     if not _cleanups and signal.getsignal(signal.SIGTERM) is _terminated:
         signal.signal(signal.SIGTERM, _previous if _previous is not None else signal.SIG_DFL)
+
+
+def forget_terminate() -> None:
+    """In a forked child: drop the parent's SIGTERM cleanups (they kill the parent's runs, not the child's)."""
+    _cleanups.clear()
+    signal.signal(signal.SIGTERM, _previous if _previous is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager

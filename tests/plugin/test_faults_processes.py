@@ -299,6 +299,26 @@ def test_processes_a_meta_child_starts_end_with_the_child(tmp_path: Path) -> Non
     assert not list(Path(tempfile.gettempdir()).glob(f"gtguard-meta-{os.getpid()}-*"))
 
 
+def test_a_meta_child_that_gets_sigterm_ends_alone_and_its_sibling_keeps_its_verdict() -> None:
+    # A forked child inherits the parent's SIGTERM clean-up (kill the running children, remove the
+    # scratch folder); run there, it would kill its siblings and delete the folder they write into.
+    from pytest_gtguard.meta.execute import ChildResult, Job, run_jobs
+
+    def work(job: Job) -> ChildResult:
+        if job.key == "m2":
+            os.kill(os.getpid(), signal.SIGTERM)  # what a test under mutation may do
+            time.sleep(30)
+        time.sleep(1.0)  # m1 is still running when m2 gets its SIGTERM
+        return ChildResult(tests_run=1)
+
+    verdicts = run_jobs([Job("m1", ("t",), None, 60.0), Job("m2", ("t",), None, 60.0)], work, workers=2)
+
+    by_key = {v.key: v for v in verdicts}
+    assert by_key["m1"].status.value == "Survived", by_key["m1"]
+    assert by_key["m2"].status.value != "Survived"
+    assert not list(Path(tempfile.gettempdir()).glob(f"gtguard-meta-{os.getpid()}-*"))
+
+
 def _none_alive(pids: list[int], grace: float = 15.0) -> list[int]:
     deadline = time.monotonic() + grace
     while (left := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:

@@ -127,6 +127,7 @@ def run_jobs(
         for pid in list(running):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)  # dead before their folder goes
+            _procs.remove_owned(pid)  # the temp folders a killed child made for itself (coverage data)
         _procs.remove_tree(scratch)
 
     try:
@@ -199,6 +200,7 @@ def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)  # its own group: what its tests start is killed with it
         _procs.die_with_parent(signal.SIGKILL, parent)
+        _procs.forget_terminate()  # a SIGTERM a test sends here ends this child, not its siblings' runs
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
@@ -247,6 +249,8 @@ def _reap_one(running: dict[int, tuple[Job, float, Path]], clock: Callable[[], f
         pid, status, usage = reaped
         if pid not in running:
             continue  # not ours (a test started a process and left it)
+        if os.WIFSIGNALED(status):
+            _procs.remove_owned(pid)  # killed (wall budget, memory): its own temp folders stayed behind
         job, started, out = running.pop(pid)
         return _classify(job, status, clock() - started, out, usage.ru_utime + usage.ru_stime)
     return None

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_gtguard import _xdist
+from pytest_gtguard import _procs, _xdist
 from pytest_gtguard._config import option
 from pytest_gtguard.meta import phases
 from pytest_gtguard.meta.operators import FAMILIES
@@ -179,7 +179,10 @@ class MetaPlugin:
         self._runner = ItemRunner(session)
         session.config.pluginmanager.register(self._runner, "gtguard-meta-runner")
         try:
-            self._outcome = phases.run(session, self._runner, self._settings, self._sources, self._cov)
+            # SIGTERM in any phase (the baseline's folder too, not only the children's) removes this
+            # process's temp folders, then ends it as SIGTERM would (_procs.add_terminate).
+            with _procs.on_terminate(_no_cleanup):
+                self._outcome = phases.run(session, self._runner, self._settings, self._sources, self._cov)
         except phases.MetaSetupError as exc:
             raise pytest.UsageError(str(exc)) from None
         session.testsfailed += len(self._outcome.failures)
@@ -200,3 +203,7 @@ class MetaPlugin:
         for line, markup in self._outcome.summary_lines():
             terminalreporter.write_line(line, **markup)
         sys.stdout.flush()
+
+
+def _no_cleanup() -> None:
+    """Nothing beyond what SIGTERM's handler does for every gtguard process: remove its temp folders."""
