@@ -278,7 +278,8 @@ class ZygotePool:
             for suffix in (".json", ".status", CURRENT_SUFFIX):  # a rerun's files start afresh
                 base.with_suffix(suffix).unlink(missing_ok=True)
             zygote = self._zygotes[spec.hash_seed]
-            run_id = ids[spec] = len(ids)
+            # A fresh id per dispatch: a rerun must not reuse an id (len(ids) did, for two reruns at once).
+            run_id = ids[spec] = max(ids.values(), default=-1) + 1
             zygote.send(
                 {
                     "id": run_id,
@@ -376,7 +377,9 @@ class ZygotePool:
         return max(0.0, min(deadlines, default=time.perf_counter() + timeout) - time.perf_counter())
 
     def _base(self, spec: RunSpec) -> Path:
-        return self.workdir / f"{spec.side}-{spec.index}"
+        # A rerun gets files of its own: the lost attempt's keeper may still write its status or output
+        # while it dies, and must not land in the rerun's files.
+        return self.workdir / (f"{spec.side}-{spec.index}" + ("-rerun" if spec in self._rerun else ""))
 
 
 def _message(line: bytes) -> dict[str, Any] | None:
