@@ -270,10 +270,14 @@ def sweep_stale(root: Path | None = None) -> list[Path]:
 
 
 def _alive(pid: int) -> bool:
+    """Return True while ``pid`` runs; a zombie (ended, not yet reaped by its new parent) has ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a SIGKILLed split's zygotes are reparented; a container's init may reap them late, or never
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill(0) said it exists
