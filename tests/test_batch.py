@@ -316,3 +316,36 @@ def test_dashboard_shows_totals_categories_problems_and_slowest(dataset: Path, t
     for part in ("By category", "Most common problems", "Slowest items", "GT106", "bugfix", "performance"):
         assert part in html, part
     assert "<script" not in html and not list(tmp_path.glob(".d.html.*"))
+
+
+def test_dashboard_counts_each_item_once_and_each_problem_once_per_item() -> None:
+    # Found on a real dataset: a task whose tests write into it is run again under a new fingerprint,
+    # and one item may carry several messages of one code (GT103 for each missing key).
+    from pytest_gtguard.batch.dashboard import render_dashboard
+
+    def record(task: str, fingerprint: str, status: str, problems: list[str]) -> dict[str, object]:
+        return {
+            "operation": "split",
+            "task": task,
+            "candidate": None,
+            "options": [],
+            "fingerprint": fingerprint,
+            "status": status,
+            "verdict": "valid" if status == "ok" else None,
+            "problems": problems,
+            "duration": 1.0,
+        }
+
+    html = render_dashboard(
+        [
+            record("/d/aaaaaa-old", "f1", "timeout", []),
+            record("/d/bbbbbb-two", "f2", "ok", ["GT103: FAIL_TO_PASS is missing", "GT103: PASS_TO_PASS is missing"]),
+            record("/d/aaaaaa-old", "f3", "ok", ["GT103: FAIL_TO_PASS is missing"]),  # rerun after its files changed
+        ],
+        title="t",
+    )
+
+    assert "timeout" not in html  # the old record of the rerun item is gone
+    row = html.split("<code>GT103</code>", 1)[1].split("</tr>", 1)[0]
+    assert "<td class=n>2</td>" in row  # two items, not three messages
+    assert "GT103: FAIL_TO_PASS is missing" in row  # the commonest message is the example

@@ -67,10 +67,17 @@ def _bars(counts: Counter[str], total: int) -> str:
 
 
 def _latest(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    by_fp: dict[str, Mapping[str, Any]] = {}
-    for number, record in enumerate(records):
-        by_fp[str(record.get("fingerprint") or number)] = record
-    return list(by_fp.values())
+    """Keep each item's newest record: an item is its operation, task and candidate, whatever its fingerprint.
+
+    A task whose files changed since (its tests write into it, or someone edited it) is run again under
+    a new fingerprint; its old record must not count twice.
+    """
+    by_item: dict[tuple[str, ...], Mapping[str, Any]] = {}
+    for record in records:
+        key = tuple(str(record.get(field)) for field in ("operation", "task", "candidate", "options"))
+        by_item.pop(key, None)  # the newest record goes last, in the order records were written
+        by_item[key] = record
+    return list(by_item.values())
 
 
 def _outcome(record: Mapping[str, Any]) -> str:
@@ -93,17 +100,20 @@ def _categories(records: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _problems(records: Sequence[Mapping[str, Any]]) -> str:
-    tasks: dict[str, list[str]] = defaultdict(list)
-    example: dict[str, str] = {}
+    # Items per problem code, each item once however many messages of that code it has.
+    tasks: dict[str, dict[str, None]] = defaultdict(dict)
+    messages: dict[str, Counter[str]] = defaultdict(Counter)
     for r in records:
         for problem in dict.fromkeys(str(p) for p in r.get("problems") or ()):
             code = problem.split(":", 1)[0]
-            tasks[code].append(_name(r))
-            example.setdefault(code, problem)
+            tasks[code][_name(r)] = None
+            messages[code][problem] += 1
+    example = {code: counts.most_common(1)[0][0] for code, counts in messages.items()}
     if not tasks:
         return "<p class=meta>No problem reported.</p>"
     rows = []
-    for code, names in sorted(tasks.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:25]:
+    for code, named in sorted(tasks.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:25]:
+        names = list(named)
         shown = ", ".join(_esc(n) for n in names[:_SHOWN_TASKS])
         more = f" and {len(names) - _SHOWN_TASKS} more" if len(names) > _SHOWN_TASKS else ""
         rows.append(
