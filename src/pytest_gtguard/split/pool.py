@@ -278,8 +278,7 @@ class ZygotePool:
             for suffix in (".json", ".status", CURRENT_SUFFIX):  # a rerun's files start afresh
                 base.with_suffix(suffix).unlink(missing_ok=True)
             zygote = self._zygotes[spec.hash_seed]
-            # A fresh id per dispatch: a rerun must not reuse an id (len(ids) did, for two reruns at once).
-            run_id = ids[spec] = max(ids.values(), default=-1) + 1
+            run_id = ids[spec] = max(ids.values(), default=-1) + 1  # never reused, by reruns neither
             zygote.send(
                 {
                     "id": run_id,
@@ -333,8 +332,7 @@ class ZygotePool:
         lost = [running.pop(run_id).spec for run_id in mine]
         again = zygote.ready and not zygote.stalled and self._restarts < _RESTARTS
         if again and not any(spec in self._rerun for spec in lost):
-            # A test reached past its keeper to the zygote (or something else killed it): the other runs
-            # forked from it, of either side, must not pay for that. One new zygote, one more try each.
+            # A test reached past its keeper to the zygote: its other runs get one new zygote, one more try.
             self._rerun.update(lost)
             self._restarts += 1
             self.notes(f"gtguard: {zygote.failure()}; starting it again and rerunning its runs")
@@ -377,8 +375,7 @@ class ZygotePool:
         return max(0.0, min(deadlines, default=time.perf_counter() + timeout) - time.perf_counter())
 
     def _base(self, spec: RunSpec) -> Path:
-        # A rerun gets files of its own: the lost attempt's keeper may still write its status or output
-        # while it dies, and must not land in the rerun's files.
+        """Return the run's file stem; a rerun's is its own (the lost attempt's keeper may still write)."""
         return self.workdir / (f"{spec.side}-{spec.index}" + ("-rerun" if spec in self._rerun else ""))
 
 
