@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = ["KINDS", "Constraint", "ConstraintCheck", "Kind", "Mapping"]
 
@@ -19,18 +19,7 @@ Kind = Literal[
     "signature",
     "thread_safety",
 ]
-KINDS: tuple[Kind, ...] = (
-    "time_complexity",
-    "space_complexity",
-    "time_limit",
-    "memory_limit",
-    "forbid_import",
-    "forbid_call",
-    "no_new_dependencies",
-    "python_version",
-    "signature",
-    "thread_safety",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)  # in the order above, kept in one place
 
 
 @dataclass(frozen=True)
