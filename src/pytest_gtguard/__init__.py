@@ -45,4 +45,4 @@ __all__ = [
     "TaskLayoutError",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written: pyproject.toml reads it (tool.hatch.version)
