@@ -14,10 +14,20 @@ from pathlib import Path
 
 from pytest_gtguard.errors import ConfigError, TaskLayoutError
 from pytest_gtguard.side.task import Task, check_side_folder
+from pytest_gtguard.split.neighbours import jobs_from_workers, sort_args
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.runner import child_env, plan_runs
 
-__all__ = ["SplitConfig", "check_pytest_args", "check_sides", "check_tests", "hash_seeds", "start_pool"]
+__all__ = [
+    "NeighbourArgs",
+    "SplitConfig",
+    "check_pytest_args",
+    "check_sides",
+    "check_tests",
+    "hash_seeds",
+    "neighbour_args",
+    "start_pool",
+]
 
 # argparse's words for arguments it rejects; any other failure of the check is left to the runs to report.
 _ARG_ERRORS = ("unrecognized arguments", "error: argument ", "expected one argument", "invalid choice")
@@ -40,6 +50,60 @@ class SplitConfig:
     update_instance: bool = False
     report_path: Path | None = None
     write_report: bool = True
+    randomly: bool = False  # pytest-randomly runs in the runs: each gets its seed (``neighbours``)
+    notes: tuple[str, ...] = ()  # header lines: what the split did with its neighbours' options
+
+
+@dataclass(frozen=True)
+class NeighbourArgs:
+    """The runs' arguments, the runs at once that ``-n`` asked for (None: not asked), the header notes."""
+
+    args: tuple[str, ...]
+    jobs: int | None
+    notes: tuple[str, ...]
+
+
+def neighbour_args(
+    raw: Sequence[str],
+    *,
+    jobs: int | None,
+    workers: object = None,
+    xdist: bool = False,
+    cov: bool = False,
+    randomly: bool = False,
+) -> NeighbourArgs:
+    """Sort the user's arguments for the runs (``split.neighbours``): xdist, pytest-cov, pytest-randomly.
+
+    ``jobs`` is ``--gtguard-jobs`` (None when not given); ``workers`` the ``-n`` value pytest parsed
+    (the ini's addopts and PYTEST_ADDOPTS included), else the one in ``raw``; ``xdist``, ``cov`` and
+    ``randomly`` whether the parent has xdist workers asked for, coverage asked for, pytest-randomly on.
+    """
+    got = sort_args(raw)
+    workers = got.workers if workers is None else workers
+    args, notes = list(got.args), []
+    asked = jobs_from_workers(workers)
+    if xdist or got.xdist:
+        args += ["-n", "0"]  # after the ini's addopts: no run starts workers of its own
+        if asked is not None and jobs is None:
+            notes.append(f"gtguard: -n {workers} → {asked} split runs in parallel, no xdist workers")
+        elif asked is not None:
+            notes.append(f"gtguard: -n {workers} → no xdist workers; --gtguard-jobs {jobs} sets the runs in parallel")
+        else:
+            notes.append(f"gtguard: {' '.join(got.xdist) or 'xdist'} ignored: the split runs no xdist workers")
+    if cov or got.cov:
+        args.append("--no-cov")
+        notes.append(
+            "gtguard: --cov ignored under the split: the parent runs no test and the runs of two sides make no "
+            "one figure; for the after side's coverage run pytest --after --cov=..."
+        )
+    if got.randomly_seed is not None:
+        notes.append(f"gtguard: --randomly-seed {got.randomly_seed} ignored: each run's seed comes from --gtguard-seed")
+    if randomly:
+        notes.append(
+            "gtguard: pytest-randomly: run i (from 0) gets --randomly-seed=SEED*1000+i and keeps the split's "
+            "test order (report.json: runs[].random_seed)"
+        )
+    return NeighbourArgs(tuple(args), jobs if jobs is not None else asked, tuple(notes))
 
 
 def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:

@@ -23,7 +23,6 @@ for ``slow_after`` seconds is noted (which run, how long, which test) every as m
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import selectors
@@ -38,6 +37,7 @@ from typing import Any
 
 from pytest_gtguard import _procs
 from pytest_gtguard.results import clip
+from pytest_gtguard.split.neighbours import blocked_plugins
 from pytest_gtguard.split.runner import (
     CURRENT_SUFFIX,
     OUTPUT_TAIL,
@@ -386,15 +386,3 @@ def _message(line: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return message if isinstance(message, dict) else None
-
-
-def blocked_plugins(args: Sequence[str]) -> list[str]:
-    """Return the plugin names ``args`` block (``-p no:NAME``), or ``["*"]`` when they disable autoloading."""
-    names: list[str] = []
-    for flag, value in itertools.pairwise([*args, ""]):
-        if flag == "--disable-plugin-autoload":
-            return ["*"]
-        spec = value if flag == "-p" else flag[2:] if flag.startswith("-p") else ""
-        if spec.startswith("no:"):
-            names.append(spec[3:])
-    return names

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pytest_gtguard import _procs
 from pytest_gtguard.results import UNKNOWN_REACH, RunResults, clip
+from pytest_gtguard.split.neighbours import random_seed, randomly_args
 
 __all__ = [
     "OUTPUT_TAIL",
@@ -53,6 +54,7 @@ class RunSpec:
     order_seed: int | None  # None keeps pytest's collection order
     trace: bool  # record which sides each test touched (per test: a profile hook on every call)
     watch: bool = False  # record only whether the run reached another side's folder (cheap)
+    random_seed: int | None = None  # pytest-randomly's --randomly-seed for the run; None: not installed/used
 
 
 @dataclass
@@ -71,20 +73,28 @@ class RunOutcome:
 
 
 def plan_runs(
-    runs: int, seed: int, sides: Sequence[str] = ("before", "after"), *, trace: bool = True, watch: bool = False
+    runs: int,
+    seed: int,
+    sides: Sequence[str] = ("before", "after"),
+    *,
+    trace: bool = True,
+    watch: bool = False,
+    randomly: bool = False,
 ) -> list[RunSpec]:
     """Return the runs to make, interleaved by side so both sides progress together.
 
     Run 0 of each side keeps the collection order (and traces side use when ``trace``); later runs
     shuffle the order and use other hash seeds. ``watch`` has every untraced run report whether it
-    reached another side (see ``TraceOnReach``). The same ``seed`` gives the same plan.
+    reached another side (see ``TraceOnReach``). ``randomly`` gives each run a pytest-randomly seed
+    (``neighbours.random_seed``). The same ``seed`` gives the same plan.
     """
     specs = []
     for index in range(runs):
         for side in sides:
             order = None if index == 0 else seed * 1000 + index
             traced = trace and index == 0
-            specs.append(RunSpec(side, index, seed + index, order, trace=traced, watch=watch and not traced))
+            rnd = random_seed(seed, index) if randomly else None
+            specs.append(RunSpec(side, index, seed + index, order, traced, watch and not traced, rnd))
     return specs
 
 
@@ -102,6 +112,7 @@ class TraceOnReach:
         self._seed = seed
         self._traced = {spec.side for spec in planned if spec.trace}
         self._last = {spec.side: max(s.index for s in planned if s.side == spec.side) for spec in planned}
+        self._random = next((spec.random_seed for spec in planned if spec.index == 0), None)
 
     def __call__(self, outcome: RunOutcome, queued: list[RunSpec]) -> list[RunSpec]:
         """Return the queue to go on with after ``outcome``."""
@@ -114,7 +125,8 @@ class TraceOnReach:
             if pending.side == spec.side:
                 return [*queued[:position], replace(pending, trace=True, watch=False), *queued[position + 1 :]]
         self._last[spec.side] += 1
-        return [*queued, RunSpec(spec.side, self._last[spec.side], self._seed, None, trace=True)]
+        # The added run repeats run 0's conditions: its hash seed, pytest's order, its pytest-randomly seed.
+        return [*queued, RunSpec(spec.side, self._last[spec.side], self._seed, None, True, random_seed=self._random)]
 
 
 def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]:
@@ -130,6 +142,8 @@ def command(spec: RunSpec, args: Sequence[str], results_path: Path) -> list[str]
         cmd.append("--gtguard-trace-sides")
     elif spec.watch:
         cmd.append("--gtguard-reach-sides")
+    if spec.random_seed is not None:
+        cmd += randomly_args(spec.random_seed)
     return cmd
 
 

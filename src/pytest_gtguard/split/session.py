@@ -176,7 +176,7 @@ def _run(
         return _run_on(pool, cfg, progress, may_reach=may_reach)
     pool = start_pool(cfg, env)
     if pool is None:  # no fork: a fixed plan, run 0 of each side traced when a side may be reached
-        specs = plan_runs(cfg.runs, cfg.seed, trace=may_reach)
+        specs = plan_runs(cfg.runs, cfg.seed, trace=may_reach, randomly=cfg.randomly)
         return run_subprocesses(
             specs, args=cfg.args, cwd=cfg.cwd, env=env, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress
         )
@@ -188,7 +188,7 @@ def _run_on(
     pool: ZygotePool, cfg: SplitConfig, progress: Callable[[RunOutcome], None] | None, *, may_reach: bool
 ) -> list[RunOutcome]:
     """Run the plan on ``pool``; runs only watch for the other side, and trace once one reached it."""
-    specs = plan_runs(cfg.runs, cfg.seed, trace=False, watch=may_reach)
+    specs = plan_runs(cfg.runs, cfg.seed, trace=False, watch=may_reach, randomly=cfg.randomly)
     follow_up = TraceOnReach(cfg.seed, specs) if may_reach else None
     return pool.run(specs, jobs=cfg.jobs, timeout=cfg.timeout, on_done=progress, follow_up=follow_up)
 
