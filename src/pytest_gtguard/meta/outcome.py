@@ -8,6 +8,7 @@ from typing import Any
 
 from pytest_gtguard.meta import smells
 from pytest_gtguard.meta.execute import Status
+from pytest_gtguard.meta.memorizer_report import MemorizerResult
 from pytest_gtguard.meta.score import MetaScore, MutantResult, VariantResult
 
 __all__ = ["Markup", "MetaOutcome"]
@@ -37,6 +38,7 @@ class MetaOutcome:
     child_cpu_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
+    memorizers: list[MemorizerResult] = field(default_factory=list)  # per public function, see memorizer_run
 
     def summary_lines(self) -> list[tuple[str, Markup]]:
         """Return the terminal summary as (line, markup) pairs."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_gtguard.errors import ConfigError, MetaSetupError
-from pytest_gtguard.meta import activate, mutate, report, smells, variants, warm
+from pytest_gtguard.meta import activate, memorizer_run, mutate, report, smells, variants, warm
 from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
 from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
@@ -90,6 +90,8 @@ class _Run:
                 self._sentinel()
                 self._variants()
                 self._lap("checks")
+                self.out.memorizers = memorizer_run.run(self)
+                self._lap("memorizer")
                 self._mutants(reporter)
             self._finish()
         self.out.timings["total"] = time.perf_counter() - self._started
