@@ -1,5 +1,7 @@
 """Regenerate the option table in docs/configuration.md from settings.ALL_OPTIONS.
 
+Hidden options (plumbing between gtguard's processes) are left out; deprecated spellings are shown.
+
 python docs/gen_configuration.py          # rewrite the table in place
 python docs/gen_configuration.py --check  # exit 1 when the page is stale (the test suite runs this)
 """
@@ -18,7 +20,11 @@ START, END = "<!-- options:start -->", "<!-- options:end -->"
 def table() -> str:
     rows = ["| command line | environment | ini key | type | default | meaning |", "|---|---|---|---|---|---|"]
     for opt in ALL_OPTIONS:
+        if opt.hidden:  # plumbing between gtguard's own processes, not a user setting
+            continue
         flags = ", ".join(f"`{f}`" for f in opt.flags) or "–"
+        if opt.deprecated:
+            flags += " (deprecated: " + ", ".join(f"`{f}`" for f in opt.deprecated) + ")"
         env = f"`{opt.env}`" if opt.env else "–"
         ini = f"`{opt.ini}`" if opt.ini else "–"
         default = "–" if opt.default in (None, False) and opt.kind is not Kind.FLAG else f"`{opt.default}`"

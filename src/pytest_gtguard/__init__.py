@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_gtguard.errors import ConfigError, GtguardError, GtguardWarning, InvalidMarker, TaskLayoutError
+from pytest_gtguard.errors import (
+    ConfigError,
+    GtguardDeprecationWarning,
+    GtguardError,
+    GtguardWarning,
+    InvalidMarker,
+    TaskLayoutError,
+)
 
 if TYPE_CHECKING:
     from pytest_gtguard.perf.budget import PerfBudget
@@ -35,6 +42,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConfigError",
+    "GtguardDeprecationWarning",
     "GtguardError",
     "GtguardWarning",
     "InvalidMarker",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "GtguardDeprecationWarning",
     "GtguardError",
     "GtguardWarning",
     "InvalidMarker",
@@ -34,3 +35,7 @@ class MetaSetupError(GtguardError):
 
 class GtguardWarning(UserWarning):
     """Base class of gtguard's warnings, so users can filter them as a group."""
+
+
+class GtguardDeprecationWarning(GtguardWarning, DeprecationWarning):
+    """An old spelling (an option renamed to the ``--gtguard-...`` rule) that goes away in the next release."""

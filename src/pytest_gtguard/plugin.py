@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from pytest_gtguard._config import option_value
+from pytest_gtguard._xdist import is_worker
+from pytest_gtguard.errors import GtguardDeprecationWarning
 from pytest_gtguard.meta.options import REQ_MARKER_HELP
-from pytest_gtguard.settings import declare_options
+from pytest_gtguard.settings import declare_options, deprecated_uses
 from pytest_gtguard.side import plugin as side
 from pytest_gtguard.split.options import CHANNEL_OPTIONS
 
@@ -58,6 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_gtguard.checks import plugin as checks
     from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 
+    if not is_worker(config):  # once per run, not again on each xdist worker
+        for text in deprecated_uses(config.option):
+            config.issue_config_time_warning(GtguardDeprecationWarning(text), stacklevel=2)
     config.pluginmanager.register(side.fixtures, "gtguard-fixtures")
     splitting = config.pluginmanager.has_plugin("gtguard-split")  # then the runs happen in child processes
     checks.register(config, runs_tests=not splitting)  # markers, fixtures and the "gtguard-checks" plugin

@@ -6,6 +6,7 @@ two never drift apart. Features add their own ``Option`` tuples and list them in
 
 from __future__ import annotations
 
+import argparse
 import math
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pytest_gtguard._option import Kind, Option
+from pytest_gtguard._option import Kind, Option, old_dest
 from pytest_gtguard.errors import ConfigError
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Resolved",
     "add_argparse_options",
     "declare_options",
+    "deprecated_uses",
     "resolve",
 ]
 
@@ -133,34 +135,46 @@ CORE_OPTIONS: tuple[Option, ...] = (
 
 
 def declare_options(group: _Group, addini: _AddIni, options: Sequence[Option] | None = None) -> None:
-    """Register ``options`` (default: all of them) with a pytest option group and ini parser."""
+    """Register ``options`` (default: all of them) with a pytest option group and ini parser.
+
+    Hidden options and deprecated spellings are accepted but left out of ``--help``.
+    """
     for opt in ALL_OPTIONS if options is None else options:
         if opt.flags:
-            attrs: dict[str, Any] = {"dest": opt.dest, "help": opt.help}
-            if opt.kind is Kind.FLAG:
-                attrs["action"] = "store_true"
-                attrs["default"] = None  # None = "not given", so env and ini still apply
-            else:
-                attrs["action"] = "append" if opt.append else "store"
-                attrs["default"] = None
-                attrs["metavar"] = opt.metavar
-            group.addoption(*opt.flags, **attrs)
+            group.addoption(*opt.flags, **_parser_attrs(opt, opt.dest, hidden=opt.hidden))
+        if opt.deprecated:
+            group.addoption(*opt.deprecated, **_parser_attrs(opt, old_dest(opt), hidden=True))
         if opt.ini:
             ini_type = "args" if opt.kind is Kind.ARGS else "string"
             addini(opt.ini, opt.help, type=ini_type, default=None)
+
+
+def _parser_attrs(opt: Option, dest: str, *, hidden: bool) -> dict[str, Any]:
+    attrs: dict[str, Any] = {"dest": dest, "help": argparse.SUPPRESS if hidden else opt.help}
+    attrs["default"] = None  # None = "not given", so env and ini still apply
+    if opt.kind is Kind.FLAG:
+        attrs["action"] = "store_true"
+    else:
+        attrs["action"] = "append" if opt.append else "store"
+        attrs["metavar"] = opt.metavar
+    return attrs
 
 
 def add_argparse_options(parser: Any, options: Sequence[Option]) -> None:
     """Add the command-line forms of ``options`` to an argparse parser (the ``gtguard`` command)."""
     for opt in options:
         flags = [f for f in opt.flags if f.startswith("--gtguard-")] or list(opt.flags)
-        if not flags:
-            continue
-        if opt.kind is Kind.FLAG:
-            parser.add_argument(*flags, dest=opt.dest, action="store_true", default=None, help=opt.help)
-        else:
-            action = "append" if opt.append else "store"
-            parser.add_argument(*flags, dest=opt.dest, action=action, default=None, metavar=opt.metavar, help=opt.help)
+        if flags:
+            parser.add_argument(*flags, **_parser_attrs(opt, opt.dest, hidden=opt.hidden))
+
+
+def deprecated_uses(namespace: Any, options: Sequence[Option] | None = None) -> list[str]:
+    """Return one warning text per deprecated spelling given in the parsed ``namespace``, naming the new one."""
+    return [
+        f"{opt.deprecated[0]} is deprecated and will be removed in the next release: use {opt.flags[-1]}"
+        for opt in (ALL_OPTIONS if options is None else options)
+        if opt.deprecated and getattr(namespace, old_dest(opt), None) not in (None, False)
+    ]
 
 
 @dataclass(frozen=True)
@@ -187,8 +201,10 @@ def resolve(
         ConfigError: the raw text cannot be parsed; the message names the option and its source.
     """
     raw_cli = getattr(cli, opt.dest, None) if opt.flags else None
+    where = f"command-line option {opt.flags[0]}" if opt.flags else ""
+    if (raw_cli is None or raw_cli is False) and opt.deprecated:
+        raw_cli, where = getattr(cli, old_dest(opt), None), f"command-line option {opt.deprecated[0]}"
     if raw_cli is not None and raw_cli is not False:
-        where = f"command-line option {opt.flags[0]}"
         if opt.append:
             words = [w for item in raw_cli for w in (shlex.split(item) if opt.kind is Kind.ARGS else [item])]
             return Resolved(tuple(_parse(opt, w, where, Path.cwd()) for w in words), where)
@@ -289,7 +305,6 @@ def _all_options() -> tuple[Option, ...]:
     from pytest_gtguard.perf.options import PERF_OPTIONS
     from pytest_gtguard.split.options import SPLIT_OPTIONS
 
-    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS, *META_OPTIONS)
 
 
 ALL_OPTIONS: tuple[Option, ...] = _all_options()

@@ -325,7 +325,7 @@ def test_inputs_every_numeric_option_has_a_range() -> None:
         ("--gtguard-seed", "-1", "pass a whole number of at least 0"),
         ("--gtguard-perf-scale", "0", "pass a number above 0"),
         ("--gtguard-determinism-runs", "1", "pass a whole number of at least 2"),
-        ("--meta-min-score", "101", "pass a number of at least 0 and at most 100"),
+        ("--gtguard-meta-min-score", "101", "pass a number of at least 0 and at most 100"),
     ],
 )
 def test_inputs_a_bad_numeric_option_stops_the_split_before_any_run(

@@ -147,7 +147,7 @@ def test_meta_variant_declared_in_ini_as_patch(task: pytest.Pytester) -> None:
     )
     (task.path / "pytest.ini").write_text("[pytest]\ngtguard_meta_variants = repository_after/calc.py=broken.patch\n")
 
-    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "1")
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-max-mutants", "1")
 
     result.stdout.fnmatch_lines(["*variant broken -> repository_after/calc.py: Survived*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -187,9 +187,9 @@ def test_meta_same_seed_gives_same_mutants_and_results(task: pytest.Pytester) ->
             "--meta",
             "-p",
             "no:cacheprovider",
-            "--meta-seed",
+            "--gtguard-meta-seed",
             "7",
-            "--meta-max-mutants",
+            "--gtguard-meta-max-mutants",
             "8",
             f"--gtguard-meta-report={out}",
             f"--gtguard-meta-workers={workers}",
@@ -221,9 +221,9 @@ def test_meta_with_xdist_is_a_usage_error(task: pytest.Pytester) -> None:
 
 
 def test_meta_min_score_fails_the_run(task: pytest.Pytester) -> None:
-    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-min-score", "99")
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-min-score", "99")
 
-    result.stdout.fnmatch_lines(["*FAILED: mutation score *% is under --meta-min-score 99%*"])
+    result.stdout.fnmatch_lines(["*FAILED: mutation score *% is under --gtguard-meta-min-score 99%*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -311,7 +311,7 @@ def test_meta_leaves_sources_unchanged_when_killed_midway(task: pytest.Pytester)
 def test_meta_classifies_memory_blowup_as_runtime_error(task: pytest.Pytester) -> None:
     _add_variant(task, "broken_memory", CALC.replace("    result = 0\n", "    result = [0] * 10**12\n"))
 
-    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "1")
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-max-mutants", "1")
 
     result.stdout.fnmatch_lines(["*variant broken_memory -> repository_after/calc.py: RuntimeError*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -320,7 +320,9 @@ def test_meta_classifies_memory_blowup_as_runtime_error(task: pytest.Pytester) -
 def test_meta_help_lists_the_options(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
 
-    result.stdout.fnmatch_lines(["*--meta, --gtguard-meta*", "*--meta-seed*=N*", "*--meta-min-score*=SCORE*"])
+    result.stdout.fnmatch_lines(
+        ["*--meta, --gtguard-meta*", "*--gtguard-meta-seed*=N*", "*--gtguard-meta-min-score*=SCORE*"]
+    )
 
 
 def test_meta_syntax_error_in_ground_truth_names_the_file(task: pytest.Pytester) -> None:

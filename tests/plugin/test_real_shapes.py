@@ -298,7 +298,7 @@ def test_real_shape_meta_does_not_charge_one_test_for_a_first_import(pytester: p
     (pytester.path / "repository_before").mkdir()
     pytester.syspathinsert(pytester.path / "lib")
 
-    result = pytester.runpytest("--meta", "-p", "no:cacheprovider", "--meta-max-mutants", "4")
+    result = pytester.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-max-mutants", "4")
 
     out = result.stdout.str()
     assert "fails-alone" not in out

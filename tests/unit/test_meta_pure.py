@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_gtguard.errors import ConfigError
-from pytest_gtguard.meta import report, smells, sources, variants
+from pytest_gtguard.meta import html, report, smells, sources, terminal, variants
 from pytest_gtguard.meta.execute import Status
 from pytest_gtguard.meta.score import MutantResult, VariantResult, failures, score
 
@@ -181,7 +181,7 @@ def test_score_failures_name_surviving_variant_and_low_score() -> None:
 
     assert reasons == [
         "hand-written variant broken_sum (calc.py) was not caught: Survived",
-        "mutation score 0.0% is under --meta-min-score 50%",
+        "mutation score 0.0% is under --gtguard-meta-min-score 50%",
     ]
 
 
@@ -201,7 +201,7 @@ def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
     )
 
     report.write_json(doc, tmp_path / "r.json")
-    report.write_html(doc, tmp_path / "r.html")
+    html.write_html(doc, tmp_path / "r.html")
 
     loaded = json.loads((tmp_path / "r.json").read_text())
     entry = loaded["files"]["m.py"]["mutants"][0]
@@ -212,12 +212,13 @@ def test_report_document_is_schema_shaped(tmp_path: Path) -> None:
     assert isinstance(loaded["system"]["ci"], bool)
     assert loaded["system"]["cpu"]["logicalCores"] >= 1
     page = (tmp_path / "r.html").read_text()
-    assert "class='Survived'" in page
-    assert "<h2>Kill matrix</h2>" in page
+    assert "<mutation-test-report-app" in page
+    assert "customElements.define" in page  # the viewer is inlined: the page works offline
 
 
 def test_report_progress_bar() -> None:
-    assert report.progress_bar(5, 10, width=10, killed=4, survived=1) == "[#####.....] 5/10 killed 4 survived 1"
+    bar = terminal.progress_bar(5, 10, width=10, detected=4, undetected=1)
+    assert bar == "[#####.....] 5/10 detected 4 undetected 1"
 
 
 def test_variants_standalone_patch_finds_its_target_from_the_header(tmp_path: Path) -> None:

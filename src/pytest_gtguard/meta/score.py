@@ -160,5 +160,5 @@ def failures(result: MetaScore, variants: Sequence[VariantResult], *, min_score:
         f"hand-written variant {v.name} ({v.target}) was not caught: {v.status.value}" for v in variants if not v.caught
     ]
     if result.score is not None and result.score < min_score:
-        reasons.append(f"mutation score {result.score:.1f}% is under --meta-min-score {min_score:g}%")
+        reasons.append(f"mutation score {result.score:.1f}% is under --gtguard-meta-min-score {min_score:g}%")
     return reasons

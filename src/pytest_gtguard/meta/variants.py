@@ -2,7 +2,7 @@
 
 Two ways to declare one (both may be used; duplicates are dropped):
 
-* an entry ``TARGET=VARIANT`` in the ini key ``gtguard_meta_variants`` (or ``--gtguard-meta-variant``),
+* an entry ``TARGET=VARIANT`` in the ini key ``gtguard_meta_variants`` (or ``--gtguard-meta-variants``),
   where TARGET is a ground-truth file (path relative to the ini file, or a dotted module name such as
   ``calc.core``) and VARIANT is a full replacement ``.py`` file or a unified diff (``.patch``/``.diff``)
   against TARGET; a diff may stand alone when its ``+++`` header names the target;

@@ -30,12 +30,19 @@ def declared_options(
     ``argv`` (pytest does not pass its arguments to ``pytest_addoption``). The namespaced spelling
     (``--gtguard-repo``) always stays, so the feature remains reachable.
     """
-    short = {f for opt in options for f in opt.flags if not f.startswith("--gtguard-")}
+    short = {f for opt in options for f in (*opt.flags, *opt.deprecated) if not f.startswith("--gtguard-")}
     starts = {start, *named_folders(argv)}
     claimed = frozenset().union(*(claimed_flags(folder.resolve(), short) for folder in starts))
     if not claimed:
         return tuple(options)
-    return tuple(replace(opt, flags=tuple(f for f in opt.flags if f not in claimed)) for opt in options)
+    return tuple(
+        replace(
+            opt,
+            flags=tuple(f for f in opt.flags if f not in claimed),
+            deprecated=tuple(f for f in opt.deprecated if f not in claimed),
+        )
+        for opt in options
+    )
 
 
 def named_paths(argv: Sequence[str]) -> list[Path]:

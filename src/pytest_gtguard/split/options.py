@@ -89,6 +89,7 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
         "Shuffle the test order with this seed (modules, then tests within each)",
         Kind.INT,
         flags=("--gtguard-shuffle",),
+        hidden=True,
         metavar="SEED",
     ),
     Option(
@@ -96,6 +97,7 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
         "Record which side folders the whole run loaded code from or read (cheap; the split traces only when needed)",
         Kind.FLAG,
         flags=("--gtguard-reach-sides",),
+        hidden=True,
         default=False,
     ),
     Option(
@@ -103,6 +105,7 @@ SPLIT_OPTIONS: tuple[Option, ...] = (
         "Record which side folders each test ran code from or read (finds side-independent tests)",
         Kind.FLAG,
         flags=("--gtguard-trace-sides",),
+        hidden=True,
         default=False,
     ),
 )
