@@ -305,6 +305,7 @@ def _all_options() -> tuple[Option, ...]:
     from pytest_gtguard.perf.options import PERF_OPTIONS
     from pytest_gtguard.split.options import SPLIT_OPTIONS
 
+    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS, *META_OPTIONS)
 
 
 ALL_OPTIONS: tuple[Option, ...] = _all_options()
