@@ -8,14 +8,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_gtguard.errors import ConfigError, MetaSetupError
-from pytest_gtguard.meta import activate, memorizer_run, mutate, report, smells, variants, warm
+from pytest_gtguard.meta import activate, memorizer_run, mutate, report, smells, terminal, variants, warm
 from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
 from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
@@ -241,7 +241,10 @@ class _Run:
             if tests_of[m.id] and m.id not in ignored:
                 jobs.append(self.job(m.id, tests_of[m.id]))
         by_id = {m.id: m for m in chosen}
-        progress = _progress(reporter, len(jobs))
+        # Every sampled mutant counts, those settled without a child (NoCoverage, Ignored) from the start.
+        jobless = [m.id for m in chosen if not tests_of[m.id] or m.id in ignored]
+        settled = [Status.IGNORED if mid in ignored else Status.NO_COVERAGE for mid in jobless]
+        progress = terminal.mutant_progress(reporter, total=len(chosen), settled=settled)
         self._lap("generation")
         results: dict[str, Verdict] = {}
 
@@ -292,7 +295,8 @@ class _Run:
         out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
         out.failures = failures(out.score, out.variants, min_score=settings.min_score)
         if settings.report_dir is not None:
-            out.report_paths = _write_reports(out, settings, self.parsed, self.root, settings.report_dir)
+            tests = report.collected_tests(session.items)
+            out.report_paths = report.write_reports(out, settings, self.parsed, self.root, tests)
 
 
 def _nothing() -> None:
@@ -331,62 +335,3 @@ def _requirements(session: pytest.Session) -> dict[str, list[str]]:
 def _test_dirs(settings: MetaSettings, root: Path) -> list[Path]:
     dirs = {p for p in (settings.suite, root / "tests", root / "test") if p is not None and p.is_dir()}
     return sorted(dirs)
-
-
-def _progress(reporter: Any, total: int) -> Callable[[Verdict], None]:
-    counts = {"done": 0, "killed": 0, "survived": 0, "shown": -1}
-    tty = reporter is not None and reporter.isatty
-
-    def on_verdict(verdict: Verdict) -> None:
-        counts["done"] += 1
-        counts["killed"] += verdict.status in (Status.KILLED, Status.TIMEOUT)
-        counts["survived"] += verdict.status is Status.SURVIVED
-        if reporter is None:
-            return
-        tenth = 10 * counts["done"] // max(total, 1)
-        if not tty and tenth == counts["shown"]:
-            return
-        counts["shown"] = tenth
-        bar = report.progress_bar(counts["done"], total, killed=counts["killed"], survived=counts["survived"])
-        reporter.write(("\r" if tty else "\n") + "gtguard meta: mutants " + bar, flush=True)
-        if counts["done"] == total:
-            reporter.write("\n")
-
-    return on_verdict
-
-
-def _write_reports(
-    out: MetaOutcome, settings: MetaSettings, parsed: Sequence[mutate.SourceFile], root: Path, folder: Path
-) -> list[Path]:
-    from pytest_gtguard import __version__
-
-    if out.score is None:
-        return []
-    document = report.to_schema(
-        out.mutants,
-        sources={p.relpath: p.text for p in parsed},
-        root=root,
-        score=out.score,
-        variants=out.variants,
-        findings=out.findings,
-        coverage=out.coverage,
-        config={
-            "seed": settings.seed,
-            "maxMutants": settings.max_mutants,
-            "minScore": settings.min_score,
-            "failures": out.failures,
-            "baselineFailed": out.baseline_failed,
-            "childCpuMs": out.child_cpu_ms,
-        },
-        performance={
-            "setup": sum(out.timings.get(k, 0.0) for k in ("setup", "checks", "generation")),
-            "initialRun": out.timings.get("baseline", 0.0),
-            "mutation": out.timings.get("mutation", 0.0),
-        },
-        version=__version__,
-    )
-    json_path = folder / "mutation-report.json"
-    html_path = folder / "mutation-report.html"
-    report.write_json(document, json_path)
-    report.write_html(document, html_path)
-    return [json_path, html_path]

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -199,10 +199,30 @@ class MetaPlugin:
         """Print the meta summary: phases, score, survivors, findings, verdict."""
         if self._outcome is None:
             return
+        from pytest_gtguard.meta import terminal
+
         terminalreporter.section("gtguard meta")
-        for line, markup in self._outcome.summary_lines():
+        for line, markup in terminal.summary_lines(self._outcome, min_score=self._settings.min_score):
             terminalreporter.write_line(line, **markup)
         sys.stdout.flush()
+        # pytest's closing line prints every stats key as "<reports> <key>": one report per mutant run
+        # gives "22 mutants, meta score 75.0% (pass, min 80%)" (the split's closing line does the same).
+        part = terminal.closing_part(self._outcome, min_score=self._settings.min_score)
+        if part is not None:
+            key, _ = part
+            reports = terminalreporter.stats.setdefault(key, [])
+            for m in self._outcome.mutants:
+                outcome = _CLOSING_OUTCOMES.get(m.status.value, "skipped")
+                reports.append(pytest.TestReport(m.id, (m.file, m.line - 1, m.id), {}, outcome, None, "call"))
+
+
+# What each mutant's entry in the closing line's stats counts as, for plugins that read the reports.
+_CLOSING_OUTCOMES: dict[str, Literal["passed", "failed", "skipped"]] = {
+    "Killed": "passed",
+    "Timeout": "passed",
+    "Survived": "failed",
+    "NoCoverage": "failed",
+}
 
 
 def _no_cleanup() -> None:
