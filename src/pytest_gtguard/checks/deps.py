@@ -1,7 +1,8 @@
 """``no_new_dependencies``: the side under test declares no distribution the before side does not.
 
-Reads ``requirements*.txt`` (any depth, outside virtual environments) and ``pyproject.toml``
-(``[project]`` dependencies and optional dependencies, Poetry's ``[tool.poetry.dependencies]``).
+Reads ``requirements*.txt`` (any depth, outside virtual environments, with the files they include),
+``pyproject.toml`` (``[project]`` dependencies and extras, PEP 735 ``[dependency-groups]``, Poetry's
+tables), ``setup.cfg`` and ``setup.py`` (statically); the parsing lives in ``checks/requirements.py``.
 The baseline is the before side plus the task root's own top-level files, since many tasks keep the
 shared ``requirements.txt`` at the task root (survey §8).
 """
@@ -9,19 +10,18 @@ shared ``requirements.txt`` at the task root (survey §8).
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pytest_gtguard._toml import loads
+from packaging.utils import canonicalize_name
+
+from pytest_gtguard.checks import requirements
 from pytest_gtguard.checks.scope import Finding
 
 __all__ = ["CHECK", "Requirement", "declared", "new_dependency_findings"]
 
 CHECK = "no_new_dependencies"
-_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SKIP = frozenset({".git", ".venv", "venv", "env", "node_modules", "site-packages", "__pycache__", ".tox"})
 
 
@@ -36,17 +36,14 @@ class Requirement:
 
 def normalise(name: str) -> str:
     """Return the PEP 503 form of a distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return canonicalize_name(name)
 
 
 def declared(folder: Path, *, recursive: bool = True) -> list[Requirement]:
     """Return the distributions declared under ``folder``."""
     out: list[Requirement] = []
     for path in _files(folder, recursive=recursive):
-        if path.name == "pyproject.toml":
-            out.extend(_from_pyproject(path))
-        else:
-            out.extend(_from_requirements(path))
+        out.extend(Requirement(name, file, line) for name, file, line in _reader(path.name)(path))
     return out
 
 
@@ -74,38 +71,16 @@ def _files(folder: Path, *, recursive: bool) -> Iterator[Path]:
     for root, dirs, names in walker:
         dirs[:] = sorted(d for d in dirs if d not in _SKIP)
         for name in sorted(names):
-            if name == "pyproject.toml" or (name.startswith("requirements") and name.endswith(".txt")):
+            if name in _READERS or (name.startswith("requirements") and name.endswith(".txt")):
                 yield Path(root) / name
 
 
-def _from_requirements(path: Path) -> Iterator[Requirement]:
-    for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith(("-", "git+", "http:", "https:", "file:", ".")):
-            continue
-        match = _NAME.match(line)
-        if match:
-            yield Requirement(normalise(match.group(1)), path, number)
+_READERS: dict[str, Callable[[Path], Iterator[requirements.Declared]]] = {
+    "pyproject.toml": requirements.from_pyproject,
+    "setup.cfg": requirements.from_setup_cfg,
+    "setup.py": requirements.from_setup_py,
+}
 
 
-def _from_pyproject(path: Path) -> Iterator[Requirement]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    data = _toml(text)
-    specs: list[str] = []
-    project = data.get("project", {})
-    specs.extend(project.get("dependencies", []) or [])
-    for group in (project.get("optional-dependencies", {}) or {}).values():
-        specs.extend(group)
-    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
-    specs.extend(name for name in poetry if name.lower() != "python")
-    lines = text.splitlines()
-    for spec in specs:
-        match = _NAME.match(str(spec))
-        if match:
-            name = match.group(1)
-            line = next((i for i, text_line in enumerate(lines, 1) if name in text_line), 0)
-            yield Requirement(normalise(name), path, line)
-
-
-def _toml(text: str) -> dict[str, Any]:
-    return loads(text) or {}
+def _reader(name: str) -> Callable[[Path], Iterator[requirements.Declared]]:
+    return _READERS.get(name, requirements.from_requirements_file)
