@@ -1,7 +1,8 @@
 """Command checks: the three commands (before, after, evaluation) and commands that hide failures.
 
-Compose files are read with a small indentation scanner instead of PyYAML: only service names and
-``command:`` lines matter, and gtguard keeps its runtime dependencies to pytest and pluggy.
+Compose files are read with a small indentation scanner rather than PyYAML: only service names and
+``command:`` lines matter, and findings need their line numbers (a folded ``command: >`` block is
+joined and reported at its ``command:`` line).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _COMMAND = re.compile(
 # The split run, or `pytest --meta` (a testing task's evaluation): both write the evaluation report.
 _SPLIT_RUN = re.compile(r"--before\s+--after|--after\s+--before|gtguard\s+\w+|pytest\b.*\s--meta\b")
 _HIDE = re.compile(r"\|\|\s*(?:true\b|:(?=\s|$|;|\)|\")|exit\s+0\b|echo\b)|;\s*exit\s+0\b")
+_BLOCK_SCALAR = re.compile(r"command:\s*[>|][+-]?\d?\s*$")
 _GENERIC_TEST = re.compile(r"test", re.I)
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+|\*\*|__)(.*)")
 _TOKENS = {
@@ -103,8 +105,9 @@ def _compose_commands(name: str, lines: list[str]) -> Iterator[Command]:
     in_services = False
     service_indent: int | None = None
     service = ""
+    block_end = 0
     for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        if number <= block_end or not line.strip() or line.lstrip().startswith("#"):
             continue
         indent = len(line) - len(line.lstrip())
         if indent == 0:
@@ -121,7 +124,22 @@ def _compose_commands(name: str, lines: list[str]) -> Iterator[Command]:
             yield Command(name, number, f"service {service}", _roles(service))
         elif "command:" in line or line.strip().startswith("- "):
             text = line.strip()
+            if _BLOCK_SCALAR.search(text):  # `command: >` or `|`: the more-indented lines below are the command
+                block_end, body = _block(lines, number, indent)
+                text = "command: " + " ".join(body)
             yield Command(name, number, text, _roles(text, service))
+
+
+def _block(lines: list[str], number: int, indent: int) -> tuple[int, list[str]]:
+    """Return the last line number and the stripped lines of the YAML block scalar after line ``number``."""
+    end, body = number, []
+    for later in lines[number:]:
+        if later.strip() and len(later) - len(later.lstrip()) <= indent:
+            break
+        end += 1
+        if later.strip():
+            body.append(later.strip())
+    return end, body
 
 
 def _make_commands(name: str, lines: list[str]) -> Iterator[Command]:
