@@ -58,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Imported here, not at the top: the split's zygotes start in pytest_load_initial_conftests, and
     # every import before that delays them.
     from pytest_gtguard.checks import plugin as checks
+    from pytest_gtguard.hypothesis_policy import plugin as hypothesis_policy
     from pytest_gtguard.perf.plugin import PERF_GATE_MARKER_HELP, PerfGatePlugin, PerfSettings
 
     if not is_worker(config):  # once per run, not again on each xdist worker
@@ -70,6 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(PerfGatePlugin(PerfSettings.from_config(config)), "gtguard-perf")
     config.addinivalue_line("markers", REQ_MARKER_HELP)
     run = config.stash.get(side.SIDE_RUN_KEY, None)
+    # Hypothesis derandomized, no database, no deadline in the runs gtguard judges (docs/split.md).
+    judging = run is not None or bool(option_value(config, "gtguard_meta"))
+    hypothesis_policy.configure(config, judging=judging, runs_tests=not splitting)
     if option_value(config, "gtguard_meta"):
         from pytest_gtguard.meta import plugin as meta
 

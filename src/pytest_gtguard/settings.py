@@ -301,11 +301,12 @@ def _number(opt: Option, raw: Any, where: str) -> int | float:
 def _all_options() -> tuple[Option, ...]:
     # Features declare their options beside their code; imported here so one table feeds pytest and the CLI.
     from pytest_gtguard.checks.options import CHECKS_OPTIONS
+    from pytest_gtguard.hypothesis_policy.options import HYPOTHESIS_OPTIONS
     from pytest_gtguard.meta.options import META_OPTIONS
     from pytest_gtguard.perf.options import PERF_OPTIONS
     from pytest_gtguard.split.options import SPLIT_OPTIONS
 
-    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS, *META_OPTIONS)
+    return (*CORE_OPTIONS, *SPLIT_OPTIONS, *PERF_OPTIONS, *CHECKS_OPTIONS, *META_OPTIONS, *HYPOTHESIS_OPTIONS)
 
 
 ALL_OPTIONS: tuple[Option, ...] = _all_options()

@@ -203,9 +203,10 @@ class ChecksPlugin:
     def _rerun(self, item: pytest.Item, runs: int) -> list[Finding]:
         from pytest_gtguard.checks import determinism as det
         from pytest_gtguard.checks.scope import Finding
+        from pytest_gtguard.hypothesis_policy import plugin as hypothesis_policy
 
         here = tuple(str(v) for k, v in item.user_properties if k == OUTPUT_PROPERTY)
-        args = _side_args(self._config)
+        args = [*_side_args(self._config), *hypothesis_policy.child_args(self._config)]
         path, line = item.location[0], (item.location[1] or 0) + 1
         out: list[Finding] = []
         for i, variant in enumerate(det.variants(runs)):

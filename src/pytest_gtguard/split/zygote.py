@@ -72,6 +72,7 @@ _PRELOAD = (
     "pdb",
     "pytest_gtguard.plugin",
     "pytest_gtguard.checks.plugin",
+    "pytest_gtguard.hypothesis_policy.plugin",
     "pytest_gtguard.perf.plugin",
     "pytest_gtguard.side.conventions",
     "pytest_gtguard.side.imports",

@@ -1,0 +1,1 @@
+"""Hypothesis under gtguard: derandomized, no example database, no deadline (docs/split.md)."""
