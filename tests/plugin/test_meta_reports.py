@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import coverage  # noqa: F401 - keep its C tracer loaded: pytester unloads modules first imported by a run
@@ -47,13 +46,13 @@ def test_total():
 """
 
 # Hostile text in the ground truth: the HTML page embeds every source in a <script> element.
-HOSTILE = '''\
+HOSTILE = """\
 BANNER = "</script><script>alert('x')</script><!-- & -->"
 
 
 def banner():
     return BANNER
-'''
+"""
 
 HOSTILE_TEST = """\
 from hostile import banner
@@ -166,7 +165,7 @@ def test_json_report_validates_against_the_viewer_schema_with_test_files(project
     assert document["config"]["verdict"] == "pass"
 
 
-def test_html_header_shows_memorizer_data_when_present(tmp_path: Path) -> None:
+def test_html_header_shows_memorizer_results_when_the_document_has_them() -> None:
     from pytest_gtguard.meta import html
 
     document: dict[str, Any] = {
@@ -174,17 +173,29 @@ def test_html_header_shows_memorizer_data_when_present(tmp_path: Path) -> None:
         "thresholds": {"high": 80, "low": 60},
         "files": {},
         "config": {"score": 50.0, "counts": {"Killed": 1, "Survived": 1}, "minScore": 80, "verdict": "fail"},
-        "memorizers": [{"function": "calc.total", "status": "Survived"}],
+        "memorizers": [{"function": "calc.total", "file": "src/calc.py", "line": 5, "status": "survived", "inputs": 1}],
         "passable_by_hardcoding": ["calc.total"],
     }
+    plain = {k: v for k, v in document.items() if k not in ("memorizers", "passable_by_hardcoding")}
 
     with_data = html.page(document, script=None)
-    without = html.page({k: v for k, v in document.items() if k not in ("memorizers", "passable_by_hardcoding")}, script=None)
+    without = html.page(plain, script=None)
 
-    assert "Memorizers" in with_data and "calc.total" in with_data and "Passable by hard-coding" in with_data
-    assert "Memorizers" not in without
+    header = with_data.split("</header>", 1)[0]
+    assert "Memorizers" in header and "calc.total" in header and "passable by hard-coding" in header
+    assert "Memorizers" not in without.split("</header>", 1)[0]
     assert "FAIL" in without and "50.0%" in without
     jsonschema.validate(document, _schema())  # the extra top-level keys keep the document valid
+
+
+def test_memorizer_results_reach_the_json_and_the_page(project: pytest.Pytester) -> None:
+    _meta(project, "--gtguard-meta-report=out")
+
+    document = json.loads((project.path / "out" / "mutation-report.json").read_text())
+    page = (project.path / "out" / "mutation-report.html").read_text()
+
+    assert {m["function"] for m in document["memorizers"]} >= {"calc.is_adult", "calc.total"}
+    assert "Memorizers" in page.split("</header>", 1)[0]
 
 
 def test_vendored_viewer_can_be_inlined_in_a_script_element() -> None:

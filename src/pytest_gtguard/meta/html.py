@@ -3,7 +3,8 @@
 The viewer (``mutation-testing-elements``, vendored in ``_viewer/``) shows per-file scores, filters by
 status, navigation, the source with every mutant and the test view; it reads the schema's keys only, so
 the header shows what it would not: the verdict, the hand-written variants, gtguard's failures and
-findings, and the memorizer results when the document carries them. The page inlines the viewer's
+findings, and the memorizer results when the document carries them (top-level ``memorizers`` and
+``passable_by_hardcoding``, rendered by ``memorizer_report``). The page inlines the viewer's
 script and the JSON document, so it can be copied or attached alone and opened without a network.
 """
 
@@ -18,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from pytest_gtguard import _atomic
+from pytest_gtguard.meta.memorizer_report import memorizer_html_section
 from pytest_gtguard.meta.report import ALTERNATIVE
 
 __all__ = ["page", "viewer_script", "write_html"]
 
 BUNDLE = "mutation-test-elements.js"
-# Keys a memorizer run adds at the top level of the document (the viewer ignores them; the header shows them).
-_EXTRA_KEYS = (("memorizers", "Memorizers"), ("passable_by_hardcoding", "Passable by hard-coding"))
 
 _STYLE = """body{margin:0;font:14px system-ui,sans-serif}
 .gtg{margin:0;padding:.8em 1.5em;border-bottom:1px solid #ddd;background:#f8f9fa;color:#212529}
@@ -35,7 +35,9 @@ _STYLE = """body{margin:0;font:14px system-ui,sans-serif}
 .gtg table{border-collapse:collapse;margin:.2em 0}
 .gtg td,.gtg th{padding:.1em .8em .1em 0;text-align:left;vertical-align:top}
 .gtg ul{margin:.2em 0;padding-left:1.4em}.gtg details{margin:.3em 0}.gtg summary{cursor:pointer}
-.gtg code{font-size:.95em}"""
+.gtg code{font-size:.95em}.gtg h2+p{margin:.1em 0}
+.gtg tr.Survived td{background:#fde2e2}.gtg tr.Killed td{background:#e2f4e8}
+.gtg tr.NoCoverage td,.gtg tr.RuntimeError td{background:#fff3cd}"""
 
 # Set the report once the bundle has defined the element; the page background follows the viewer's theme.
 _LOADER = """(function(){var app=document.querySelector('mutation-test-report-app');
@@ -123,9 +125,11 @@ def _header(document: Mapping[str, Any], verdict: str) -> str:
                 f"<td class={css}>{_esc(v.get('status'))}</td><td>{_esc(v.get('killedBy') or '')}</td></tr>"
             )
         parts.append("</table>")
-    for key, label in _EXTRA_KEYS:
-        if document.get(key) is not None:
-            parts.append(f"<h2>{label}</h2>{_data(document[key])}")
+    section = memorizer_html_section(document)  # "" without the memorizer keys
+    if section:
+        parts.append(section)
+    elif document.get("passable_by_hardcoding"):
+        parts.append(f"<h2>Passable by hard-coding</h2>{_data(document['passable_by_hardcoding'])}")
     for key, label in (("requirements", "Requirements"), ("findings", "Test-integrity findings")):
         items = config.get(key) or []
         if items:

@@ -175,7 +175,7 @@ def write_reports(
 ) -> list[Path]:
     """Write ``mutation-report.json`` and ``mutation-report.html`` into ``settings.report_dir``."""
     from pytest_gtguard import __version__
-    from pytest_gtguard.meta import html, terminal
+    from pytest_gtguard.meta import html, memorizer_report, terminal
 
     if out.score is None or settings.report_dir is None:
         return []
@@ -204,6 +204,8 @@ def write_reports(
         version=__version__,
         tests=tests,
     )
+    if out.memorizers:
+        document.update(memorizer_report.to_json(out.memorizers))  # top-level keys the viewer ignores
     json_path = settings.report_dir / "mutation-report.json"
     html_path = settings.report_dir / "mutation-report.html"
     write_json(document, json_path)

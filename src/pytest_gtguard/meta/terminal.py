@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_gtguard.meta import memorizer_report
 from pytest_gtguard.meta.execute import Status, Verdict
 from pytest_gtguard.meta.outcome import MetaOutcome
 from pytest_gtguard.meta.score import MutantResult
@@ -149,6 +150,7 @@ def summary_lines(outcome: MetaOutcome, *, min_score: float) -> list[tuple[str, 
     for v in outcome.variants:
         by = f" by {v.killed_by}" if v.killed_by else ""
         lines.append((f"variant {v.name} -> {v.target}: {v.status.value}{by}", {"green" if v.caught else "red": True}))
+    lines.extend(memorizer_report.summary_lines(outcome.memorizers))
     if outcome.score is not None:
         for r in outcome.score.requirements:
             about = f" ({r.text[:60]})" if r.text else ""
