@@ -1,10 +1,10 @@
-"""The one place that knows about pytest-xdist: whether this process is a worker."""
+"""The one place that knows about pytest-xdist: whether this process is a worker, and turning workers off."""
 
 from __future__ import annotations
 
 import pytest
 
-__all__ = ["distributes", "is_worker"]
+__all__ = ["distributes", "is_worker", "no_workers", "requested", "workers_value"]
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -15,3 +15,32 @@ def is_worker(config: pytest.Config) -> bool:
 def distributes(config: pytest.Config) -> bool:
     """Return True in an xdist controller that hands the tests to workers (it imports no test code)."""
     return not is_worker(config) and getattr(config.option, "dist", "no") != "no"
+
+
+def workers_value(config: pytest.Config) -> object:
+    """Return the ``-n`` value pytest parsed (an int, "auto" or "logical"; the ini's addopts included), or None.
+
+    Read from the early namespace, so it is there from ``pytest_load_initial_conftests`` on.
+    """
+    return getattr(config.known_args_namespace, "numprocesses", None)
+
+
+def requested(config: pytest.Config) -> bool:
+    """Return True when the command line (or the ini's addopts) asks xdist for workers or a distribution."""
+    namespace = config.known_args_namespace
+    return (
+        bool(workers_value(config)) or getattr(namespace, "dist", "no") != "no" or bool(getattr(namespace, "tx", None))
+    )
+
+
+def no_workers(config: pytest.Config) -> None:
+    """Have xdist start no worker in this process (gtguard runs its own processes: split runs, meta mutants).
+
+    Call it from ``pytest_configure``, before xdist's own (``trylast``) registers its distributed session.
+    """
+    option = config.option
+    if hasattr(option, "numprocesses"):
+        option.numprocesses = 0
+        option.dist = "no"
+        option.tx = []
+        option.distload = False

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Literal
 
 import pytest
 
+from pytest_gtguard import _cov, _xdist
 from pytest_gtguard._config import option_value
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig, start_pool
+from pytest_gtguard.split.config import SplitConfig, neighbour_args, start_pool
 from pytest_gtguard.split.options import STRIPPED_FLAGS, STRIPPED_VALUED
 from pytest_gtguard.split.runner import RunOutcome, default_jobs
 
@@ -63,18 +64,30 @@ def split_config(config: pytest.Config, task: Task) -> SplitConfig:
     runs, jobs = option_value(config, "gtguard_runs"), option_value(config, "gtguard_jobs")
     if runs < 1 or (jobs is not None and jobs < 1):
         raise pytest.UsageError("--gtguard-runs and --gtguard-jobs take a whole number of at least 1")
+    randomly = config.pluginmanager.has_plugin("randomly")
+    # xdist, pytest-cov and pytest-randomly options for the runs, and -n N as the runs at once (docs/xdist.md).
+    given = neighbour_args(
+        child_args(config.invocation_params.args),
+        jobs=jobs,
+        workers=_xdist.workers_value(config),
+        xdist=_xdist.requested(config),
+        cov=_cov.requested(config),
+        randomly=randomly,
+    )
     return SplitConfig(
         task=task,
-        args=child_args(config.invocation_params.args),
+        args=given.args,
         cwd=config.invocation_params.dir,
         runs=runs,
         seed=option_value(config, "gtguard_seed"),
-        jobs=jobs or default_jobs(),
+        jobs=given.jobs or default_jobs(),
         timeout=option_value(config, "gtguard_run_timeout"),
         expect_f2p=option_value(config, "gtguard_expect_f2p"),
         instance_path=option_value(config, "gtguard_instance"),
         update_instance=option_value(config, "gtguard_update_instance"),
         report_path=option_value(config, "gtguard_report"),
+        randomly=randomly,
+        notes=given.notes,
     )
 
 
@@ -90,6 +103,9 @@ def set_aside_test_plugins(plugins: pytest.PytestPluginManager) -> None:
     for name in LATE_IMPORTS:
         if plugins.get_plugin(name) is not None:
             plugins.unregister(name=name)
+    # pytest-randomly's header would name a seed no run uses: each run gets its own (split.neighbours).
+    if plugins.get_plugin("randomly") is not None:
+        plugins.unregister(name="randomly")
 
 
 def is_whole_process(config: pytest.Config) -> bool:
@@ -127,8 +143,16 @@ class SplitPlugin:
         """Say what the split will do."""
         cfg = self._cfg
         return [
-            f"gtguard: split of task {cfg.task.root}: {cfg.runs} run(s) per side, {cfg.jobs} at a time, seed {cfg.seed}"
+            f"gtguard: split of task {cfg.task.root}: {cfg.runs} run(s) per side, {cfg.jobs} at a time, "
+            f"seed {cfg.seed}",
+            *cfg.notes,
         ]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Start no xdist worker and no pytest-cov here: the runs are this split's own processes."""
+        _xdist.no_workers(config)  # before xdist's trylast pytest_configure starts its session
+        _cov.stand_down(config, None)  # the header's note (cfg.notes) says why
 
     def pytest_collection(self, session: pytest.Session) -> bool:
         """Collect nothing here: each side is collected in its own fresh process."""

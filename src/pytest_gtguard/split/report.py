@@ -145,6 +145,7 @@ def _run_block(outcome: RunOutcome) -> dict[str, Any]:
         "index": outcome.spec.index,
         "hash_seed": outcome.spec.hash_seed,
         "order_seed": outcome.spec.order_seed,
+        "random_seed": outcome.spec.random_seed,  # pytest-randomly's --randomly-seed; null: not installed
         "traced": outcome.spec.trace,
         "exit_code": outcome.returncode,
         "duration_seconds": round(outcome.duration, 3),
