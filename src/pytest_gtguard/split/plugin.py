@@ -10,7 +10,7 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,16 +25,21 @@ from pytest_gtguard.split.runner import RunOutcome, default_jobs
 if TYPE_CHECKING:
     from pytest_gtguard.split.session import SplitResult
 
-__all__ = ["SplitPlugin", "child_args", "is_whole_process", "set_aside_test_plugins", "split_config", "will_run"]
+__all__ = [
+    "SplitPlugin",
+    "child_args",
+    "is_whole_process",
+    "set_aside_test_plugins",
+    "split_config",
+    "split_reports",
+    "will_run",
+]
 
-# What each category's entry in pytest's closing line counts as (by Category value), for plugins
-# that read the reports; the other categories count as skipped.
-_OUTCOMES: dict[str, Literal["passed", "failed", "skipped"]] = {
-    "FAIL_TO_PASS": "passed",
-    "PASS_TO_PASS": "passed",
-    "PASS_TO_FAIL": "failed",
-    "FAIL_TO_FAIL": "failed",
-}
+# The parent's own report files: a child given one would write over the parent's (and the others').
+_REPORT_FLAGS = frozenset({"--json-report", "--json-report-summary"})
+_REPORT_VALUED = frozenset(
+    {"--junitxml", "--junit-xml", "--junitprefix", "--junit-prefix", "--json-report-file", "--json-report-indent"}
+)
 
 _SCRIPTS = frozenset({"pytest", "py.test"})
 # Options with which pytest answers and exits before any session runs: no runs are started for them.
@@ -50,9 +55,9 @@ def child_args(args: Sequence[str]) -> tuple[str, ...]:
             skip = False
             continue
         name = arg.split("=", 1)[0]
-        if arg in STRIPPED_FLAGS:
+        if arg in STRIPPED_FLAGS or arg in _REPORT_FLAGS:
             continue
-        if name in STRIPPED_VALUED:
+        if name in STRIPPED_VALUED or name in _REPORT_VALUED:
             skip = "=" not in arg
             continue
         out.append(arg)
@@ -127,6 +132,24 @@ def will_run(config: pytest.Config) -> bool:
     return not any(getattr(namespace, dest, False) for dest in _ANSWER_ONLY)
 
 
+def split_reports(report: dict[str, Any]) -> list[pytest.TestReport]:
+    """Return a call and a teardown report per test id of the evaluation ``report`` (the report.json dict)."""
+    from pytest_gtguard.split.testreports import CATEGORY_KEY, split_tests
+
+    root, out = str(report.get("task") or ""), []
+    for test in split_tests(report):
+        call = pytest.TestReport(
+            test.nodeid, test.location, {}, test.outcome, test.longrepr(root), "call", duration=test.duration
+        )
+        setattr(call, CATEGORY_KEY, test.category)
+        props = test.properties()  # on the teardown report, where junitxml and pytest-json-report read them
+        out += [
+            call,
+            pytest.TestReport(test.nodeid, test.location, {}, "passed", None, "teardown", user_properties=props),
+        ]
+    return out
+
+
 class SplitPlugin:
     """Run both sides in child processes instead of collecting and running tests here."""
 
@@ -174,6 +197,9 @@ class SplitPlugin:
             self._result = run_split(self._cfg, env=self._env, progress=progress, pool=self._pool)
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
+        # junitxml, pytest-json-report and the closing line see one test per split test id (issue 18).
+        for report in split_reports(self._result.report):
+            session.config.hook.pytest_runtest_logreport(report=report)
         if is_whole_process(session.config):
             # The process only reports and exits from here. Its teardown's collections walk the whole
             # heap (pytest and every plugin: 30-75 ms, after the last run ended); frozen, they skip it.
@@ -184,21 +210,29 @@ class SplitPlugin:
         """Print the lists' sizes, the problems with their fixes, and the verdict."""
         if self._result is None:
             return
-        from pytest_gtguard.split.classify import Category
         from pytest_gtguard.split.render import summary_lines
 
         terminalreporter.section("gtguard split")
         for text, markup in summary_lines(self._result, update_instance=self._cfg.update_instance):
             terminalreporter.write_line(text, **markup)
-        # pytest's closing line counts the keys of ``stats``; without these it would say "no tests ran".
-        # The entries must be reports: other plugins walk every list (hypothesis reads ``report.__dict__``).
-        for category in Category:
-            key = category.value.lower().replace("_", "-")
-            outcome = _OUTCOMES.get(category.value, "skipped")
-            for nodeid in self._result.split.ids(category):
-                location = (nodeid.split("::", 1)[0], None, nodeid.rsplit("::", 1)[-1])
-                report = pytest.TestReport(nodeid, location, {}, outcome, None, "call")
-                terminalreporter.stats.setdefault(key, []).append(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """Count the split's reports under their category (``1 fail-to-pass``), printing no letter."""
+        from pytest_gtguard.split.testreports import CATEGORY_KEY, status_key
+
+        category = getattr(report, CATEGORY_KEY, None)
+        if category is None or report.when != "call":
+            return None
+        return status_key(category), "", ""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
+        """Make pytest-json-report's report the split's: outcomes, category per test, summary, exit code."""
+        if self._result is not None:
+            from pytest_gtguard.split.jsonreport import aggregate
+
+            aggregate(json_report, self._result.report, int(self._result.exit_code), self._result.report_path)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Exit with the split's documented code (docs/split.md)."""

@@ -69,6 +69,10 @@ def summary_lines(result: SplitResult, *, update_instance: bool = False) -> list
         lines.append((f"{level} --gtguard-update-instance wrote nothing: {_not_updated(result)}", {tone: True}))
     if result.report_path is not None:
         lines.append((f"report: {result.report_path}", {}))
+        if not result.write_errors:
+            from pytest_gtguard.split.html import html_path
+
+            lines.append((f"page:   {html_path(result.report_path)}", {}))
     # One line each, next to the verdict: the runs' work is done and shown; only the file is missing.
     lines.extend((f"ERROR {err}", {"red": True}) for err in result.write_errors)
     verdict = "task valid" if result.verdict.valid else "task INVALID"

@@ -100,7 +100,9 @@ def _side_block(side: str, outcomes: Sequence[RunOutcome], split: Split) -> dict
     tests = []
     for nodeid, history in sorted(split.tests.items()):
         per_run = history.before if side == "before" else history.after
-        record = next((o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests), None)
+        records = [o.results.tests[nodeid] for o in runs if o.results and nodeid in o.results.tests]
+        # The failure text of the first run that failed, so a flaky test's report shows why it failed.
+        record = next((r for r in records if r.outcome.is_fail), records[0] if records else None)
         # "unknown": no run of this side gave results (the reason is in split.unknown).
         # "flaky": its runs disagree on pass or not pass; runs that all fail report their first failure.
         failing = next((o for o in per_run if o.is_fail), per_run[0] if per_run else None)

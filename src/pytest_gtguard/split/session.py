@@ -23,9 +23,16 @@ from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
 from pytest_gtguard.split.evidence import run_gap
+from pytest_gtguard.split.html import html_path, write_html
 from pytest_gtguard.split.instance import Instance, find_instance, load_instance, write_lists
 from pytest_gtguard.split.pool import ZygotePool
-from pytest_gtguard.split.report import build_report, environment, new_report_path, write_report
+from pytest_gtguard.split.report import (
+    REPORT_ALTERNATIVE,
+    build_report,
+    environment,
+    new_report_path,
+    write_report,
+)
 from pytest_gtguard.split.runner import RunOutcome, TraceOnReach, plan_runs, run_subprocesses
 from pytest_gtguard.split.verdict import (
     ALLOW_SIDE_INDEPENDENT,
@@ -161,6 +168,10 @@ def _write(report: dict[str, Any], cfg: SplitConfig, started: dt.datetime, error
     except WriteError as exc:
         errors.append(exc)
         return None
+    try:  # the same data as a page for a person, beside it (issue 18)
+        write_html(report, html_path(path), alternative=REPORT_ALTERNATIVE)
+    except WriteError as exc:
+        errors.append(exc)
     return path
 
 
