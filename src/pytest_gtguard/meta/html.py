@@ -26,7 +26,7 @@ __all__ = ["page", "viewer_script", "write_html"]
 
 BUNDLE = "mutation-test-elements.js"
 
-_STYLE = """body{margin:0;font:14px system-ui,sans-serif}
+_STYLE = """body{margin:0;font:14px system-ui,sans-serif}mutation-test-report-app{display:block;padding:0 1.5em}
 .gtg{margin:0;padding:.8em 1.5em;border-bottom:1px solid #ddd;background:#f8f9fa;color:#212529}
 .gtg h1{font-size:1.25em;margin:0 0 .3em}.gtg h2{font-size:1em;margin:.6em 0 .2em}
 .gtg .badge{display:inline-block;padding:.05em .6em;border-radius:.3em;color:#fff;font-size:.9em;margin-left:.4em}
@@ -37,7 +37,8 @@ _STYLE = """body{margin:0;font:14px system-ui,sans-serif}
 .gtg ul{margin:.2em 0;padding-left:1.4em}.gtg details{margin:.3em 0}.gtg summary{cursor:pointer}
 .gtg code{font-size:.95em}.gtg h2+p{margin:.1em 0}
 .gtg tr.Survived td{background:#fde2e2}.gtg tr.Killed td{background:#e2f4e8}
-.gtg tr.NoCoverage td,.gtg tr.RuntimeError td{background:#fff3cd}"""
+.gtg tr.NoCoverage td,.gtg tr.RuntimeError td{background:#fff3cd}
+.gtg .gtguard-memorizers{max-height:16em;overflow:auto}"""
 
 # Set the report once the bundle has defined the element; the page background follows the viewer's theme.
 _LOADER = """(function(){var app=document.querySelector('mutation-test-report-app');

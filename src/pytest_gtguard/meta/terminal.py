@@ -212,7 +212,7 @@ def _survivors(outcome: MetaOutcome) -> list[tuple[str, Markup]]:
     if len(worst) > _SHOWN_FILES:
         lines.append((f"  ... and {len(worst) - _SHOWN_FILES} more file(s)", {}))
     examples = _examples(outcome.mutants, [f.file for f in worst])
-    where = "the reports above" if outcome.report_paths else "--gtguard-meta-report DIR"
+    where = "the report files" if outcome.report_paths else "--gtguard-meta-report DIR"
     lines.append((f"examples ({len(examples)} of {total}; every one is in {where}):", {}))
     for m in examples:
         ran = f" ({m.tests_run} test(s) passed)" if m.status is Status.SURVIVED else ""
