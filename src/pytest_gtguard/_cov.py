@@ -13,26 +13,15 @@ import contextlib
 
 import pytest
 
-__all__ = ["requested", "stand_down"]
+from pytest_gtguard import _header
 
-_NOTE_PLUGIN = "gtguard-cov-note"
+__all__ = ["requested", "stand_down"]
 
 
 def requested(config: pytest.Config) -> bool:
     """Return True when pytest-cov is asked to measure (``--cov``, on the command line or in addopts)."""
     namespace = config.known_args_namespace
     return bool(getattr(namespace, "cov_source", None)) and not getattr(namespace, "no_cov", False)
-
-
-class _Note:
-    """Say in the header that ``--cov`` was ignored, and why."""
-
-    def __init__(self, line: str) -> None:
-        self._line = line
-
-    def pytest_report_header(self) -> list[str]:
-        """Return the one line."""
-        return [self._line]
 
 
 def stand_down(config: pytest.Config, line: str | None) -> bool:
@@ -52,6 +41,6 @@ def stand_down(config: pytest.Config, line: str | None) -> bool:
             with contextlib.suppress(Exception):  # whatever state it is in, it must not go on measuring
                 cov.stop()
         config.pluginmanager.unregister(plugin)
-    if line is not None and not config.pluginmanager.has_plugin(_NOTE_PLUGIN):
-        config.pluginmanager.register(_Note(line), _NOTE_PLUGIN)
+    if line is not None:
+        _header.add_line(config, "cov", line)
     return True

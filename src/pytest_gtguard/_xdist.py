@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-__all__ = ["distributes", "is_worker", "no_workers", "requested", "workers_value"]
+__all__ = ["distributes", "is_worker", "no_workers", "requested", "workers_count", "workers_value"]
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -44,3 +46,14 @@ def no_workers(config: pytest.Config) -> None:
         option.dist = "no"
         option.tx = []
         option.distload = False
+
+
+def workers_count(value: object) -> int | None:
+    """Return how many processes ``-n VALUE`` asks for: N, every core for auto/logical, None for 0 or none."""
+    if value in ("auto", "logical"):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else max(1, os.cpu_count() or 1)
+    try:
+        count = int(str(value))
+    except ValueError:
+        return None
+    return count if count > 0 else None

@@ -213,11 +213,12 @@ def test_meta_baseline_failure_names_the_failing_test(task: pytest.Pytester) -> 
     )
 
 
-def test_meta_with_xdist_is_a_usage_error(task: pytest.Pytester) -> None:
-    result = task.runpytest("--meta", "-n", "2")
+def test_meta_under_xdist_takes_n_as_its_workers_and_starts_no_xdist_worker(task: pytest.Pytester) -> None:
+    result = task.runpytest("--meta", "-n", "2", "-p", "no:cacheprovider")
 
-    result.stderr.fnmatch_lines(["*--meta runs its own workers and cannot run under pytest-xdist*"])
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["gtguard: -n 2 → 2 meta workers, no xdist workers", "*gtguard meta:*workers 2*"])
+    result.stdout.no_fnmatch_line("*created: */* workers*")  # xdist's line when it starts workers
+    result.assert_outcomes(passed=4)
 
 
 def test_meta_min_score_fails_the_run(task: pytest.Pytester) -> None:

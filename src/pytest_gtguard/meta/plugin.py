@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 
-from pytest_gtguard import _procs, _xdist
+from pytest_gtguard import _cov, _header, _procs, _xdist
 from pytest_gtguard._config import option
 from pytest_gtguard.meta import phases
 from pytest_gtguard.meta.operators import FAMILIES
@@ -21,7 +21,12 @@ from pytest_gtguard.meta.sources import default_suite, find_sources
 from pytest_gtguard.side.plugin import TASK_KEY
 from pytest_gtguard.side.task import Side, SideKind, Task
 
-__all__ = ["MetaPlugin", "MetaSettings", "configure", "implied_sides", "meta_requested"]
+__all__ = ["COV_NOTE", "MetaPlugin", "MetaSettings", "configure", "implied_sides", "meta_requested"]
+
+COV_NOTE = (
+    "gtguard: --cov ignored under --meta: gtguard measures each test's coverage itself to pick the tests for "
+    "each mutant, and coverage.py runs one collector per process; run pytest --cov without --meta for the figure"
+)
 
 
 def _value(config: pytest.Config, dest: str) -> tuple[Any, str]:
@@ -37,6 +42,7 @@ def meta_requested(config: pytest.Config) -> bool:
 def configure(config: pytest.Config, side: Side | None) -> None:
     """Register MetaPlugin when ``--meta`` was given (never on xdist workers); plugin.py adds the req marker."""
     if meta_requested(config) and not _xdist.is_worker(config):
+        _cov.stand_down(config, COV_NOTE)  # before --meta's own coverage starts (docs/xdist.md)
         plugin = MetaPlugin(config, MetaSettings.from_config(config, side))
         config.pluginmanager.register(plugin, "gtguard-meta")
 
@@ -68,11 +74,10 @@ class MetaSettings:
     @classmethod
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
         """Resolve every option; raise ``pytest.UsageError`` naming the option on a bad value."""
-        if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
-            raise pytest.UsageError(
-                "--meta runs its own workers and cannot run under pytest-xdist; drop -n/--dist "
-                "(use --gtguard-meta-workers N for parallel mutants)"
-            )
+        xdist_workers = None
+        if _xdist.requested(config):  # --meta forks its own workers: -n N says how many, xdist starts none
+            xdist_workers = _xdist.workers_count(_xdist.workers_value(config))
+            _xdist.no_workers(config)
         if not hasattr(os, "fork"):
             raise pytest.UsageError("--meta needs os.fork (Linux or macOS); on Windows run it under WSL")
         seed, _ = _value(config, "gtguard_meta_seed")
@@ -85,6 +90,12 @@ class MetaSettings:
             raise pytest.UsageError(f"{min_src}: a score is a percentage from 0 to 100, got {min_score:g}")
         if workers is not None and workers < 1:
             raise pytest.UsageError(f"{workers_src}: expected at least 1 worker, got {workers}")
+        if xdist_workers is not None:
+            given = _xdist.workers_value(config)
+            note = f"-n {given} → no xdist workers; {workers_src} sets the meta workers"
+            if workers is None:
+                workers, note = xdist_workers, f"-n {given} → {xdist_workers} meta workers, no xdist workers"
+            _header.add_line(config, "xdist", f"gtguard: {note}")
         suite, _ = _value(config, "gtguard_meta_suite")
         if suite is None:
             suite = default_suite(side.path if side else None)

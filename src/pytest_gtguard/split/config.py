@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_gtguard._xdist import workers_count
 from pytest_gtguard.errors import ConfigError, TaskLayoutError
 from pytest_gtguard.side.task import Task, check_side_folder
-from pytest_gtguard.split.neighbours import jobs_from_workers, sort_args
+from pytest_gtguard.split.neighbours import sort_args
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.runner import child_env, plan_runs
 
@@ -81,7 +82,7 @@ def neighbour_args(
     got = sort_args(raw)
     workers = got.workers if workers is None else workers
     args, notes = list(got.args), []
-    asked = jobs_from_workers(workers)
+    asked = workers_count(workers)
     if xdist or got.xdist:
         args += ["-n", "0"]  # after the ini's addopts: no run starts workers of its own
         if asked is not None and jobs is None:

@@ -14,11 +14,10 @@ time, so:
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["RunArgs", "blocked_plugins", "jobs_from_workers", "random_seed", "randomly_args", "sort_args"]
+__all__ = ["RunArgs", "blocked_plugins", "random_seed", "randomly_args", "sort_args"]
 
 # pytest-xdist's options (xdist/plugin.py), with and without a value.
 XDIST_VALUED = frozenset(
@@ -97,17 +96,6 @@ def _short_n(arg: str) -> str | None:
 
 def _next(words: Sequence[str], i: int) -> str:
     return words[i + 1] if i + 1 < len(words) else ""
-
-
-def jobs_from_workers(workers: object, cores: int | None = None) -> int | None:
-    """Return how many runs at once ``-n VALUE`` asks for: N, every core for auto/logical, None for 0 or none."""
-    if workers in ("auto", "logical"):
-        return cores or max(1, os.cpu_count() or 1)
-    try:
-        count = int(str(workers))
-    except ValueError:
-        return None
-    return count if count > 0 else None
 
 
 def random_seed(seed: int, index: int) -> int:
