@@ -13,7 +13,7 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import Kind, add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, check_tests
+from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, check_tests, cli_neighbour_args
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
@@ -48,20 +48,26 @@ def run(ns: argparse.Namespace) -> int:
         args = [a for a in ns.pytest_args if a != "--"]
         named = [a for a in args if not a.startswith("-") and (task.root / a.split("::")[0]).exists()]
         check_tests(task, named, example=f"gtguard split {ns.task} -- path/to/tests")
+        addopts = shlex.split(read_ini(task.root, "addopts") or "")
+        given = cli_neighbour_args(args, addopts, jobs=values["gtguard_jobs"], environ=os.environ)
         cfg = SplitConfig(
             task=task,
-            args=tuple(args),
+            args=given.args,
             cwd=task.root,
             runs=values["gtguard_runs"],
             seed=values["gtguard_seed"],
-            jobs=values["gtguard_jobs"] or default_jobs(),
+            jobs=given.jobs or default_jobs(),
             timeout=values["gtguard_run_timeout"],
             expect_f2p=values["gtguard_expect_f2p"],
             instance_path=values["gtguard_instance"],
             update_instance=values["gtguard_update_instance"],
             report_path=values["gtguard_report"],
+            randomly=given.randomly,
+            notes=given.notes,
         )
         check_pytest_args(cfg, os.environ, where="-- PYTEST_ARGS")
+        for note in cfg.notes:  # what the split did with xdist, pytest-cov and pytest-randomly options
+            print(note, flush=True)
         result = run_split(cfg, env=os.environ, progress=lambda o: print(progress_line(o), flush=True))
     except ConfigError as exc:
         print(f"gtguard split: error: {exc}", file=sys.stderr)

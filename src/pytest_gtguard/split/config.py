@@ -6,6 +6,7 @@ classification, report and instance modules it only needs once the runs are unde
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 from pytest_gtguard._xdist import workers_count
 from pytest_gtguard.errors import ConfigError, TaskLayoutError
 from pytest_gtguard.side.task import Task, check_side_folder
-from pytest_gtguard.split.neighbours import sort_args
+from pytest_gtguard.split.neighbours import blocked_plugins, sort_args
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
 from pytest_gtguard.split.runner import child_env, plan_runs
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_pytest_args",
     "check_sides",
     "check_tests",
+    "cli_neighbour_args",
     "hash_seeds",
     "neighbour_args",
     "start_pool",
@@ -62,6 +64,7 @@ class NeighbourArgs:
     args: tuple[str, ...]
     jobs: int | None
     notes: tuple[str, ...]
+    randomly: bool = False  # pytest-randomly is on in the runs: each gets its seed
 
 
 def neighbour_args(
@@ -104,7 +107,23 @@ def neighbour_args(
             "gtguard: pytest-randomly: run i (from 0) gets --randomly-seed=SEED*1000+i and keeps the split's "
             "test order (report.json: runs[].random_seed)"
         )
-    return NeighbourArgs(tuple(args), jobs if jobs is not None else asked, tuple(notes))
+    return NeighbourArgs(tuple(args), jobs if jobs is not None else asked, tuple(notes), randomly)
+
+
+def cli_neighbour_args(
+    args: Sequence[str], addopts: Sequence[str], *, jobs: int | None, environ: Mapping[str, str]
+) -> NeighbourArgs:
+    """Return ``neighbour_args`` for ``gtguard split``, from what pytest reads: the ini's ``addopts``, then ``args``.
+
+    Without a pytest parent to ask, pytest-randomly is taken as on when it is installed and neither
+    blocked (``-p no:randomly``) nor kept from loading (PYTEST_DISABLE_PLUGIN_AUTOLOAD).
+    """
+    whole = [*addopts, *args]
+    got, blocked = sort_args(whole), blocked_plugins(whole)
+    autoload = not environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and "*" not in blocked
+    randomly = autoload and "randomly" not in blocked and importlib.util.find_spec("pytest_randomly") is not None
+    cov = any(opt.partition(" ")[0].partition("=")[0] == "--cov" for opt in got.cov) and "--no-cov" not in got.cov
+    return neighbour_args(args, jobs=jobs, workers=got.workers, xdist=bool(got.xdist), cov=cov, randomly=randomly)
 
 
 def start_pool(cfg: SplitConfig, env: Mapping[str, str]) -> ZygotePool | None:
