@@ -16,18 +16,27 @@ from pytest_gtguard.perf.budget import (
     machine_factor,
 )
 
-__all__ = ["fit_slope", "judge_complexity", "normalised", "sweep_sizes"]
+__all__ = ["best_per_size", "fit_line", "fit_slope", "judge_complexity", "normalised", "sweep_sizes"]
 
 
-def fit_slope(points: Sequence[tuple[int, float]]) -> float:
-    """Return the least-squares slope of log(time) against log(size) (time floored at 1 microsecond)."""
+def fit_line(points: Sequence[tuple[int, float]]) -> tuple[float, float]:
+    """Return the least-squares ``(slope, intercept)`` of log(time) against log(size).
+
+    Time is floored at 1 microsecond; ``time = exp(intercept) * size ** slope`` is the fitted line.
+    """
     xs = [math.log(size) for size, _ in points]
     ys = [math.log(max(ms, 1e-3)) for _, ms in points]
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
     if spread == 0:
-        return 0.0
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+        return 0.0, mean_y
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    return slope, mean_y - slope * mean_x
+
+
+def fit_slope(points: Sequence[tuple[int, float]]) -> float:
+    """Return the least-squares slope of log(time) against log(size) (time floored at 1 microsecond)."""
+    return fit_line(points)[0]
 
 
 def sweep_sizes(budget: PerfBudget) -> list[int]:
@@ -43,6 +52,15 @@ def normalised(run: Run, scaling: Scaling) -> float:
     return run.call_ms / machine_factor(run.ref_ms, scaling)
 
 
+def best_per_size(runs: Sequence[Run], scaling: Scaling) -> list[tuple[int, float]]:
+    """Return ``(size, ms)`` per size, smallest first: the best completed run, normalised (what is fitted)."""
+    best: dict[int, float] = {}
+    for run in runs:
+        if not run.killed and not run.stalled:
+            best[run.size] = min(best.get(run.size, math.inf), normalised(run, scaling))
+    return sorted(best.items())
+
+
 def judge_complexity(
     budget: PerfBudget, scaling: Scaling, runs: Sequence[Run], *, early: bool = False
 ) -> tuple[Verdict, float | None]:
@@ -53,14 +71,9 @@ def judge_complexity(
     """
     if budget.complexity is None or budget.ms is None:
         return PASSED, None
-    best: dict[int, float] = {}
-    for run in runs:
-        if not run.killed and not run.stalled:
-            value = normalised(run, scaling)
-            best[run.size] = min(best.get(run.size, math.inf), value)
-    if len(best) < 2:
+    points = best_per_size(runs, scaling)
+    if len(points) < 2:
         return PASSED, None
-    points = sorted(best.items())
     slope = fit_slope(points)
     allowed = budget.complexity.max_slope
     span = f"n={points[0][0]}..{points[-1][0]}"

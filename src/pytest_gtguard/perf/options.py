@@ -38,4 +38,14 @@ PERF_OPTIONS: tuple[Option, ...] = (
         ini="gtguard_perf_reference_ms",
         metavar="MS",
     ),
+    Option(
+        "gtguard_perf_html",
+        "Write an HTML page with a log-log plot of time against n per perf_gate (points, budget, fitted "
+        "growth line) to PATH at the end of the run",
+        Kind.PATH,
+        flags=("--gtguard-perf-html",),
+        env="GTGUARD_PERF_HTML",
+        ini="gtguard_perf_html",
+        metavar="PATH",
+    ),
 )

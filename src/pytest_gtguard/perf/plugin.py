@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,6 +18,7 @@ from pytest_gtguard.perf.options import PERF_OPTIONS
 if TYPE_CHECKING:
     from pytest_gtguard.perf.budget import Clock, PerfBudget
     from pytest_gtguard.perf.runner import GateReport
+    from pytest_gtguard.perf.table import GateRow
 
 # The measuring machinery (budget, measure, runner) is imported by the hooks that meet a perf_gate
 # test: this module is imported by every pytest run of everyone who installs gtguard.
@@ -32,6 +34,8 @@ PERF_GATE_MARKER_HELP = (
 BUDGET_KEY = pytest.StashKey["PerfBudget"]()
 _IN_CHILD_KEY = pytest.StashKey[bool]()
 _MEASURED_KEY = pytest.StashKey[bool]()
+_PROPS_KEY = pytest.StashKey[dict[str, object]]()
+PROPERTY = "perf_gate"  # report.user_properties key of each gate's data (docs/perf.md, "Run data")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class PerfSettings:
     reference_ms: float | None = None
     reference_source: str = "default"
     is_worker: bool = False
+    html: Path | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PerfSettings:
@@ -60,6 +65,7 @@ class PerfSettings:
             reference_ms=None if reference.value is None else float(reference.value),
             reference_source=reference.source,
             is_worker=_xdist.is_worker(config),
+            html=None if got["gtguard_perf_html"].value is None else Path(got["gtguard_perf_html"].value),
         )
 
 
@@ -69,6 +75,8 @@ class PerfGatePlugin:
     def __init__(self, settings: PerfSettings) -> None:
         self.settings = settings
         self._baseline: dict[Clock, float] = {}
+        self._rows: dict[str, GateRow] = {}  # node id -> row, gathered from reports (xdist: on the controller)
+        self._page: str | None = None  # what became of --gtguard-perf-html, for the summary
 
     def pytest_report_header(self) -> list[str]:
         """Show non-default perf settings, so a relaxed or strict run is visible in the log."""
@@ -78,6 +86,53 @@ class PerfGatePlugin:
         ref = f"{s.reference_ms:g} ms ({s.reference_source})" if s.reference_ms else "calibrated at the first gate"
         strict = ", strict under xdist" if s.strict else ""
         return [f"gtguard perf: budgets x{s.scale:g} ({s.scale_source}); reference workload {ref}{strict}"]
+
+    @pytest.hookimpl(tryfirst=True)  # before junit XML reads the properties
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Gather each gate's row for the summary; make its property JSON in junit XML (not on workers)."""
+        if self.settings.is_worker:  # the report crosses to the controller as it is: plain data only
+            return
+        from pytest_gtguard.perf.result import JsonProperty
+        from pytest_gtguard.perf.table import row_from
+
+        for index, (name, value) in enumerate(report.user_properties):
+            row = row_from(report.nodeid, value) if name == PROPERTY else None
+            if row is not None:
+                self._rows[report.nodeid] = row
+                if not isinstance(value, JsonProperty):
+                    report.user_properties[index] = (name, JsonProperty(row.props))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the perf gates page when ``--gtguard-perf-html`` asks for it (the controller only)."""
+        path = self.settings.html
+        if path is None or self.settings.is_worker:
+            return
+        from pytest_gtguard._atomic import WriteError, write_text
+        from pytest_gtguard.perf.html import render_page
+
+        try:
+            write_text(path, render_page(list(self._rows.values())), alternative="pass another --gtguard-perf-html")
+        except WriteError as exc:
+            self._page = f"gtguard: perf gates page not written: {exc}"
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        else:
+            self._page = f"perf gates page: {path}"
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Show the table of gated tests (n, time, budget, machine factor, exponent, verdict); hidden at -qq."""
+        if self.settings.is_worker or terminalreporter.verbosity < -1:
+            return
+        from pytest_gtguard.perf.table import render_table, title
+
+        rows = list(self._rows.values())
+        if rows:
+            lines = render_table(rows)
+            terminalreporter.write_sep("-", title(rows), fullwidth=max(len(line) for line in lines))
+            for line in lines:
+                terminalreporter.write_line(line)
+        if self._page is not None:
+            terminalreporter.write_line(self._page, red=self._page.startswith("gtguard:"))
 
     @pytest.hookimpl(tryfirst=True)  # before fixtures are built: a bad marker should cost nothing
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -171,7 +226,8 @@ class PerfGatePlugin:
         scaling = Scaling(option=self.settings.scale, baseline_ms=self._baseline_for(budget.clock))
         report = run_gate(budget, scaling, prepare, want_result=want_result)
         item.stash[_MEASURED_KEY] = True
-        item.user_properties.append(("perf_gate", report.properties()))
+        item.stash[_PROPS_KEY] = props = report.properties()
+        item.user_properties.append((PROPERTY, props))
         return report
 
     def _baseline_for(self, clock: Clock) -> float:
@@ -205,6 +261,7 @@ class PerfGatePlugin:
             elif verdict.outcome is Outcome.FAILED:
                 # CPU contention from other workers is not a regression; peak memory is not affected by it.
                 if self.settings.is_worker and not self.settings.strict and verdict.kind != "memory":
+                    item.stash[_PROPS_KEY]["xdist_warning"] = True  # the table says "warning (xdist)"
                     warnings.warn(GtguardWarning(
                         f"{item.nodeid}: {verdict.message} [a warning, not a failure, under pytest-xdist; "
                         "pass --gtguard-perf-strict to fail]"), stacklevel=1)  # fmt: skip
@@ -257,6 +314,13 @@ class PerfGate:
                 f"({report.unpicklable}); return a picklable value, or nothing",
                 pytrace=False,
             )
+        if not report.has_result:  # stopped, and only a warning (xdist, inconclusive): say why, not None
+            from pytest_gtguard.perf.budget import Outcome
+            from pytest_gtguard.perf.result import NotGated, not_gated_reason
+
+            messages = [v.message for v in report.verdicts if v.outcome is not Outcome.PASSED]
+            xdist = any(v.outcome is Outcome.FAILED for v in report.verdicts)
+            return NotGated(not_gated_reason(messages, xdist=xdist))
         return report.result
 
 

@@ -21,9 +21,10 @@ from pytest_gtguard.perf.budget import (
     judge_time,
     kill_ms,
     pass_limit_ms,
+    relax,
 )
 from pytest_gtguard.perf.child import Tracing
-from pytest_gtguard.perf.growth import judge_complexity, sweep_sizes
+from pytest_gtguard.perf.growth import best_per_size, judge_complexity, sweep_sizes
 from pytest_gtguard.perf.measure import Measurement, measure
 
 __all__ = ["SWEEP_REPEATS", "GateReport", "Measure", "run_gate"]
@@ -104,6 +105,10 @@ class GateReport:
             "limit_ms": round(pass_limit_ms(budget, self.scaling, at_n[-1].ref_ms), 3) if at_n and budget.ms else None,
             "peak_mb": min((r.peak_mb for r in at_n if r.peak_mb is not None), default=None),
             "slope": None if self.slope is None else round(self.slope, 3),
+            "max_slope": budget.complexity.max_slope if budget.complexity else None,
+            "machine_factor": round(relax(at_n[-1].ref_ms, self.scaling), 3) if at_n else None,
+            # The best completed run per size, normalised by the machine factor: what the slope is fitted on.
+            "points": [{"n": size, "ms": round(ms, 4)} for size, ms in best_per_size(self.runs, self.scaling)],
             "runs": [
                 {"n": r.size, "ms": round(r.call_ms, 3), "ref_ms": round(r.ref_ms, 3), "killed": r.killed}
                 for r in self.runs
