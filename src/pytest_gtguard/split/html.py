@@ -95,13 +95,20 @@ def _meta(report: Mapping[str, Any], results: Mapping[str, Any]) -> str:
     runs = {side: len((results.get(side) or {}).get("runs") or []) for side in _SIDES}
     parts = [
         f"task <code>{esc(report.get('task'))}</code>",
-        f"started {esc(report.get('started_at'))}",
+        f"started {esc(_when(str(report.get('started_at') or '')))}",
         f"{esc(report.get('duration_seconds'))} s",
         f"{runs['before']} before run(s), {runs['after']} after run(s)",
     ]
-    if report.get("instance"):
-        parts.append(f"instance <code>{esc(report.get('instance'))}</code>")
+    instance, task = str(report.get("instance") or ""), str(report.get("task") or "")
+    if instance:  # relative to the task when inside it
+        shown = instance[len(task) :].lstrip("/\\") if task and instance.startswith(task) else instance
+        parts.append(f"instance <code>{esc(shown)}</code>")
     return f'<div class="meta">{" · ".join(parts)}</div>'
+
+
+def _when(iso: str) -> str:
+    """Return an ISO 8601 time as ``2026-12-02 15:34:28 UTC`` (the report keeps the exact one)."""
+    return iso[:19].replace("T", " ") + (" UTC" if iso.endswith("+00:00") else "")
 
 
 def _verdict(report: Mapping[str, Any], results: Mapping[str, Any]) -> str:
