@@ -121,9 +121,9 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
         if bom:
             yield Finding("GT102", Severity.ERROR, where, BOM_REASON, BOM_FIX, line=1)
         parsed[where] = items
-        for data in items:
-            for problem in schema_problems(data):
-                yield Finding("GT103", Severity.ERROR, where, problem.reason, problem.fix)
+        for position, data in enumerate(items):
+            at = f"$[{position}]" if len(items) > 1 or text.lstrip().startswith("[") else "$"
+            yield from _schema_findings(where, at, data)
             statement = data.get("problem_statement")
             if isinstance(statement, str) and not statement.strip():
                 yield Finding(
@@ -159,6 +159,27 @@ def _instance_checks(root: Path) -> Iterator[Finding]:
                 index = index or TestIndex.build(root)
                 yield from _id_checks(where, lists, index)
     yield from _disagreements(parsed)
+
+
+def _schema_findings(where: str, at: str, data: dict[str, object]) -> Iterator[Finding]:
+    """Yield GT103 for one instance object: the hand-written checks, then what else the JSON Schema rejects.
+
+    With jsonschema installed, a reason names the JSON path of the first bad item (``$.FAIL_TO_PASS[3]``);
+    without it, the hand-written checks alone run (they apply the same rules; see docs/schemas.md).
+    """
+    from pytest_gtguard.schemas import schema_errors
+
+    errors = schema_errors("instance", data, definition="instance") or []
+    problems = schema_problems(data)
+    for problem in problems:
+        path = next((e.path for e in errors if e.key == problem.key and e.path not in ("$", f"$.{e.key}")), "")
+        reason = f"{at}{path[1:]}: {problem.reason}" if path else problem.reason
+        yield Finding("GT103", Severity.ERROR, where, reason, problem.fix)
+    covered = {p.key for p in problems}
+    for error in errors:
+        if error.key not in covered:
+            reason = f"{at}{error.path[1:]}: {error.message}"
+            yield Finding("GT103", Severity.ERROR, where, reason, "see the instance schema in docs/schemas.md")
 
 
 def _unchecked_constraints(root: Path, where: str, data: dict[str, object]) -> Iterator[Finding]:
