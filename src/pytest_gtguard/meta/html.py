@@ -38,7 +38,8 @@ _STYLE = """body{margin:0;font:14px system-ui,sans-serif}mutation-test-report-ap
 .gtg code{font-size:.95em}.gtg h2+p{margin:.1em 0}
 .gtg tr.Survived td{background:#fde2e2}.gtg tr.Killed td{background:#e2f4e8}
 .gtg tr.NoCoverage td,.gtg tr.RuntimeError td{background:#fff3cd}
-.gtg .gtguard-memorizers{max-height:16em;overflow:auto}"""
+.gtg .gtguard-memorizers{max-height:16em;overflow:auto}.gtg .small{font-size:.85em}
+.gtg .cols{display:flex;flex-wrap:wrap;gap:0 3em}.gtg .cols>div{flex:1 1 30em;min-width:0}"""
 
 # Set the report once the bundle has defined the element; the page background follows the viewer's theme.
 _LOADER = """(function(){var app=document.querySelector('mutation-test-report-app');
@@ -115,31 +116,38 @@ def _header(document: Mapping[str, Any], verdict: str) -> str:
     failures = config.get("failures") or []
     if failures:
         parts.append("<ul>" + "".join(f"<li class=bad>{html.escape(str(f))}</li>" for f in failures) + "</ul>")
-    variants = config.get("variants") or []
-    if variants:
-        parts.append(f"<h2>Hand-written variants ({sum(_caught(v) for v in variants)}/{len(variants)} caught)</h2>")
-        parts.append("<table><tr><th>variant</th><th>target</th><th>status</th><th>caught by</th></tr>")
-        for v in variants:
-            css = "ok" if _caught(v) else "bad"
-            parts.append(
-                f"<tr><td>{_esc(v.get('name'))}</td><td>{_esc(v.get('target'))}</td>"
-                f"<td class={css}>{_esc(v.get('status'))}</td><td>{_esc(v.get('killedBy') or '')}</td></tr>"
-            )
-        parts.append("</table>")
+    columns = [_variants(config.get("variants") or [])]
     section = memorizer_html_section(document)  # "" without the memorizer keys
-    if section:
-        parts.append(section)
-    elif document.get("passable_by_hardcoding"):
-        parts.append(f"<h2>Passable by hard-coding</h2>{_data(document['passable_by_hardcoding'])}")
+    if not section and document.get("passable_by_hardcoding"):
+        section = f"<h2>Passable by hard-coding</h2>{_data(document['passable_by_hardcoding'])}"
+    columns.append(section)
+    parts.append("<div class=cols>" + "".join(f"<div>{c}</div>" for c in columns if c) + "</div>")
     for key, label in (("requirements", "Requirements"), ("findings", "Test-integrity findings")):
         items = config.get(key) or []
         if items:
             parts.append(f"<details><summary>{label} ({len(items)})</summary>{_data(items)}</details>")
     parts.append(
-        "<div class=muted>Below: every file with its score, the source with each mutant (filter by status), "
-        "and the tests (the Tests tab) with the mutants each one killed.</div></header>"
+        "<div class='muted small'>Below: every file with its score, the source with each mutant (filter by "
+        "status), and the tests (the Tests tab) with the mutants each one killed.</div></header>"
     )
     return "\n".join(parts)
+
+
+def _variants(variants: list[Mapping[str, Any]]) -> str:
+    if not variants:
+        return ""
+    parts = [
+        f"<h2>Hand-written variants ({sum(_caught(v) for v in variants)}/{len(variants)} caught)</h2>",
+        "<table><tr><th>variant</th><th>target</th><th>status</th><th>caught by</th></tr>",
+    ]
+    for v in variants:
+        css = "ok" if _caught(v) else "bad"
+        parts.append(
+            f"<tr><td>{_esc(v.get('name'))}</td><td>{_esc(v.get('target'))}</td>"
+            f"<td class={css}>{_esc(v.get('status'))}</td><td>{_esc(v.get('killedBy') or '')}</td></tr>"
+        )
+    parts.append("</table>")
+    return "".join(parts)
 
 
 def _caught(variant: Mapping[str, Any]) -> bool:
