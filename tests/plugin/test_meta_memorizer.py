@@ -16,7 +16,7 @@ from typing import Any
 import coverage  # noqa: F401 - keep its C tracer loaded: pytester unloads modules first imported by a run
 import pytest
 
-from pytest_gtguard.meta.memorizer import WRONG, input_key, wrong_answer
+from pytest_gtguard.meta.memorizer import WRONG, input_key, key_function, wrong_answer
 
 CALC = """\
 def add(a, b):
@@ -216,6 +216,15 @@ def test_input_key_binds_arguments_with_defaults() -> None:
     assert key != input_key(signature, (1, 3), {})
     assert input_key(signature, ([1, 2],), {"c": {"x": {1}}}) == input_key(signature, ([1, 2],), {"c": {"x": {1}}})
     assert input_key(signature, (lambda: 1,), {}) == input_key(signature, (lambda: 1,), {})  # repr, no address
+
+
+def test_key_function_fast_path_gives_the_bound_key() -> None:
+    def g(a: int, b: int = 3) -> None: ...
+
+    signature = inspect.signature(g)
+    key = key_function(signature)
+    assert key((1, 2), {}) == input_key(signature, (1, 2), {}) == key((1,), {"b": 2}) == key((), {"a": 1, "b": 2})
+    assert key((1,), {}) == key((1, 3), {})
 
 
 class _Colour(enum.Enum):

@@ -54,6 +54,7 @@ __all__ = [
     "input_key",
     "install_memorizer",
     "install_recorder",
+    "key_function",
     "public_functions",
     "wrong_answer",
 ]
@@ -136,11 +137,30 @@ def input_key(signature: inspect.Signature | None, args: tuple[Any, ...], kwargs
         frozen: Any = tuple(bound.arguments.items())
     else:
         frozen = (args, tuple(sorted(kwargs.items(), key=lambda kv: kv[0])))
+    return _digest(frozen)
+
+
+def key_function(signature: inspect.Signature | None) -> Callable[[tuple[Any, ...], Mapping[str, Any]], str]:
+    """Return ``input_key`` for one signature, with a fast path for plain positional calls (no bind)."""
+    plain = signature is not None and all(
+        p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()
+    )
+    names = tuple(signature.parameters) if signature is not None and plain else None
+
+    def key(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+        if names is not None and not kwargs and len(args) == len(names):
+            return _digest(tuple(zip(names, args, strict=True)))  # as bind().arguments.items(), 3x faster
+        return input_key(signature, args, kwargs)
+
+    return key
+
+
+def _digest(frozen: Any) -> str:
     try:
         data = b"p" + pickle.dumps(frozen, protocol=4)
     except Exception:  # unpicklable arguments (lambdas, open files, locks): their repr, addresses removed
         data = b"r" + _ADDRESS.sub("", _safe_repr(frozen)).encode("utf-8", "backslashreplace")
-    return hashlib.sha256(data).hexdigest()[:24]
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 def _safe_repr(value: Any) -> str:
@@ -217,13 +237,15 @@ def install_recorder(functions: Iterable[PublicFunction], live: LiveCode, record
         if original is None:
             continue
         seen = recorder.keys.setdefault(function.name, set())
-        _trampoline(function, live, _recording(original, signature, seen))
+        _trampoline(function, live, _recording(original, key_function(signature), seen))
 
 
-def _recording(original: Callable[..., Any], signature: inspect.Signature | None, seen: set[str]) -> Callable[..., Any]:
+def _recording(
+    original: Callable[..., Any], key: Callable[[tuple[Any, ...], Mapping[str, Any]], str], seen: set[str]
+) -> Callable[..., Any]:
     def recording(*args: Any, **kwargs: Any) -> Any:
         with contextlib.suppress(TypeError):  # a call that does not fit the signature: the ground truth raises
-            seen.add(input_key(signature, args, kwargs))
+            seen.add(key(args, kwargs))
         return original(*args, **kwargs)
 
     return recording
@@ -239,10 +261,11 @@ def install_memorizer(function: PublicFunction, live: LiveCode, known: Iterable[
     if original is None:
         return
     table = frozenset(known)
+    keyed = key_function(signature)
 
     def memorizer(*args: Any, **kwargs: Any) -> Any:
         try:
-            key = input_key(signature, args, kwargs)
+            key = keyed(args, kwargs)
         except TypeError:
             return original(*args, **kwargs)  # raises the ground truth's own TypeError
         if key in table:
