@@ -9,7 +9,7 @@ of arithmetic here; a plotting library would be hundreds of kilobytes inlined, o
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 
 from pytest_gtguard.perf.growth import fit_line
@@ -41,6 +41,7 @@ svg .grid { stroke: #eaeef2; }
 svg .budget { stroke: #cf222e; stroke-width: 1.5; stroke-dasharray: 6 4; }
 svg .limit { stroke: #cf222e; stroke-opacity: .45; stroke-dasharray: 2 3; }
 svg .fit { stroke: #bc4c00; stroke-width: 2; }
+svg .extrapolated { stroke-dasharray: 5 4; stroke-width: 1.5; }
 svg .run { fill: #8c959f; fill-opacity: .6; }
 svg .point { fill: #0969da; stroke: #fff; }
 svg .killed { stroke: #cf222e; stroke-width: 2; }
@@ -61,9 +62,11 @@ def render_page(rows: Sequence[GateRow], *, heading: str = "Perf gates") -> str:
         parts.append('<p class="note">No perf gate ran in this session.</p></body></html>')
         return "\n".join(parts) + "\n"
     parts.append(
-        f'<p class="note">{escape(title(ordered))}. Points: the best run per size divided by the machine '
-        "factor (what the growth exponent is fitted on); grey: every run; red cross: a run stopped at its "
-        "kill limit.</p>"
+        f'<p class="note">{escape(title(ordered).capitalize())}. In the plots, both axes logarithmic: blue, the '
+        "best run per size divided by the machine factor (what the growth exponent is fitted on); grey, every "
+        "run; red cross, a run stopped at its kill limit; orange, the fitted line (dashed where extrapolated "
+        "to n); red dashed, the budget ms=; red dotted, the pass limit (budget x tolerance x machine factor "
+        "+ 1 ms).</p>"
     )
     parts.extend(_summary(ordered))
     parts.append('<div class="gates">')
@@ -137,15 +140,18 @@ def plot_svg(row: GateRow) -> str:
     points = [(int(q["n"]), max(float(q["ms"]), 1e-3)) for q in p.get("points", []) if q["n"]]
     budget = _number(p.get("ms"))
     limit = _number(p.get("limit_ms"))
-    fit = None
+    fit: tuple[float, Callable[[float], float], float, float] | None = None
     if len(points) >= 2:
         slope, intercept = fit_line(points)
-        start = float(points[0][0])
-        fit = (start, math.exp(intercept) * start**slope, n, math.exp(intercept) * n**slope, slope)
+
+        def fitted(size: float) -> float:
+            return math.exp(intercept + slope * math.log(size))
+
+        fit = (slope, fitted, float(points[0][0]), float(points[-1][0]))
     sizes = [n, *(s for s, _, _ in runs), *(s for s, _ in points)]
     times = [ms for _, ms, _ in runs] + [ms for _, ms in points] + [v for v in (budget, limit) if v]
     if fit:
-        times += [fit[1], fit[3]]
+        times += [fit[1](fit[2]), fit[1](n)]
     if not times:
         return '<p class="note">No run completed: nothing to plot.</p>'
     ax = _Axes(sizes, times)
@@ -157,21 +163,24 @@ def plot_svg(row: GateRow) -> str:
     ]
     out += _grid(ax)
     x_right = WIDTH - RIGHT
+    labels: list[tuple[float, str, str]] = []  # (y, css class, text) at the right edge
     for value, css, label in ((limit, "limit", "limit"), (budget, "budget", "budget")):
         if value:
             y = ax.y(value)
             out.append(
                 f'<line class="{css}" x1="{LEFT}" y1="{y:.1f}" x2="{x_right}" y2="{y:.1f}">'
                 f"<title>{label} {value:g} ms</title></line>"
-                f'<text class="budget-label" x="{x_right + 4}" y="{y + 4:.1f}">{label} {_label(value)} ms</text>'
             )
+            labels.append((y, "budget-label", f"{label} {_label(value)} ms"))
     if fit:
-        x1, y1, x2, y2, slope = fit
-        out.append(
-            f'<line class="fit" x1="{ax.x(x1):.1f}" y1="{ax.y(y1):.1f}" x2="{ax.x(x2):.1f}" y2="{ax.y(y2):.1f}">'
-            f"<title>fitted: time ~ n^{slope:.2f}</title></line>"
-            f'<text class="fit-label" x="{x_right + 4}" y="{ax.y(y2) + 16:.1f}">fit n^{slope:.2f}</text>'
-        )
+        slope, line, first, last = fit
+        tip = f"<title>fitted: time ~ n^{slope:.2f}</title>"
+        out.append(_segment("fit", ax, first, last, line, tip))
+        if n > last:  # extrapolated to the gate's n (the sweep stopped early, or n was never reached)
+            out.append(_segment("fit extrapolated", ax, last, n, line, tip))
+        labels.append((ax.y(line(n)), "fit-label", f"fit n^{slope:.2f}"))
+    for y, css, text in _spread(labels):
+        out.append(f'<text class="{css}" x="{x_right + 4}" y="{y + 4:.1f}">{escape(text)}</text>')
     for size, ms, killed in runs:
         cx, cy = ax.x(size), ax.y(ms)
         tip = f"<title>run at n={size:g}: {ms:.3f} ms{' (killed)' if killed else ''}</title>"
@@ -190,6 +199,25 @@ def plot_svg(row: GateRow) -> str:
         f'text-anchor="middle">ms ({unit} time)</text></svg>'
     )
     return "\n".join(out)
+
+
+def _segment(css: str, ax: _Axes, x1: float, x2: float, line: Callable[[float], float], tip: str) -> str:
+    return (
+        f'<line class="{css}" x1="{ax.x(x1):.1f}" y1="{ax.y(line(x1)):.1f}" '
+        f'x2="{ax.x(x2):.1f}" y2="{ax.y(line(x2)):.1f}">{tip}</line>'
+    )
+
+
+def _spread(labels: list[tuple[float, str, str]], gap: float = 13.0) -> list[tuple[float, str, str]]:
+    """Move labels apart vertically so none overlaps another, keeping them inside the plot."""
+    placed: list[tuple[float, str, str]] = []
+    for y, css, text in sorted(labels):
+        low = placed[-1][0] + gap if placed else TOP + 4
+        placed.append((max(y, low), css, text))
+    overflow = placed[-1][0] - (HEIGHT - BOTTOM - 4) if placed else 0.0
+    if overflow > 0:
+        placed = [(y - overflow, css, text) for y, css, text in placed]
+    return placed
 
 
 def _grid(ax: _Axes) -> list[str]:
