@@ -235,3 +235,29 @@ def test_perf_measure_outside_xdist_still_returns_the_value_or_fails(pytester: p
     result.stdout.fnmatch_lines(
         ["perf_gate: stopped at n=1 after *", "*::test_stopped * 1 * >* * 1 * x* * - * FAILED: kill"]
     )
+
+
+def test_the_split_writes_a_perf_page_beside_its_report_when_the_tests_have_gates(pytester: pytest.Pytester) -> None:
+    from _split_task import split, write, write_bugfix_task
+
+    task = write_bugfix_task(pytester.path)
+    write(
+        task,
+        {
+            "tests/test_speed.py": """
+        import pytest
+        from calc import neg
+
+        @pytest.mark.perf_gate(n=1000, ms=10_000)
+        def test_neg_is_fast(perf):
+            perf.measure(lambda xs: [neg(x) for x in xs], setup=lambda n: list(range(n)))
+        """
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 0 and report["success"] is True
+    page = (pytester.path / "out" / "report-perf.html").read_text(encoding="utf-8")
+    assert "<h2>after: tests/test_speed.py::test_neg_is_fast</h2>" in page
+    assert "<h2>before: tests/test_speed.py::test_neg_is_fast</h2>" in page

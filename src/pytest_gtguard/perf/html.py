@@ -9,13 +9,16 @@ of arithmetic here; a plotting library would be hundreds of kilobytes inlined, o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
+from pathlib import Path
+from typing import Any
 
+from pytest_gtguard import _atomic
 from pytest_gtguard.perf.growth import fit_line
-from pytest_gtguard.perf.table import HEADER, MB_HEADER, GateRow, title
+from pytest_gtguard.perf.table import HEADER, MB_HEADER, GateRow, row_from, title
 
-__all__ = ["plot_svg", "render_page"]
+__all__ = ["perf_page_path", "plot_svg", "render_page", "rows_from_report", "write_page"]
 
 WIDTH, HEIGHT = 560, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 104, 16, 46  # the right margin holds the line labels
@@ -73,6 +76,31 @@ def render_page(rows: Sequence[GateRow], *, heading: str = "Perf gates") -> str:
     parts.extend(_section(row) for row in ordered)
     parts.append("</div></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def write_page(path: Path, rows: Sequence[GateRow], *, alternative: str = "") -> None:
+    """Write the page atomically.
+
+    Raises:
+        WriteError: the page cannot be written (``path`` is left as it was).
+    """
+    _atomic.write_text(path, render_page(rows), alternative=alternative)
+
+
+def rows_from_report(report: Mapping[str, Any]) -> list[GateRow]:
+    """Return the gates of a split's report.json, one row per side and test (``"after: tests/...::test"``)."""
+    rows = []
+    for side in ("before", "after"):
+        for test in report.get("results", {}).get(side, {}).get("tests", []):
+            row = row_from(f"{side}: {test.get('nodeid')}", (test.get("properties") or {}).get("perf_gate"))
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def perf_page_path(report_path: Path) -> Path:
+    """Return where a split's perf page goes: beside its report, ``report.json`` -> ``report-perf.html``."""
+    return report_path.with_name(f"{report_path.stem}-perf.html")
 
 
 def _summary(rows: Sequence[GateRow]) -> Iterable[str]:

@@ -107,11 +107,11 @@ class PerfGatePlugin:
         path = self.settings.html
         if path is None or self.settings.is_worker:
             return
-        from pytest_gtguard._atomic import WriteError, write_text
-        from pytest_gtguard.perf.html import render_page
+        from pytest_gtguard._atomic import WriteError
+        from pytest_gtguard.perf.html import write_page
 
         try:
-            write_text(path, render_page(list(self._rows.values())), alternative="pass another --gtguard-perf-html")
+            write_page(path, list(self._rows.values()), alternative="pass another --gtguard-perf-html")
         except WriteError as exc:
             self._page = f"gtguard: perf gates page not written: {exc}"
             if session.exitstatus == pytest.ExitCode.OK:
