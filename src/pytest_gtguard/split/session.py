@@ -172,6 +172,13 @@ def _write(report: dict[str, Any], cfg: SplitConfig, started: dt.datetime, error
         write_html(report, html_path(path), alternative=REPORT_ALTERNATIVE)
     except WriteError as exc:
         errors.append(exc)
+    from pytest_gtguard.perf.html import perf_page_path, rows_from_report, write_page
+
+    if gates := rows_from_report(report):  # the perf gates' plots, when the tests have any (docs/perf.md)
+        try:
+            write_page(perf_page_path(path), gates, alternative=REPORT_ALTERNATIVE)
+        except WriteError as exc:
+            errors.append(exc)
     return path
 
 
