@@ -106,6 +106,19 @@ def test_page_escapes_every_text_from_the_runs() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_page_grid_has_a_column_per_run_with_results_and_names_the_others() -> None:
+    runs = [{"index": 0, "hash_seed": 0, "counted": False, "signal": "SIGKILL"}, {"index": 1, "hash_seed": 1}]
+    test = {"nodeid": "t.py::test_a", "outcomes": ["passed"]}
+    report = {"success": False, "results": {"after": {"tests": [test], "runs": runs}}}
+
+    page = render_html(report)
+
+    assert "No column for after run 1: no results" in page
+    assert '<th class="sep">a2</th>' in page and ">a1</th>" not in page
+    assert 'title="after run 2, PYTHONHASHSEED=1: passed"' in page
+    assert "Task INVALID: a run did not finish" in page
+
+
 def test_gtguard_split_writes_the_page_too(tmp_path: Path) -> None:
     task = write_bugfix_task(tmp_path / "task")
     report = tmp_path / "out" / "report.json"

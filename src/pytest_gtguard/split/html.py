@@ -196,8 +196,12 @@ def _flips(outcomes: Sequence[str]) -> list[bool]:
     return [p == minority for p in passes]
 
 
-def _side_runs(results: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
-    return {side: list((results.get(side) or {}).get("runs") or []) for side in _SIDES}
+def _side_runs(results: Mapping[str, Any], *, counted: bool = False) -> dict[str, list[Mapping[str, Any]]]:
+    """Return each side's runs; ``counted``: only those whose outcomes the tests' lists hold (the grid's columns)."""
+    runs = {side: list((results.get(side) or {}).get("runs") or []) for side in _SIDES}
+    if counted:
+        return {side: [r for r in found if r.get("counted", True)] for side, found in runs.items()}
+    return runs
 
 
 def _by_test(results: Mapping[str, Any]) -> dict[str, dict[str, Mapping[str, Any]]]:
@@ -209,8 +213,13 @@ def _by_test(results: Mapping[str, Any]) -> dict[str, dict[str, Mapping[str, Any
     return found
 
 
+def _run_number(position: int, runs: Sequence[Mapping[str, Any]]) -> int:
+    """Return the run number (1, 2, ...) of the grid's ``position``-th column of a side."""
+    return int(runs[position].get("index") or 0) + 1 if position < len(runs) else position + 1
+
+
 def _run_title(side: str, position: int, runs: Sequence[Mapping[str, Any]]) -> str:
-    title = f"{side} run {position + 1}"
+    title = f"{side} run {_run_number(position, runs)}"
     if position < len(runs):
         run = runs[position]
         title += f", PYTHONHASHSEED={run.get('hash_seed')}"
@@ -234,9 +243,24 @@ def _outcome_cells(
     return cells
 
 
-def _grid_head(widths: Mapping[str, int]) -> list[str]:
+def _grid_head(widths: Mapping[str, int], runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
     """Return the run columns' headings: b1, b2, ... then a1, a2, ... (a marked first heading opens a side)."""
-    return [f"{'|' if i == 0 else ''}{side[0]}{i + 1}" for side in _SIDES for i in range(widths[side])]
+    return [
+        f"{'|' if i == 0 else ''}{side[0]}{_run_number(i, runs[side])}" for side in _SIDES for i in range(widths[side])
+    ]
+
+
+def _uncounted(results: Mapping[str, Any]) -> str:
+    """Say which runs have no column: they ended without results (the Runs table says how)."""
+    missing = [
+        f"{side} run {int(r.get('index') or 0) + 1}"
+        for side, runs in _side_runs(results).items()
+        for r in runs
+        if not r.get("counted", True)
+    ]
+    if not missing:
+        return ""
+    return f'<p class="meta">No column for {esc(", ".join(missing))}: no results (see Runs below).</p>'
 
 
 def _widths(tests: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, int]:
@@ -247,7 +271,7 @@ def _widths(tests: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, i
 
 def _disagreeing(results: Mapping[str, Any], categories: Mapping[str, str], split: Mapping[str, Any]) -> str:
     tests = _by_test(results)
-    widths, runs = _widths(tests), _side_runs(results)
+    widths, runs = _widths(tests), _side_runs(results, counted=True)
     chosen = [n for n in sorted(tests) if categories.get(n) in ("flaky", "side_independent")]
     if not chosen:
         return '<p class="empty">No flaky or side-independent test: every side\'s runs agree.</p>'
@@ -263,14 +287,14 @@ def _disagreeing(results: Mapping[str, Any], categories: Mapping[str, str], spli
             ]
         )
     note = '<p class="meta">A framed cell is a run that disagrees with the other runs of its side.</p>'
-    return note + table(["test", "category", "why", *_grid_head(widths)], rows)
+    return note + table(["test", "category", "why", *_grid_head(widths, runs)], rows)
 
 
 def _grid(results: Mapping[str, Any], categories: Mapping[str, str]) -> str:
     tests = _by_test(results)
     if not tests:
         return '<p class="empty">No test was seen in any run.</p>'
-    widths, runs = _widths(tests), _side_runs(results)
+    widths, runs = _widths(tests), _side_runs(results, counted=True)
     order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
     ranked = sorted(tests, key=lambda n: (order.get(categories.get(n, "unknown"), 0), n))
     rows = [
@@ -286,7 +310,8 @@ def _grid(results: Mapping[str, Any], categories: Mapping[str, str]) -> str:
         "hash seed and test order); tests that need a look come first.</p>"
     )
     box = '<input class="filter" data-table="grid" placeholder="filter tests (id or category)" hidden>'
-    return legend + box + table(["test", "category", *_grid_head(widths)], rows, table_id="grid")
+    grid = table(["test", "category", *_grid_head(widths, runs)], rows, table_id="grid")
+    return legend + _uncounted(results) + box + grid
 
 
 def _failures(results: Mapping[str, Any]) -> str:
@@ -297,7 +322,7 @@ def _failures(results: Mapping[str, Any]) -> str:
     out = []
     for test in failing:
         outcomes = ", ".join(str(o) for o in test.get("outcomes") or [])
-        text = test.get("message") or "(no failure text was recorded)"
+        text = test.get("message") or "(no failure text: a module that does not load is under Files that did not load)"
         out.append(details(f"{test.get('nodeid')}: {outcomes}", f"<pre>{esc(text)}</pre>", open_=len(failing) <= 5))
     return "\n".join(out)
 
@@ -321,7 +346,8 @@ def _runs(results: Mapping[str, Any]) -> str:
     rows = []
     for side, runs in _side_runs(results).items():
         for run in runs:
-            trouble = " ".join(str(x) for x in (run.get("error"), run.get("signal"), run.get("last_test")) if x)
+            parts = [str(x) for x in (run.get("error"), run.get("signal"), run.get("last_test")) if x]
+            trouble = " ".join(p for i, p in enumerate(parts) if not any(p in q for q in parts[:i]))
             rows.append(
                 [
                     f"<td>{esc(side)}</td>",

@@ -23,6 +23,7 @@ from typing import Any
 from pytest_gtguard import _atomic
 from pytest_gtguard.results import Outcome, RunResults
 from pytest_gtguard.split.classify import Category, Split
+from pytest_gtguard.split.evidence import run_gap
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Verdict
 
@@ -155,6 +156,8 @@ def _run_block(outcome: RunOutcome) -> dict[str, Any]:
         "error": outcome.error,
         "signal": outcome.signal,
         "last_test": outcome.last_test,
+        # Whether this run's outcomes are in the tests' "outcomes" lists (a run without results is not).
+        "counted": results is not None and run_gap(outcome) is None,
     }
 
 
