@@ -1,4 +1,9 @@
-"""pytest glue of the Hypothesis policy: resolve ``gtguard_hypothesis``, apply the profile before collection."""
+"""pytest glue of the Hypothesis policy: resolve ``gtguard_hypothesis``, apply the profile before collection.
+
+``@given`` takes the settings profile in force when its test module is imported, so the profile is loaded
+at the start of the session (after every plugin's configure, ``--hypothesis-profile`` included) and again
+after each conftest that loads a profile of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from pytest_gtguard._config import option
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.hypothesis_policy import policy
 
-__all__ = ["MODE_KEY", "HypothesisPolicyPlugin", "child_args", "configure"]
+__all__ = ["WANTED_KEY", "HypothesisPolicyPlugin", "child_args", "configure"]
 
-MODE_KEY = pytest.StashKey[str]()  # the run's resolved mode (auto, on or off)
+WANTED_KEY = pytest.StashKey[bool]()  # whether this run gives Hypothesis the policy (its re-runs follow it)
 # Names the Hypothesis pytest plugin is registered under: by entry point, or by module (PYTEST_PLUGINS, -p).
 _HYPOTHESIS_PLUGINS = ("hypothesispytest", "_hypothesis_pytestplugin")
 
@@ -28,14 +33,19 @@ def configure(config: pytest.Config, *, judging: bool, runs_tests: bool) -> None
         mode = policy.parse_mode(resolved.value, resolved.source)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[MODE_KEY] = mode
-    if policy.wanted(mode, judging=judging) and policy.installed():
+    wanted = policy.wanted(mode, judging=judging)
+    config.stash[WANTED_KEY] = wanted
+    if wanted and policy.installed():
         config.pluginmanager.register(HypothesisPolicyPlugin(resolved.source, runs_tests), "gtguard-hypothesis")
 
 
 def child_args(config: pytest.Config) -> list[str]:
-    """Return the option that gives a determinism re-run the policy (unless this run turned it off)."""
-    return ["--gtguard-hypothesis", "off" if config.stash.get(MODE_KEY, "auto") == "off" else "on"]
+    """Return the option that gives a determinism re-run the Hypothesis settings of this run.
+
+    A re-run compares its outcome with the session's: both draw the same examples only if both have the
+    policy, or neither has it.
+    """
+    return ["--gtguard-hypothesis", "on" if config.stash.get(WANTED_KEY, False) else "off"]
 
 
 class HypothesisPolicyPlugin:
@@ -63,8 +73,12 @@ class HypothesisPolicyPlugin:
         if self._runs_tests and used:
             self._applied = policy.apply()
 
-    def pytest_collection_finish(self) -> None:
-        """Layer the policy on a profile a conftest loaded during collection (tests without @settings use it)."""
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        """Layer the policy again on a profile a conftest loaded when collection imported it.
+
+        ``@given`` takes the profile in force when its module is imported: the test modules a conftest
+        precedes must see the policy on top of the profile that conftest loaded.
+        """
         if self._applied is not None and policy.current_profile() != policy.PROFILE:
             policy.apply(self._applied)
 

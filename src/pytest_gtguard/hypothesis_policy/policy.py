@@ -10,6 +10,10 @@ In the runs gtguard judges, ``apply`` layers Hypothesis's own CI settings on the
 - ``deadline=None`` and the ``too_slow`` health check suppressed: nothing that depends on timing;
 - ``print_blob=True``: a failure prints the blob that reproduces it.
 
+And one thing no setting controls: Hypothesis (6.131 on) also draws constants it finds in the task's
+modules that happen to be imported, so the examples of one test would depend on the test order and on
+the other tests selected (a determinism re-run imports less than the session). The policy turns that off.
+
 Every other setting (``max_examples``, phases, ...) stays the task's. Hypothesis's other files (cached
 constants and Unicode tables) go to a folder of gtguard's in the system's temp folder, not into ``.hypothesis/``
 in the task. Pure: Hypothesis is imported only by ``apply``, in a run that uses it.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +87,7 @@ class Applied:
     previous_profile: str
     previous_home: Path | None
     moved_home: bool
+    undo_constants: Callable[[], None]
 
     def restore(self) -> None:
         """Load the profile that was in force before, and give Hypothesis its storage folder back."""
@@ -91,6 +97,7 @@ class Applied:
             settings.load_profile(self.previous_profile)
         if self.moved_home:
             configuration.set_hypothesis_home_dir(self.previous_home)
+        self.undo_constants()
 
 
 def apply(previous: Applied | None = None) -> Applied:
@@ -123,7 +130,39 @@ def apply(previous: Applied | None = None) -> Applied:
     home = Path(home) if isinstance(home, (str, Path)) else None
     if moved:
         configuration.set_hypothesis_home_dir(storage_dir())
-    return Applied(previous_profile=current, previous_home=home, moved_home=moved)
+    return Applied(current, home, moved, _no_local_constants())
+
+
+def _no_local_constants() -> Callable[[], None]:
+    """Make Hypothesis draw no constants from the task's modules; return how to undo it.
+
+    Hypothesis has no setting for it: its provider looks the constants up through a module function,
+    replaced here while the policy is in force. A Hypothesis without the feature is left as it is.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:
+        return lambda: None
+    original = getattr(providers, "_get_local_constants", None)
+    if original is None:
+        return lambda: None
+    none = Constants()
+    setattr(providers, "_get_local_constants", lambda: none)  # noqa: B010 - a private name mypy would refuse
+    _clear_cache(providers)
+
+    def undo() -> None:
+        setattr(providers, "_get_local_constants", original)  # noqa: B010
+        _clear_cache(providers)
+
+    return undo
+
+
+def _clear_cache(providers: object) -> None:
+    """Forget the constants Hypothesis cached per kind of draw (they include the task's)."""
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
 
 
 def current_profile() -> str:
