@@ -54,6 +54,7 @@ class Page:
     name: str
     build: Callable[[Path], Path]
     size: tuple[int, int] = (1280, 1600)
+    fragment: str = ""  # appended to the page's URL (a view of a script-driven page)
 
 
 def build_split(workdir: Path) -> Path:
@@ -71,7 +72,25 @@ def build_split(workdir: Path) -> Path:
     return page
 
 
-PAGES: list[Page] = [Page("split", build_split)]
+def build_meta(workdir: Path) -> Path:
+    """Run ``pytest --meta`` on a copy of examples/wordstats, its before version as a variant; return the page."""
+    task = workdir / "wordstats"
+    shutil.copytree(ROOT / "examples" / "wordstats", task, ignore=shutil.ignore_patterns("evaluation"))
+    out = workdir / "out"
+    variant = "repository_after/wordstats/counter.py=repository_before/wordstats/counter.py"
+    cmd = [sys.executable, "-m", "pytest", "--meta", "-p", "no:cacheprovider", f"--gtguard-meta-report={out}"]
+    cmd += [f"--gtguard-meta-variants={variant}"]
+    subprocess.run(cmd, cwd=task, check=False, capture_output=True, text=True, timeout=300)
+    page = out / "mutation-report.html"
+    if not page.is_file():
+        raise SystemExit(f"make_screenshots: the meta run wrote no page; run {' '.join(cmd)} in {task} to see why")
+    return page
+
+
+PAGES: list[Page] = [
+    Page("split", build_split),
+    Page("meta-report", build_meta, (1280, 1180), fragment="#mutant/counter.py"),
+]
 
 
 def chromium() -> str:
@@ -82,11 +101,12 @@ def chromium() -> str:
     return found
 
 
-def screenshot(html: Path, png: Path, size: tuple[int, int]) -> None:
+def screenshot(html: Path, png: Path, size: tuple[int, int], fragment: str = "") -> None:
     """Draw ``html`` with headless chromium into ``png``, then shrink it with pngquant if present."""
     png.parent.mkdir(parents=True, exist_ok=True)
     cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    cmd += [f"--screenshot={png}", f"--window-size={size[0]},{size[1]}", html.resolve().as_uri()]
+    cmd += ["--virtual-time-budget=5000"]  # let a page's scripts (the meta report's viewer) draw it first
+    cmd += [f"--screenshot={png}", f"--window-size={size[0]},{size[1]}", html.resolve().as_uri() + fragment]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     quant = shutil.which("pngquant")
     if quant:
@@ -104,7 +124,7 @@ def main(argv: Sequence[str]) -> int:
         if page.name in names:
             with tempfile.TemporaryDirectory(prefix=f"gtguard-shot-{page.name}-") as tmp:
                 png = STATIC / f"{page.name}.png"
-                screenshot(page.build(Path(tmp)), png, page.size)
+                screenshot(page.build(Path(tmp)), png, page.size, page.fragment)
                 print(f"{png.relative_to(ROOT)}: {png.stat().st_size // 1024} KB")
     return 0
 

@@ -33,7 +33,8 @@ _STYLE = """body{margin:0;font:14px system-ui,sans-serif}mutation-test-report-ap
 .gtg .pass{background:#198754}.gtg .fail{background:#dc3545}.gtg .interrupted{background:#b58105}
 .gtg .ok{color:#198754}.gtg .bad{color:#dc3545;font-weight:600}.gtg .muted{color:#6c757d}
 .gtg table{border-collapse:collapse;margin:.2em 0}
-.gtg td,.gtg th{padding:.1em .8em .1em 0;text-align:left;vertical-align:top}
+.gtg td,.gtg th{padding:.1em .8em .1em 0;text-align:left;vertical-align:top}.gtg th{white-space:nowrap}
+.gtg td.id{overflow-wrap:anywhere}
 .gtg ul{margin:.2em 0;padding-left:1.4em}.gtg details{margin:.3em 0}.gtg summary{cursor:pointer}
 .gtg code{font-size:.95em}.gtg h2+p{margin:.1em 0}
 .gtg tr.Survived td{background:#fde2e2}.gtg tr.Killed td{background:#e2f4e8}
@@ -143,8 +144,8 @@ def _variants(variants: list[Mapping[str, Any]]) -> str:
     for v in variants:
         css = "ok" if _caught(v) else "bad"
         parts.append(
-            f"<tr><td>{_esc(v.get('name'))}</td><td>{_esc(v.get('target'))}</td>"
-            f"<td class={css}>{_esc(v.get('status'))}</td><td>{_esc(v.get('killedBy') or '')}</td></tr>"
+            f"<tr><td>{_esc(v.get('name'))}</td><td class=id>{_esc(v.get('target'))}</td>"
+            f"<td class={css}>{_esc(v.get('status'))}</td><td class=id>{_esc(v.get('killedBy') or '')}</td></tr>"
         )
     parts.append("</table>")
     return "".join(parts)
