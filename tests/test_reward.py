@@ -119,7 +119,7 @@ def test_grade_patch_candidates_apply_to_before_and_a_stale_patch_is_invalid(
         (["grade", "{tmp}/nope", "{tmp}/x"], "no such directory"),
         (["grade", "--timeout", "0", "{task}", "{task}/repository_after"], "must be more than 0"),
         (["grade", "--isolation", "jail", "{task}", "{task}/repository_after"], "invalid choice"),
-        (["grade", "{task}"], "the following arguments are required"),
+        (["grade", "{task}"], "is a task folder, and no CANDIDATE follows it"),
         (["grade", "--reward", "cheat=2", "{task}", "{task}/repository_after"], "STATUS=NUMBER"),
     ],
     ids=["missing-task", "zero-timeout", "bad-isolation", "no-candidate", "bad-reward"],

@@ -23,12 +23,12 @@ from pytest_gtguard.errors import GtguardError
 from pytest_gtguard.reward import command as grade_command
 from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, grade_prepared, prepare
 from pytest_gtguard.reward.sandbox import SandboxUnavailable
-from pytest_gtguard.settings import CORE_OPTIONS
 from pytest_gtguard.split import command as split_command
 from pytest_gtguard.task import calibrate as cal
 from pytest_gtguard.task import patch as patching
 from pytest_gtguard.task.findings import CODES, Severity
 from pytest_gtguard.task.scaffold import Category, create_task
+from pytest_gtguard.task.taskdir import TASK_ENV, add_task_dir, task_dir
 from pytest_gtguard.task.trees import describe_missing
 from pytest_gtguard.task.validate import ValidationReport, validate
 
@@ -48,23 +48,10 @@ class ExitCode(enum.IntEnum):
     GRADER_UNAVAILABLE = grade_command.GRADER_UNAVAILABLE  # grade: no sandbox at the level asked, or no ground truth
 
 
-_TASK_ENV = next(o.env for o in CORE_OPTIONS if o.dest == "gtguard_task")
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def _task_arg(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
-    parser.add_argument(
-        "task",
-        nargs=None if required else "?",
-        metavar="TASK_DIR",
-        help="Task folder (holds repository_before/ and repository_after/)"
-        + ("" if required else f"; default: ${_TASK_ENV}, else the current directory"),
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Report everything an ingestion check would reject",
         description="Report everything an ingestion check would reject, each with file, reason and fix.",
     )
-    _task_arg(p)
+    add_task_dir(p)
     p.add_argument("--json", action="store_true", help="Print the findings as JSON (for pipelines)")
     p.add_argument(
         "--ignore",
@@ -101,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the binary-safe diff from repository_before to repository_after, or check "
         "an existing patch with --check. The task's trees are never modified.",
     )
-    _task_arg(p)
+    add_task_dir(p)
     p.add_argument(
         "--name",
         metavar="NAME",
@@ -143,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade each attempt as gtguard grade does (its own sandboxed workspace) and "
         "report pass/fail, failing tests, pass@k and Too Hot / Goldilocks / Too Cold over honest passes.",
     )
-    _task_arg(p, required=True)
+    add_task_dir(p)
     p.add_argument(
         "--attempts",
         required=True,
@@ -180,10 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _task_dir(raw: str | None) -> Path:
-    return Path(raw or os.environ.get(_TASK_ENV or "", "") or ".").expanduser()
-
-
 def _validate(args: argparse.Namespace) -> ExitCode:
     ignore = [code.strip().upper() for item in args.ignore for code in item.split(",") if code.strip()]
     for code in ignore:
@@ -193,7 +176,7 @@ def _validate(args: argparse.Namespace) -> ExitCode:
             raise GtguardError(
                 f"--ignore {code}: no finding has this code; {hint}the codes are {', '.join(CODES)} (docs/cli.md)"
             )
-    report = validate(_task_dir(args.task), use_git=not args.no_git, ignore=ignore)
+    report = validate(task_dir(args.task), use_git=not args.no_git, ignore=ignore)
     code = _validate_exit(report)
     if args.json:
         print(json.dumps({**report.to_json(), "exit_code": int(code)}, indent=2))
@@ -221,7 +204,7 @@ def _validate_exit(report: ValidationReport) -> ExitCode:
 
 
 def _patch(args: argparse.Namespace) -> ExitCode:
-    task = _task_dir(args.task)
+    task = task_dir(args.task)
     if not task.is_dir():
         raise GtguardError(
             f"{task}: {describe_missing(task)}; pass the task folder (the one holding repository_after/)"
@@ -274,9 +257,9 @@ def _init(args: argparse.Namespace) -> ExitCode:
 
 
 def _calibrate(args: argparse.Namespace) -> ExitCode:
-    task = Path(args.task).expanduser()
+    task = task_dir(args.task)
     if not task.is_dir():
-        raise GtguardError(f"{task}: {describe_missing(task)}; pass the task folder")
+        raise GtguardError(f"{task}: {describe_missing(task)}; pass the task folder (TASK_DIR, or ${TASK_ENV})")
     attempts = cal.attempt_dirs(Path(args.attempts).expanduser())
     references = [Path(r).expanduser() for r in args.reference]
     for ref in references:

@@ -12,6 +12,7 @@ from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.reward.grader import GradeOptions, TaskNotGradable, iter_grades
 from pytest_gtguard.reward.model import Isolation, Status
 from pytest_gtguard.reward.sandbox import SandboxUnavailable
+from pytest_gtguard.task.taskdir import add_task_dir, grade_paths
 
 __all__ = ["GRADER_UNAVAILABLE", "add_parser", "run"]
 
@@ -51,7 +52,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description="Run the task's tests against each candidate in its own sandboxed workspace and print "
         "its reward, status and signals. Candidate code never runs in the process that decides.",
     )
-    p.add_argument("task", metavar="TASK_DIR", help="Task folder (holds tests/ and repository_after/)")
+    add_task_dir(p)
     p.add_argument(
         "candidates",
         nargs="+",
@@ -84,8 +85,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Grade every candidate; return 0 when all were graded, whatever their rewards."""
-    candidates = [Path(c) for c in args.candidates]
-    task = Path(args.task)
+    task, labels = grade_paths(args.task, args.candidates)  # with $GTGUARD_TASK, TASK_DIR may be left out
+    candidates = [Path(c) for c in labels]
     options = GradeOptions(
         timeout=args.timeout,
         tests=Path(args.tests) if args.tests else None,
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         # Each line is printed as soon as its candidate is graded: a long batch that dies loses nothing done.
-        for item in iter_grades(task, candidates, labels=args.candidates, options=options):
+        for item in iter_grades(task, candidates, labels=labels, options=options):
             print(json.dumps(item.to_json()) if args.json else item.line(), flush=True)
     except (SandboxUnavailable, TaskNotGradable) as exc:
         print(f"gtguard grade: error: {exc}", file=sys.stderr)

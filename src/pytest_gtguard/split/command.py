@@ -19,7 +19,9 @@ from pytest_gtguard.split.render import progress_line, summary_lines
 from pytest_gtguard.split.runner import default_jobs
 from pytest_gtguard.split.session import run_split
 from pytest_gtguard.split.verdict import ExitCode
+from pytest_gtguard.task import taskdir
 from pytest_gtguard.task.ini import read_ini
+from pytest_gtguard.task.taskdir import add_task_dir
 
 __all__ = ["add_arguments", "run"]
 
@@ -29,17 +31,20 @@ _COLORS = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``split`` subcommand's arguments (the same table as the pytest options)."""
-    parser.add_argument("task", nargs="?", default=".", type=Path, help="Task directory (default: .)")
+    add_task_dir(parser)
     # nargs="*" rather than REMAINDER: REMAINDER swallowed the split's own options written after TASK_DIR.
-    parser.add_argument("pytest_args", nargs="*", help="Arguments for every pytest run, after --")
+    parser.add_argument(
+        "pytest_args", nargs="*", metavar="PYTEST_ARGS", help="Arguments for every pytest run, after --"
+    )
     add_argparse_options(parser, _OPTIONS)
 
 
 def run(ns: argparse.Namespace) -> int:
     """Run the split for the parsed ``ns``; return the documented exit code."""
     try:
-        task = Task.at(ns.task.resolve(), where="TASK_DIR")
-        check_sides(task, where="TASK_DIR")
+        source = taskdir.where(ns.task)
+        task = Task.at(taskdir.task_dir(ns.task).resolve(), where=source)
+        check_sides(task, where=source)
         # Every value is checked (settings.BOUNDS) before anything runs: a bad one is a usage error.
         values = {
             o.dest: resolve(o, cli=ns, environ=os.environ, getini=_task_ini(task.root), base=task.root).value
@@ -47,7 +52,7 @@ def run(ns: argparse.Namespace) -> int:
         }
         args = [a for a in ns.pytest_args if a != "--"]
         named = [a for a in args if not a.startswith("-") and (task.root / a.split("::")[0]).exists()]
-        check_tests(task, named, example=f"gtguard split {ns.task} -- path/to/tests")
+        check_tests(task, named, example=f"gtguard split {ns.task or 'TASK_DIR'} -- path/to/tests")
         addopts = shlex.split(read_ini(task.root, "addopts") or "")
         given = cli_neighbour_args(args, addopts, jobs=values["gtguard_jobs"], environ=os.environ)
         cfg = SplitConfig(
