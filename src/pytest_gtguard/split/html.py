@@ -128,6 +128,8 @@ def _verdict(report: Mapping[str, Any], results: Mapping[str, Any]) -> str:
         head = "Task INVALID: a run did not finish" if crashed else "Task INVALID"
         codes = ", ".join(dict.fromkeys(str(p.get("code")) for p in errors))
         line = f"{len(errors)} error(s): {codes}" if errors else str(report.get("error") or "see the problems below")
+        if len(problems) > len(errors):
+            line += f"; {len(problems) - len(errors)} warning(s)"
     return f'<div class="verdict {tone}"><b>{esc(head)}</b>{esc(line)}</div>'
 
 
