@@ -208,3 +208,37 @@ def test_vendored_viewer_can_be_inlined_in_a_script_element() -> None:
     # "</script" would end the element; "<script" after "<!--" would change how the parser ends it.
     assert not re.search(r"(?i)</script|<script", inlined)
     assert len(inlined) == len(bundle) + len(re.findall(r"(?i)</script", bundle))
+
+
+class _Reporter:
+    isatty = False
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str, **_: object) -> None:
+        self.text += text
+
+
+def test_progress_counts_settled_mutants_and_ends_at_the_total() -> None:
+    from pytest_gtguard.meta.execute import Status, Verdict
+    from pytest_gtguard.meta.terminal import mutant_progress
+
+    reporter = _Reporter()
+    progress = mutant_progress(reporter, total=3, settled=[Status.NO_COVERAGE])
+    for key, status in (("a", Status.KILLED), ("b", Status.SURVIVED)):
+        progress(Verdict(key, status, None, 1, "", 0.0))
+
+    assert reporter.text.strip().splitlines()[-1].endswith("3/3 detected 1 undetected 2")
+
+
+def test_progress_with_every_mutant_settled_draws_the_finished_bar_once() -> None:
+    from pytest_gtguard.meta.execute import Status
+    from pytest_gtguard.meta.terminal import mutant_progress
+
+    reporter = _Reporter()
+    mutant_progress(reporter, total=2, settled=[Status.NO_COVERAGE, Status.IGNORED])
+
+    assert reporter.text.strip().splitlines() == [
+        "gtguard meta: mutants [##############################] 2/2 detected 0 undetected 1"
+    ]
