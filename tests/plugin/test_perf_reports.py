@@ -205,6 +205,10 @@ def test_stopped(perf):
     assert result.gated is False
     assert result.reason.startswith("pytest-xdist worker: perf_gate: stopped at n=1 after ")
     assert "pass --gtguard-perf-strict to fail); no value came back" in result.reason
+
+@pytest.mark.perf_gate(n=1, ms=1)
+def test_value_used(perf):
+    assert len(perf.measure(lambda: sum(range(10**10)))) == 1
 """
 
 
@@ -214,16 +218,19 @@ def test_under_xdist_the_controller_shows_the_workers_gates(pytester: pytest.Pyt
 
     result = pytester.runpytest("-n", "2", "-p", "no:cacheprovider", "--gtguard-perf-html", "perf.html")
 
-    result.assert_outcomes(passed=2, warnings=1)
+    result.assert_outcomes(passed=2, failed=1, warnings=2)
     result.stdout.fnmatch_lines(
         [
-            "*perf gates: 2 tests (best run at n)*",
+            "E *.NoValueError: perf.measure(...) returned no value to check: pytest-xdist worker: perf_gate: "
+            "stopped at n=1 after *; check `result.gated is False` before using the value, or run the perf "
+            "tests without -n",
+            "*perf gates: 3 tests (best run at n)*",
             "*::test_quick * 10 * 500 * x* * - * passed",
             "*::test_stopped * 1 * >* * 1 * x* * - * warning (xdist): kill",
         ]
     )
     page = (pytester.path / "perf.html").read_text(encoding="utf-8")
-    assert page.count("<section>") == 2 and '<path class="killed"' in page
+    assert page.count("<section>") == 3 and '<path class="killed"' in page
 
 
 def test_perf_measure_outside_xdist_still_returns_the_value_or_fails(pytester: pytest.Pytester) -> None:
@@ -231,7 +238,7 @@ def test_perf_measure_outside_xdist_still_returns_the_value_or_fails(pytester: p
 
     result = pytester.runpytest("-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(
         ["perf_gate: stopped at n=1 after *", "*::test_stopped * 1 * >* * 1 * x* * - * FAILED: kill"]
     )

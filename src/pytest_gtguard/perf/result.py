@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, final
+from typing import Final, NoReturn, final
 
-__all__ = ["XDIST_PREFIX", "JsonProperty", "NotGated", "not_gated_reason"]
+__all__ = ["XDIST_PREFIX", "JsonProperty", "NoValueError", "NotGated", "not_gated_reason"]
 
 XDIST_PREFIX: Final = "pytest-xdist worker"
 
@@ -33,6 +33,43 @@ class NotGated:
     def __str__(self) -> str:
         """Return the reason, so a failing assertion on the value shows it."""
         return f"NotGated({self.reason})"
+
+    # Used as the call's value (len(result), result[0], for x in result, result.attr), it fails with the
+    # reason instead of Python's "object of type 'NotGated' has no len()".
+    def __len__(self) -> int:
+        """Raise ``NoValueError``: there is no value to measure the length of."""
+        __tracebackhide__ = True
+        raise NoValueError(self)
+
+    def __iter__(self) -> NoReturn:
+        """Raise ``NoValueError``: there is no value to iterate over."""
+        __tracebackhide__ = True
+        raise NoValueError(self)
+
+    def __getitem__(self, key: object) -> NoReturn:
+        """Raise ``NoValueError``: there is no value to index."""
+        __tracebackhide__ = True
+        raise NoValueError(self)
+
+    def __getattr__(self, name: str) -> NoReturn:
+        """Raise ``NoValueError`` for an attribute of the missing value (AttributeError for dunders)."""
+        __tracebackhide__ = True
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NoValueError(self)
+
+
+class NoValueError(TypeError, AttributeError):
+    """A ``NotGated`` was used as the measured call's value; the message says why there is none.
+
+    An ``AttributeError`` too, so ``hasattr(result, "x")`` and ``getattr(result, "x", default)`` keep working.
+    """
+
+    def __init__(self, missing: NotGated) -> None:
+        super().__init__(
+            f"perf.measure(...) returned no value to check: {missing.reason}; "
+            "check `result.gated is False` before using the value, or run the perf tests without -n"
+        )
 
 
 def not_gated_reason(messages: list[str], *, xdist: bool) -> str:
