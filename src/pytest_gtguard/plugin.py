@@ -48,6 +48,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         run = side.activate(early_config, sides[0])
         early_config.pluginmanager.register(side.SidePlugin(run), "gtguard-side")
     else:
+        if task is not None:  # plain `pytest` in a task: say how to choose a side when the tests cannot import it
+            from pytest_gtguard.side import hint
+
+            hint.register(early_config, task)
         return
     early_config.stash[side.SIDE_RUN_KEY] = run
     early_config.add_cleanup(lambda: side.deactivate(run))  # in-process pytester runs share the interpreter

@@ -702,3 +702,64 @@ def test_side_selection_is_honoured_on_xdist_workers(
     result = pytester.runpytest(option, "-n", "2")
 
     result.assert_outcomes(passed=passed, failed=failed)
+
+
+# --- plain `pytest` in a task, no side chosen --------------------------------------------------------------
+
+NO_SIDE_HINT = "gtguard: no side was chosen, so 'calc' from repository_before/ and repository_after/ cannot be*"
+
+
+def test_side_none_chosen_gives_one_hint_naming_the_side_options(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    (bugfix_task / "tests" / "test_more.py").write_text("import calc.ops\n\ndef test_more():\n    pass\n")
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ModuleNotFoundError: No module named 'calc'*",
+            NO_SIDE_HINT + "pytest --before*pytest --after*pytest --repo PATH*gtguard_side*",
+            "*short test summary info*",
+            "ERROR tests/test_more.py",
+            "ERROR tests/test_ops.py",
+            "*Interrupted: 2 errors during collection*",
+        ]
+    )
+    assert result.stdout.str().count("gtguard: no side was chosen") == 1
+
+
+def test_side_none_chosen_gets_no_hint_for_a_module_no_side_holds(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    (bugfix_task / "tests" / "test_ops.py").write_text("import nowhere_to_be_found\n\ndef test_x():\n    pass\n")
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(["*No module named 'nowhere_to_be_found'*"])
+    result.stdout.no_fnmatch_line("gtguard: no side was chosen*")
+
+
+def test_side_chosen_gets_no_hint(pytester: pytest.Pytester, bugfix_task: Path) -> None:
+    result = pytester.runpytest("-p", "no:cacheprovider", "--before")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.no_fnmatch_line("gtguard: no side was chosen*")
+
+
+def test_side_none_chosen_hint_finds_the_module_in_any_side_layout(tmp_path: Path) -> None:
+    from pytest_gtguard.side.hint import missing_side_module
+    from pytest_gtguard.side.task import Task
+
+    (tmp_path / "repository_before" / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "repository_after").mkdir()
+    (tmp_path / "repository_after" / "solver.py").write_text("")
+    task = Task(tmp_path)
+
+    assert missing_side_module(task, "E   ModuleNotFoundError: No module named 'pkg.sub'") == (
+        "pkg.sub",
+        ["repository_before"],
+    )
+    assert missing_side_module(task, "No module named 'solver'") == ("solver", ["repository_after"])
+    assert missing_side_module(task, "No module named 'repository_after'") == (
+        "repository_after",
+        ["repository_after"],
+    )
+    assert missing_side_module(task, "No module named 'numpy'") is None
