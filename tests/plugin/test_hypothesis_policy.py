@@ -237,3 +237,25 @@ def test_hypothesis_grade_gives_a_candidate_the_same_grade_every_time(
     assert main(["grade", "--json", str(task), str(task / "repository_after")]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["status"] == "resolved"
     assert _files(task) == files
+
+
+def test_hypothesis_policy_apply_is_undone_by_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hypothesis import configuration
+    from hypothesis.internal.conjecture import providers
+
+    from pytest_gtguard.hypothesis_policy import policy
+
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    outer, lookup = settings.get_current_profile_name(), providers._get_local_constants
+    home = configuration.storage_directory("x", intent_to_write=False).home_directory
+
+    applied = policy.apply()
+    try:
+        assert settings.get_current_profile_name() == "gtguard" and settings.default.derandomize
+        assert len(providers._get_local_constants()) == 0  # no draws from the constants of local modules
+        assert configuration.storage_directory("x", intent_to_write=False).home_directory == policy.storage_dir()
+    finally:
+        applied.restore()
+
+    assert settings.get_current_profile_name() == outer and providers._get_local_constants is lookup
+    assert configuration.storage_directory("x", intent_to_write=False).home_directory == home
