@@ -65,11 +65,11 @@ def render_page(rows: Sequence[GateRow], *, heading: str = "Perf gates") -> str:
         parts.append('<p class="note">No perf gate ran in this session.</p></body></html>')
         return "\n".join(parts) + "\n"
     parts.append(
-        f'<p class="note">{escape(title(ordered).capitalize())}. In the plots, both axes logarithmic: blue, the '
-        "best run per size divided by the machine factor (what the growth exponent is fitted on); grey, every "
-        "run; red cross, a run stopped at its kill limit; orange, the fitted line (dashed where extrapolated "
-        "to n); red dashed, the budget ms=; red dotted, the pass limit (budget x tolerance x machine factor "
-        "+ 1 ms).</p>"
+        f'<p class="note">{escape(title(ordered).capitalize())}. In the plots, both axes logarithmic: '
+        "blue, the best run per size divided by the machine factor (what the growth exponent is fitted on); "
+        "grey, every run, divided the same way; red cross, a run stopped at its kill limit; orange, the "
+        "fitted line (dashed where extrapolated to n); red dashed, the budget ms=; red dotted, the pass "
+        "limit on the same scale (budget x tolerance + 1 ms, before the machine factor).</p>"
     )
     parts.extend(_summary(ordered))
     parts.append('<div class="gates">')
@@ -164,10 +164,21 @@ def plot_svg(row: GateRow) -> str:
     """Return the SVG plot of one gate: runs, best points, budget and limit lines, fitted line."""
     p = row.props
     n = float(p.get("n") or 1)
-    runs = [(float(r["n"]), max(float(r["ms"]), 1e-3), bool(r.get("killed"))) for r in p.get("runs", []) if r["n"]]
+    baseline = _number(p.get("reference_baseline_ms"))
+    runs = [
+        (
+            float(r["n"]),
+            max(_normalised(float(r["ms"]), _number(r.get("ref_ms")), baseline), 1e-3),
+            bool(r.get("killed")),
+        )
+        for r in p.get("runs", [])
+        if r["n"]
+    ]
     points = [(int(q["n"]), max(float(q["ms"]), 1e-3)) for q in p.get("points", []) if q["n"]]
     budget = _number(p.get("ms"))
     limit = _number(p.get("limit_ms"))
+    if limit is not None:  # on the points' scale: the limit was scaled up by the machine factor
+        limit /= _number(p.get("machine_factor")) or 1.0
     fit: tuple[float, Callable[[float], float], float, float] | None = None
     if len(points) >= 2:
         slope, intercept = fit_line(points)
@@ -197,7 +208,7 @@ def plot_svg(row: GateRow) -> str:
             y = ax.y(value)
             out.append(
                 f'<line class="{css}" x1="{LEFT}" y1="{y:.1f}" x2="{x_right}" y2="{y:.1f}">'
-                f"<title>{label} {value:g} ms</title></line>"
+                f"<title>{label} {value:.4g} ms</title></line>"
             )
             labels.append((y, "budget-label", f"{label} {_label(value)} ms"))
     if fit:
@@ -211,7 +222,7 @@ def plot_svg(row: GateRow) -> str:
         out.append(f'<text class="{css}" x="{x_right + 4}" y="{y + 4:.1f}">{escape(text)}</text>')
     for size, ms, killed in runs:
         cx, cy = ax.x(size), ax.y(ms)
-        tip = f"<title>run at n={size:g}: {ms:.3f} ms{' (killed)' if killed else ''}</title>"
+        tip = f"<title>run at n={size:g}: {ms:.3f} ms normalised{' (killed)' if killed else ''}</title>"
         if killed:
             out.append(f'<path class="killed" d="M{cx - 4:.1f} {cy - 4:.1f}l8 8m0 -8l-8 8">{tip}</path>')
         else:
@@ -276,11 +287,17 @@ def _span(values: Sequence[float], *, pad: float) -> tuple[float, float]:
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
-    """Return 1-2-5 ticks within [10^lo, 10^hi]; decades only when those are too many."""
-    found = [m * 10.0**k for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in (1, 2, 5)]
-    inside = [v for v in found if lo <= math.log10(v) <= hi]
+    """Return 1-2-5 ticks within [10^lo, 10^hi]: decades only when those are too many, 1-9 when too few."""
+
+    def within(steps: tuple[int, ...]) -> list[float]:
+        found = [m * 10.0**k for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in steps]
+        return [v for v in found if lo <= math.log10(v) <= hi]
+
+    inside = within((1, 2, 5))
     if len(inside) > 8:
-        inside = [v for v in inside if math.isclose(10 ** round(math.log10(v)), v)]
+        return within((1,))
+    if len(inside) < 3:
+        return within((1, 2, 3, 4, 5, 6, 7, 8, 9))
     return inside
 
 
@@ -289,6 +306,11 @@ def _label(value: float) -> str:
         if value >= scale:
             return f"{value / scale:.3g}{unit}"
     return f"{value:.3g}"
+
+
+def _normalised(ms: float, ref_ms: float | None, baseline: float | None) -> float:
+    """Divide a run's time by its machine factor, as the fitted points are (``growth.normalised``)."""
+    return ms * baseline / ref_ms if ref_ms and baseline else ms
 
 
 def _number(value: object) -> float | None:
