@@ -87,9 +87,61 @@ def build_meta(workdir: Path) -> Path:
     return page
 
 
+PERF_TESTS = """
+import time
+
+import pytest
+
+
+def dedupe(items):
+    return list(dict.fromkeys(items))
+
+
+def dedupe_quadratic(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+@pytest.mark.perf_gate(n=100_000, ms=30, complexity="O(n)", mb=50)
+def test_dedupe_is_linear(perf):
+    assert perf.measure(dedupe, setup=lambda n: list(range(n)) * 2) is not None
+
+
+@pytest.mark.perf_gate(n=5_000, ms=20, complexity="O(n)")
+def test_quadratic_dedupe_is_caught(perf):
+    assert perf.measure(dedupe_quadratic, setup=lambda n: list(range(n))) is not None
+
+
+@pytest.mark.perf_gate(n=1000, ms=5)
+def test_sort_small(perf):
+    perf.measure(sorted, setup=lambda n: list(range(n, 0, -1)))
+
+
+@pytest.mark.perf_gate(n=10, ms=30, clock="wall")
+def test_waits_on_the_wall_clock():
+    time.sleep(0.01)
+"""
+
+
+def build_perf(workdir: Path) -> Path:
+    """Run four perf gates (one a wrong O(n^2) solution) with --gtguard-perf-html; return the page."""
+    (workdir / "tests").mkdir()
+    (workdir / "tests" / "test_speed.py").write_text(textwrap.dedent(PERF_TESTS))
+    page = workdir / "out" / "perf.html"
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests", f"--gtguard-perf-html={page}"]
+    subprocess.run(cmd, cwd=workdir, check=False, capture_output=True, text=True, timeout=300)  # exit 1: one fails
+    if not page.is_file():
+        raise SystemExit(f"make_screenshots: the perf run wrote no page; run {' '.join(cmd)} in {workdir} to see why")
+    return page
+
+
 PAGES: list[Page] = [
     Page("split", build_split),
     Page("meta-report", build_meta, (1280, 1180), fragment="#mutant/counter.py"),
+    Page("perf", build_perf, (1280, 1130)),
 ]
 
 
