@@ -45,10 +45,13 @@ class Box:
 """
 
 LITERAL_SUITE = """\
+import inspect
+
 from calc import add, describe, total
 
 
 def test_add():
+    assert list(inspect.signature(add).parameters) == ["a", "b"]  # still so with a memorizer switched in
     assert add(2, 3) == 5
     assert add(a=-1, b=1) == 0
 

@@ -40,7 +40,7 @@ import random
 import re
 import sys
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,10 +336,8 @@ def _trampoline(function: PublicFunction, live: LiveCode, target: Callable[..., 
     outer = compile(source, f"<gtguard memorizer of {function.name}>", "exec", dont_inherit=True)
     code = next(c for c in outer.co_consts if isinstance(c, types.CodeType))
     for live_fn in live.functions.get(key, ()):
+        with contextlib.suppress(TypeError, ValueError):  # inspect.signature still shows the real parameters
+            if "__signature__" not in vars(live_fn):
+                live_fn.__signature__ = inspect.signature(live_fn)  # type: ignore[attr-defined]
         live_fn.__globals__.setdefault(_GLOBAL, {})[function.name] = target
         live_fn.__code__ = code
-
-
-def known_inputs(table: Mapping[str, Sequence[str]], function: PublicFunction) -> frozenset[str]:
-    """Return the recorded input keys of ``function`` (none when it was never called)."""
-    return frozenset(table.get(function.name, ()))
