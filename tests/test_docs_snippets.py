@@ -168,8 +168,8 @@ def test_readme_links_are_absolute_so_they_work_on_the_package_index() -> None:
 
 
 def _wheel(tmp_path: Path) -> Path:
-    """Return the wheel .ci/run built (GTGUARD_WHEEL), or build one from this tree."""
-    given = os.environ.get("GTGUARD_WHEEL")
+    """Return the wheel .ci/run built (CI_GTGUARD_WHEEL), or build one from this tree."""
+    given = os.environ.get("CI_GTGUARD_WHEEL")
     if given:
         return Path(given)
     dist = tmp_path / "dist"
