@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -77,3 +77,19 @@ def bugfix_task(make_task: MakeTask) -> Path:
             """
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_randomly_in_inner_runs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Keep pytest-randomly out of the suite's inner pytest runs, as pyproject's addopts keeps it out of the suite.
+
+    Inner runs assert their output in order. pytester clears PYTEST_ADDOPTS when it starts, so this sets it
+    after; tests/plugin/test_coexistence.py clears it again to run with pytest-randomly on, on purpose.
+    """
+    if "pytester" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("pytester")
+    with pytest.MonkeyPatch.context() as patch:  # undone before pytester's own undo
+        patch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+        yield
