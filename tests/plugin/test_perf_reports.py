@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +271,24 @@ def test_the_split_writes_a_perf_page_beside_its_report_when_the_tests_have_gate
     page = (pytester.path / "out" / "report-perf.html").read_text(encoding="utf-8")
     assert "<h2>after: tests/test_speed.py::test_neg_is_fast</h2>" in page
     assert "<h2>before: tests/test_speed.py::test_neg_is_fast</h2>" in page
+
+
+def _readme_perf_snippet() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    return textwrap.dedent(next(b for b in blocks if "perf_gate" in b))
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["serial", "xdist"])
+def test_the_readmes_perf_gate_example_passes_with_and_without_xdist(pytester: pytest.Pytester, xdist: bool) -> None:
+    if xdist:
+        pytest.importorskip("xdist")
+    example = Path(__file__).resolve().parents[2] / "examples" / "wordstats"
+    shutil.copytree(example, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("evaluation"))
+    (pytester.path / "tests" / "test_readme_perf.py").write_text(_readme_perf_snippet(), encoding="utf-8")
+
+    args = ["-p", "no:cacheprovider", "--after", "tests/test_readme_perf.py", *(["-n", "2"] if xdist else [])]
+    result = pytester.runpytest(*args)
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*perf gates: 1 test*", "tests/test_readme_perf.py::* passed"])
