@@ -39,6 +39,7 @@ __all__ = [
 _REPORT_FLAGS = frozenset({"--json-report", "--json-report-summary"})
 _REPORT_VALUED = frozenset(
     {"--junitxml", "--junit-xml", "--junitprefix", "--junit-prefix", "--json-report-file", "--json-report-indent"}
+    | {"--gtguard-perf-html"}  # the split writes its own perf page, report-perf.html
 )
 
 _SCRIPTS = frozenset({"pytest", "py.test"})
