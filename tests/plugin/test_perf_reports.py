@@ -265,9 +265,11 @@ def test_the_split_writes_a_perf_page_beside_its_report_when_the_tests_have_gate
         },
     )
 
-    result, report = split(pytester)
+    result, report = split(pytester, "--gtguard-perf-html", "asked.html")
 
     assert result.ret == 0 and report["success"] is True
+    result.stdout.fnmatch_lines(["perf gates page: *asked.html not written: the split writes report-perf.html*"])
+    assert not list(pytester.path.rglob("asked.html"))  # nor did a run write over it
     page = (pytester.path / "out" / "report-perf.html").read_text(encoding="utf-8")
     assert "<h2>after: tests/test_speed.py::test_neg_is_fast</h2>" in page
     assert "<h2>before: tests/test_speed.py::test_neg_is_fast</h2>" in page

@@ -49,6 +49,7 @@ class PerfSettings:
     reference_source: str = "default"
     is_worker: bool = False
     html: Path | None = None
+    splitting: bool = False  # the split's parent: its runs are child processes, its perf page report-perf.html
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PerfSettings:
@@ -66,6 +67,7 @@ class PerfSettings:
             reference_source=reference.source,
             is_worker=_xdist.is_worker(config),
             html=None if got["gtguard_perf_html"].value is None else Path(got["gtguard_perf_html"].value),
+            splitting=config.pluginmanager.has_plugin("gtguard-split"),
         )
 
 
@@ -106,6 +108,9 @@ class PerfGatePlugin:
         """Write the perf gates page when ``--gtguard-perf-html`` asks for it (the controller only)."""
         path = self.settings.html
         if path is None or self.settings.is_worker:
+            return
+        if self.settings.splitting:  # the gates ran in the split's runs; the split writes their page itself
+            self._page = f"perf gates page: {path} not written: the split writes report-perf.html beside its report"
             return
         from pytest_gtguard._atomic import WriteError
         from pytest_gtguard.perf.html import write_page
