@@ -16,7 +16,7 @@ the other tests selected (a determinism re-run imports less than the session). T
 
 Every other setting (``max_examples``, phases, ...) stays the task's. Hypothesis's other files (cached
 constants and Unicode tables) go to a folder of gtguard's in the system's temp folder, not into ``.hypothesis/``
-in the task. Pure: Hypothesis is imported only by ``apply``, in a run that uses it.
+in the task. Pure: Hypothesis is imported inside the functions, which only a run that uses it calls.
 """
 
 from __future__ import annotations
