@@ -277,3 +277,41 @@ def test_wrong_answer_differs_and_keeps_the_type(value: object) -> None:
         assert wrong is WRONG
     else:
         assert type(wrong) is type(value)
+
+
+def test_memorizers_fail_mode_fails_the_run_when_one_survives(task: pytest.Pytester) -> None:
+    _suite(task, LITERAL_SUITE)
+
+    result = task.runpytest(*FAST, "--gtguard-meta-memorizers=fail")
+
+    result.stdout.fnmatch_lines(
+        ["*FAILED: 3 public function(s) passable by hard-coding (calc.add, calc.describe, calc.total)*"]
+    )
+    assert result.ret == 1
+
+
+def test_memorizers_fail_mode_passes_when_every_memorizer_dies(task: pytest.Pytester) -> None:
+    _suite(task, RANDOM_SUITE)
+
+    result = task.runpytest(*FAST, "--gtguard-meta-memorizers=fail")
+
+    result.stdout.fnmatch_lines(["*memorizer: all 1 public functions killed*", "*meta verdict: PASSED*"])
+    assert result.ret == 0
+
+
+def test_memorizers_off_runs_none(task: pytest.Pytester) -> None:
+    _suite(task, LITERAL_SUITE)
+    task.makefile(".ini", pytest="[pytest]\ngtguard_meta_memorizers = off\n")
+
+    result, document = _run(task)
+
+    assert "memorizer:" not in result.stdout.str() and "passable-by-hardcoding" not in result.stdout.str()
+    assert "memorizers" not in document
+    assert result.ret == 0
+
+
+def test_memorizers_unknown_mode_is_a_usage_error(task: pytest.Pytester) -> None:
+    result = task.runpytest(*FAST, "--gtguard-meta-memorizers=strict")
+
+    result.stderr.fnmatch_lines(["*--gtguard-meta-memorizers*'strict'*pass warn, fail, off*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

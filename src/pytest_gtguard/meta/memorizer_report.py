@@ -11,10 +11,12 @@ from pytest_gtguard.meta.smells import Finding
 
 __all__ = [
     "KILLED",
+    "MODES",
     "NOT_EXERCISED",
     "NOT_JUDGED",
     "SURVIVED",
     "MemorizerResult",
+    "failures",
     "findings",
     "memorizer_html_section",
     "passable",
@@ -25,7 +27,8 @@ __all__ = [
 SURVIVED = "survived"
 KILLED = "killed"
 NOT_EXERCISED = "not_exercised"  # no test called it in the recording run
-NOT_JUDGED = "not_judged"  # the child crashed or ran out of time: no verdict either way
+NOT_JUDGED = "not_judged"  # the child crashed: no verdict either way
+MODES = ("warn", "fail", "off")  # gtguard_meta_memorizers
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,16 @@ def findings(results: Sequence[MemorizerResult]) -> list[Finding]:
     ]
 
 
+def failures(results: Sequence[MemorizerResult], *, mode: str) -> list[str]:
+    """Return the reason the run fails in ``fail`` mode when some function is passable by hard-coding."""
+    weak = passable(results)
+    if mode != "fail" or not weak:
+        return []
+    return [
+        f"{len(weak)} public function(s) passable by hard-coding ({', '.join(weak)}) and gtguard_meta_memorizers = fail"
+    ]
+
+
 def memorizer_html_section(document: Mapping[str, Any]) -> str:
     """Return an HTML fragment (a heading and a table) for the report's ``memorizers`` key; "" if absent."""
     rows = document.get("memorizers") or []
@@ -137,18 +150,3 @@ def memorizer_html_section(document: Mapping[str, Any]) -> str:
     parts.append("</table></section>")
     return "\n".join(parts)
 
-
-def from_json(rows: Sequence[Mapping[str, Any]]) -> list[MemorizerResult]:
-    """Rebuild results from the report's ``memorizers`` rows."""
-    return [
-        MemorizerResult(
-            str(r["function"]),
-            str(r.get("file", "")),
-            int(r.get("line", 0)),
-            str(r["status"]),
-            int(r.get("inputs", 0)),
-            tuple(r.get("killed_by", ())),
-            str(r.get("reason", "")),
-        )
-        for r in rows
-    ]

@@ -33,6 +33,9 @@ class _Settings(Protocol):
     @property
     def workers(self) -> int: ...
 
+    @property
+    def memorizers(self) -> str: ...
+
 
 class _Outcome(Protocol):
     @property
@@ -75,6 +78,8 @@ class _RunState(Protocol):
 
 def run(state: _RunState) -> list[MemorizerResult]:
     """Record the inputs, run the memorizers; add notes and ``passable-by-hardcoding`` findings to ``state.out``."""
+    if state.settings.memorizers == "off":
+        return []
     trees = {os.path.realpath(sf.path): sf.tree for sf in state.parsed}
     relpaths = {os.path.realpath(sf.path): sf.relpath for sf in state.parsed}
     functions = memorizer.public_functions(state.live, trees)

@@ -114,6 +114,17 @@ META_OPTIONS: tuple[Option, ...] = (
         ini="gtguard_meta_report",
         metavar="DIR",
     ),
+    Option(
+        "gtguard_meta_memorizers",
+        "Memorizers (per public function, a version right only on the inputs the suite used): warn (a "
+        "survivor is a passable-by-hardcoding finding), fail (a survivor fails the run) or off (default: warn)",
+        Kind.TEXT,
+        flags=("--gtguard-meta-memorizers",),
+        env="GTGUARD_META_MEMORIZERS",
+        ini="gtguard_meta_memorizers",
+        default="warn",
+        metavar="warn|fail|off",
+    ),
 )
 
 REQ_MARKER_HELP = "req(*ids): requirement id(s) this test checks; pytest --meta reports its results per requirement"

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_gtguard.errors import ConfigError, MetaSetupError
-from pytest_gtguard.meta import activate, memorizer_run, mutate, report, smells, terminal, variants, warm
+from pytest_gtguard.meta import (
+    activate,
+    memorizer_report,
+    memorizer_run,
+    mutate,
+    report,
+    smells,
+    terminal,
+    variants,
+    warm,
+)
 from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
 from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
@@ -294,6 +304,7 @@ class _Run:
         out.findings += smells.scan_suite(test_files, collected=collected, root=self.root)
         out.findings += smells.with_kill_data(out.score.kills_by_test, out.score.runs_by_test)
         out.failures = failures(out.score, out.variants, min_score=settings.min_score)
+        out.failures += memorizer_report.failures(out.memorizers, mode=settings.memorizers)
         if settings.report_dir is not None:
             tests = report.collected_tests(session.items)
             out.report_paths = report.write_reports(out, settings, self.parsed, self.root, tests)

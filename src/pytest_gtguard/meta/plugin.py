@@ -15,6 +15,7 @@ import pytest
 from pytest_gtguard import _cov, _header, _procs, _xdist
 from pytest_gtguard._config import option
 from pytest_gtguard.meta import phases
+from pytest_gtguard.meta.memorizer_report import MODES as MEMORIZER_MODES
 from pytest_gtguard.meta.operators import FAMILIES
 from pytest_gtguard.meta.runner import ItemRunner, start_coverage
 from pytest_gtguard.meta.sources import default_suite, find_sources
@@ -70,6 +71,7 @@ class MetaSettings:
     operators: frozenset[str] = frozenset(FAMILIES)
     calibrate: Path | None = None
     evaluation: Path | None = None  # the evaluation report.json, when the reports went to the default place
+    memorizers: str = "warn"  # warn, fail or off (memorizer_report.MODES)
 
     @classmethod
     def from_config(cls, config: pytest.Config, side: Side | None) -> MetaSettings:
@@ -126,6 +128,9 @@ class MetaSettings:
                 f"{names_src}: unknown operator famil(ies) {', '.join(sorted(unknown))}; "
                 f"choose from {', '.join(FAMILIES)}"
             )
+        memorizers, memorizers_src = _value(config, "gtguard_meta_memorizers")
+        if str(memorizers).strip().lower() not in MEMORIZER_MODES:
+            raise pytest.UsageError(f"{memorizers_src}: got {memorizers!r}; pass {', '.join(MEMORIZER_MODES)}")
         return cls(
             int(seed),
             max_mutants,
@@ -139,6 +144,7 @@ class MetaSettings:
             operators or frozenset(FAMILIES),
             _value(config, "gtguard_meta_calibrate")[0],
             evaluation,
+            str(memorizers).strip().lower(),
         )
 
 
