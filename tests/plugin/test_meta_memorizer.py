@@ -315,3 +315,17 @@ def test_memorizers_unknown_mode_is_a_usage_error(task: pytest.Pytester) -> None
 
     result.stderr.fnmatch_lines(["*--gtguard-meta-memorizers*'strict'*pass warn, fail, off*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_memorizer_dies_against_random_inputs_under_pytest_randomly(
+    task: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pytest_randomly")
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # tests/conftest.py keeps randomly out elsewhere
+    _suite(task, RANDOM_SUITE)
+
+    result = task.runpytest(*FAST, "-p", "randomly", "--gtguard-meta-report=out")
+
+    result.stdout.fnmatch_lines(["*randomly*"])  # on: it reseeds random before every test, from its seed
+    document = json.loads((task.path / "out" / "mutation-report.json").read_text())
+    assert _status(document)["calc.add"] == "killed"

@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+import pytest
+
 from pytest_gtguard.meta import memorizer, memorizer_report
 from pytest_gtguard.meta.activate import LiveCode
 from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
@@ -47,6 +49,9 @@ class _Outcome(Protocol):
 
 class _RunState(Protocol):
     """What the phase reads from the meta run (``phases._Run``)."""
+
+    @property
+    def session(self) -> pytest.Session: ...
 
     @property
     def runner(self) -> ItemRunner: ...
@@ -97,6 +102,7 @@ def run(state: _RunState) -> list[MemorizerResult]:
 
     def work(job: Job) -> ChildResult:
         fn = by_name[job.key.removeprefix("memorizer:")]
+        _fresh_plugin_seed(state.session.config)
         return state.runner.run(job, lambda: memorizer.install_memorizer(fn, state.live, table[fn.name]))
 
     verdicts = {
@@ -131,6 +137,16 @@ def _record(
         return None
     recorded: dict[str, list[str]] = verdict.payload.get("inputs", {})
     return recorded
+
+
+def _fresh_plugin_seed(config: pytest.Config) -> None:
+    """Give pytest-randomly a new session seed (in the child): it reseeds ``random`` before every test from it.
+
+    With the seed of the recording run, tests that draw unseeded random inputs would draw the same ones
+    again (memorizer.fresh_randomness reseeds only once, before the first test).
+    """
+    if isinstance(getattr(config.option, "randomly_seed", None), int):
+        config.option.randomly_seed = int.from_bytes(os.urandom(4), "big")
 
 
 def _covering_tests(state: _RunState, fn: memorizer.PublicFunction) -> list[str]:
