@@ -149,4 +149,3 @@ def memorizer_html_section(document: Mapping[str, Any]) -> str:
         )
     parts.append("</table></section>")
     return "\n".join(parts)
-
