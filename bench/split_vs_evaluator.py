@@ -14,6 +14,10 @@ rounds, the fastest round of each, the ratios, and how much of a second core the
 CPU-bound processes meanwhile (the split needs it; the evaluator not).
 
     python bench/split_vs_evaluator.py [--tests 40] [--work-ms 5] [--repeat 5] [--task PATH [--evaluator PATH]]
+
+With --xdist it times instead `pytest --before --after` with and without `-n 2` (interleaved rounds,
+median and range): with -n the split must be no slower (docs/xdist.md; -n once went to every run, and
+each run and the parent started workers of their own).
 """
 
 from __future__ import annotations
@@ -95,11 +99,41 @@ def _exit_code(cmd: list[str], root: Path) -> int:
     return proc.returncode
 
 
-def gtguard(root: Path) -> int:
-    """``pytest --before --after`` with 3 runs per side."""
+def gtguard(root: Path, *extra: str) -> int:
+    """``pytest --before --after`` with 3 runs per side (and ``extra`` arguments)."""
     report = str(root / "out" / "report.json")
     return _exit_code(
-        [sys.executable, "-m", "pytest", "--before", "--after", "--gtguard-runs", "3", "--gtguard-report", report], root
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--before",
+            "--after",
+            "--gtguard-runs",
+            "3",
+            "--gtguard-report",
+            report,
+            *extra,
+        ],
+        root,
+    )
+
+
+def xdist_rounds(root: Path, label: str, repeat: int) -> None:
+    """Time the split with and without ``-n 2``, interleaved; print the medians, ranges and paired ratio."""
+    assert gtguard(root) == gtguard(root, "-n", "2")  # the same verdict both ways
+    plain, with_n = [], []
+    for _ in range(repeat):
+        plain.append(timed(gtguard, root))
+        with_n.append(timed(gtguard, root, "-n", "2"))
+    print(f"{label}; {os.cpu_count()} cores; median (range) of {repeat} interleaved rounds")
+    for name, times in (("pytest --before --after", plain), ("pytest --before --after -n 2", with_n)):
+        spread = f"{min(times):.2f}-{max(times):.2f}"
+        print(f"{name + ' (3 runs per side):':48} {statistics.median(times):.2f} s ({spread})")
+    paired = [n / p for n, p in zip(with_n, plain, strict=True)]
+    print(
+        f"ratio -n 2 / without, median of the rounds' ratios: {statistics.median(paired):.2f}x "
+        f"({min(paired):.2f}-{max(paired):.2f})"
     )
 
 
@@ -159,6 +193,7 @@ def main() -> None:
         help="with --task: time the task's own evaluator script instead (a path inside the task, such as "
         "evaluation/evaluation.py; only scripts that run outside their Docker image, with no /app paths)",
     )
+    parser.add_argument("--xdist", action="store_true", help="time the split with and without -n 2 instead")
     opts = parser.parse_args()
     if opts.evaluator and not (opts.task and (opts.task / opts.evaluator).is_file()):
         parser.error("--evaluator takes a script inside the --task folder")
@@ -175,6 +210,9 @@ def main() -> None:
         else:
             make_task(root, opts.tests, opts.work_ms)
             label = f"task: {opts.tests} tests x {opts.work_ms} ms CPU"
+        if opts.xdist:
+            xdist_rounds(root, label, opts.repeat)
+            return
         evaluator(root)  # warm-up, and a sanity check that the task behaves
         if not opts.task:
             parsed = evaluator_outcomes(root)

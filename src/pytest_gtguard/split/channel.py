@@ -55,6 +55,7 @@ class ResultsRecorder:
         with contextlib.suppress(OSError):  # no folder yet: the results file's write will say so
             self._current = os.open(self._current_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self._started: dict[str, None] = {}
+        self._attempts: dict[str, int] = {}  # pytest-rerunfailures: each test's attempt being recorded
         self._last = self._previous = ""
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
@@ -87,6 +88,10 @@ class ResultsRecorder:
         """Merge the phases of one test; keyed by node id, since xdist interleaves reports."""
         outcome = _outcome(report)
         record = self._results.tests.get(report.nodeid)
+        attempt = getattr(report, "rerun", 0)  # pytest-rerunfailures numbers the tries; the last one counts
+        if record is not None and attempt != self._attempts.get(report.nodeid, 0):
+            record = None  # a new try: the one before ended in a "rerun" report, and is dropped
+        self._attempts[report.nodeid] = attempt
         if record is None:
             record = self._results.tests[report.nodeid] = TestRecord(report.nodeid, outcome)
         elif _SEVERITY[outcome] > _SEVERITY[record.outcome] and not (report.when == "teardown" and report.passed):
