@@ -27,8 +27,13 @@ def start_coverage(sources: Sequence[Path]) -> Any:
         import coverage
     except ImportError:  # pragma: no cover - coverage is a dependency; a broken install falls back
         return None
-    if coverage.Coverage.current() is not None:
-        return None  # pytest-cov or another tool is measuring: two tracers would fight
+    if coverage.Coverage.current() is not None:  # pytest-cov stood down (``_cov``): another tool, coverage run
+        if sys.__stderr__ is not None:  # said past pytest's capture, which holds collection's output
+            sys.__stderr__.write(
+                "gtguard: coverage.py is already measuring this process (coverage run?); --meta cannot measure "
+                "each test's coverage, so each mutant runs the whole suite: run pytest --meta without it\n"
+            )
+        return None  # two collectors in one process would fight
     cov = coverage.Coverage(data_file=None, branch=True, include=[str(s) for s in sources], config_file=False)
     try:
         cov.start()
