@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from typing import Protocol
-
-import pytest
+from typing import TYPE_CHECKING, Protocol
 
 from pytest_gtguard.meta import memorizer, memorizer_report
 from pytest_gtguard.meta.activate import LiveCode
@@ -21,6 +19,9 @@ from pytest_gtguard.meta.memorizer_report import MemorizerResult
 from pytest_gtguard.meta.mutate import SourceFile
 from pytest_gtguard.meta.runner import ItemRunner
 from pytest_gtguard.meta.smells import Finding
+
+if TYPE_CHECKING:
+    import pytest
 
 __all__ = ["run"]
 
