@@ -10,10 +10,12 @@ pytest-cov stands down with one header line that says why and what to run instea
 from __future__ import annotations
 
 import contextlib
-
-import pytest
+from typing import TYPE_CHECKING
 
 from pytest_gtguard import _header
+
+if TYPE_CHECKING:  # annotations only: `gtguard` commands import this without loading pytest
+    import pytest
 
 __all__ = ["requested", "stand_down"]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: `gtguard` commands import this without loading pytest
+    import pytest
 
 __all__ = ["add_line"]
 

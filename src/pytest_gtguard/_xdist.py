@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:  # annotations only: `gtguard` commands import this without loading pytest
+    import pytest
 
 __all__ = ["distributes", "is_worker", "no_workers", "requested", "workers_count", "workers_value"]
 
