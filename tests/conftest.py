@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -79,17 +80,25 @@ def bugfix_task(make_task: MakeTask) -> Path:
     )
 
 
+# The suite's inner pytest runs (pytester's, and the subprocesses its tests start) run without
+# pytest-randomly (they assert output in order) and pytest-asyncio (it warns in every run of a task whose
+# ini does not set asyncio_default_fixture_loop_scope: an error under a task's filterwarnings = error).
+# tests/plugin/test_coexistence.py clears this and runs gtguard beside both on purpose.
+INNER_ADDOPTS = "-p no:randomly -p no:asyncio"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the inner runs INNER_ADDOPTS (this session parsed PYTEST_ADDOPTS already)."""
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {INNER_ADDOPTS}".strip()
+
+
 @pytest.fixture(autouse=True)
 def _no_randomly_in_inner_runs(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Keep pytest-randomly out of the suite's inner pytest runs, as pyproject's addopts keeps it out of the suite.
-
-    Inner runs assert their output in order. pytester clears PYTEST_ADDOPTS when it starts, so this sets it
-    after; tests/plugin/test_coexistence.py clears it again to run with pytest-randomly on, on purpose.
-    """
+    """Give pytester's inner runs INNER_ADDOPTS too: pytester clears PYTEST_ADDOPTS when it starts."""
     if "pytester" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("pytester")
     with pytest.MonkeyPatch.context() as patch:  # undone before pytester's own undo
-        patch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+        patch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
         yield

@@ -98,7 +98,7 @@ P2P = {
 @pytest.fixture
 def task(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A bug-fix task whose tests use every neighbour; pytest-randomly on in its runs."""
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # tests/conftest.py keeps randomly out elsewhere
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # tests/conftest.py keeps randomly and asyncio out elsewhere
     write(
         pytester.path,
         {
@@ -225,7 +225,10 @@ def test_sleepy_is_slow(perf):
 """
 
 
-def test_perf_gate_beside_every_neighbour_gates_as_alone(pytester: pytest.Pytester) -> None:
+def test_perf_gate_beside_every_neighbour_gates_as_alone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # tests/conftest.py keeps randomly and asyncio out elsewhere
     pytester.makepyfile(test_perf=PERF_TESTS)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
 
@@ -269,7 +272,7 @@ def test_sign():
 
 @pytest.fixture
 def meta_task(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # randomly and asyncio on
     write(
         pytester.path,
         {

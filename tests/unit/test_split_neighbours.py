@@ -86,3 +86,13 @@ def test_an_added_traced_run_repeats_run_0s_randomly_seed() -> None:
     queue = TraceOnReach(3, planned)(RunOutcome(planned[0], 0, results, "", "", 0.1), [])
 
     assert [(s.trace, s.random_seed) for s in queue] == [(True, 3000)]
+
+
+def test_gtguard_split_reads_pytest_addopts_as_pytest_does() -> None:
+    from pytest_gtguard.split.config import cli_neighbour_args
+
+    blocked = cli_neighbour_args(["-q"], [], jobs=None, environ={"PYTEST_ADDOPTS": "-p no:randomly -n 2"})
+    in_ini = cli_neighbour_args([], ["--cov=src"], jobs=None, environ={})
+
+    assert (blocked.randomly, blocked.jobs, blocked.args) == (False, 2, ("-q", "-n", "0"))
+    assert in_ini.args[-1] == "--no-cov"

@@ -7,6 +7,7 @@ classification, report and instance modules it only needs once the runs are unde
 from __future__ import annotations
 
 import importlib.util
+import shlex
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -113,12 +114,12 @@ def neighbour_args(
 def cli_neighbour_args(
     args: Sequence[str], addopts: Sequence[str], *, jobs: int | None, environ: Mapping[str, str]
 ) -> NeighbourArgs:
-    """Return ``neighbour_args`` for ``gtguard split``, from what pytest reads: the ini's ``addopts``, then ``args``.
+    """Return ``neighbour_args`` for ``gtguard split``: from ini ``addopts``, PYTEST_ADDOPTS and ``args``, as pytest.
 
     Without a pytest parent to ask, pytest-randomly is taken as on when it is installed and neither
     blocked (``-p no:randomly``) nor kept from loading (PYTEST_DISABLE_PLUGIN_AUTOLOAD).
     """
-    whole = [*addopts, *args]
+    whole = [*addopts, *shlex.split(environ.get("PYTEST_ADDOPTS", "")), *args]  # pytest's order
     got, blocked = sort_args(whole), blocked_plugins(whole)
     autoload = not environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and "*" not in blocked
     randomly = autoload and "randomly" not in blocked and importlib.util.find_spec("pytest_randomly") is not None
