@@ -33,6 +33,7 @@ MAKEFILE_NAMES = ("Makefile", "makefile", "GNUmakefile")
 _KEEP_FILES = frozenset({".gitkeep", ".keep", ".gitignore", ".DS_Store"})
 _CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules", ".venv"})
 _REPORT_DIR = re.compile(r"^evaluation/(?:.*/)?(20\d\d-\d\d-\d\d)[^/]*/")
+_COMPANIONS = frozenset({"report.html", "report-perf.html"})  # the split's pages beside report.json
 _REPORT_FILE = re.compile(r"^evaluation/(?:.*/)?[^/]*report[^/]*\.json$", re.IGNORECASE)
 _ROOT_SOURCE = (".py", ".js", ".ts", ".go", ".java", ".rs", ".cs")
 _ROOT_ALLOWED = frozenset(
@@ -262,11 +263,14 @@ def _own_reports(root: Path, files: list[str]) -> set[str]:
         return set()
     tracked = _tracked(root, sorted(own))
     keys = {key for f, key in own.items() if f not in tracked}
-    # A folder counts as ours only when every file in it is an untracked gtguard output (report.json, meta/).
+    # A folder counts as ours only when every file in it is an untracked gtguard output: report.json, the pages
+    # written beside it (report.html, report-perf.html) and meta/.
+    beside = {f.rpartition("/")[0] + "/" + name for f in own for name in _COMPANIONS}
     return {
         key
         for key in keys
-        if not key.endswith("/") or all(f in own or f.startswith(key + "meta/") for f in files if f.startswith(key))
+        if not key.endswith("/")
+        or all(f in own or f in beside or f.startswith(key + "meta/") for f in files if f.startswith(key))
     }
 
 
