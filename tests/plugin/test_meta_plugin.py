@@ -463,3 +463,28 @@ def test_meta_in_a_task_writes_an_evaluation_report_that_references_its_reports(
     assert data["meta"]["variants"][0]["status"] == "Killed"
     assert Path(data["meta"]["mutation_report_json"]) == evaluation.parent / "meta" / "mutation-report.json"
     assert Path(data["meta"]["mutation_report_html"]).is_file()
+
+
+def test_meta_sentinel_confirms_a_timeout_with_larger_budgets(task: pytest.Pytester) -> None:
+    # Failing costs more than passing (here a retry loop burns ~0.3 s of CPU before giving up, where the
+    # passing run took a few ms): the first sentinel run times out, the confirming one sees the failure.
+    (task.path / "repository_after" / "tests" / "test_calc.py").write_text(
+        textwrap.dedent("""\
+        import time
+        from calc import total
+
+        def test_total_with_retries():
+            try:
+                assert total([1, 2, 3]) == 6
+            except Exception:
+                end = time.process_time() + 0.3
+                while time.process_time() < end:
+                    pass
+                raise
+        """)
+    )
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-operators=return")
+
+    result.stdout.fnmatch_lines(["*sentinel: forced failure caught by *test_total_with_retries*"])
+    assert "sentinel run: no test failed" not in result.stderr.str()

@@ -5,6 +5,7 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -192,11 +193,17 @@ class _Run:
         """Make every ground-truth function raise: at least one test must notice (mutmut's forced fail)."""
         reached = [t for t in self.by_speed if self.covering is None or t in self._reached()]
         trees = activate.sentinel_sources(self.sources)
+        job = self.job("sentinel", reached or self.by_speed)
         sentinel = run_jobs(
-            [self.job("sentinel", reached or self.by_speed)],
-            lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)),
-            workers=1,
+            [job], lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)), workers=1
         )[0]
+        if sentinel.status is Status.TIMEOUT:
+            # Failing is dearer than passing (shrinking, tracebacks) and a busy machine stretches the wall
+            # clock: a timeout is confirmed with budgets ten times larger before it stops the run.
+            job = _scaled(job, 10.0)
+            sentinel = run_jobs(
+                [job], lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)), workers=1
+            )[0]
         if sentinel.status is not Status.KILLED:
             raise MetaSetupError(
                 "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so "
@@ -346,3 +353,13 @@ def _requirements(session: pytest.Session) -> dict[str, list[str]]:
 def _test_dirs(settings: MetaSettings, root: Path) -> list[Path]:
     dirs = {p for p in (settings.suite, root / "tests", root / "test") if p is not None and p.is_dir()}
     return sorted(dirs)
+
+
+def _scaled(job: Job, factor: float) -> Job:
+    """Return ``job`` with every budget multiplied by ``factor``."""
+    return dataclasses.replace(
+        job,
+        cpu_budget_s=None if job.cpu_budget_s is None else job.cpu_budget_s * factor,
+        wall_budget_s=None if job.wall_budget_s is None else job.wall_budget_s * factor,
+        test_budgets_s=tuple(b * factor for b in job.test_budgets_s),
+    )
