@@ -80,6 +80,31 @@ def bugfix_task(make_task: MakeTask) -> Path:
     )
 
 
+class FakeClock:
+    """CPU and wall clock that only move when the code under test calls ``_timing.sleep``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Make gtguard's clocks a FakeClock; forked measuring processes inherit the patched module."""
+    from pytest_gtguard import _timing
+
+    clock = FakeClock()
+    monkeypatch.setattr(_timing, "process_time", clock.time)
+    monkeypatch.setattr(_timing, "perf_counter", clock.time)
+    monkeypatch.setattr(_timing, "sleep", clock.sleep)
+    return clock
+
+
 # The suite's inner pytest runs (pytester's, and the subprocesses its tests start) run without
 # pytest-randomly (they assert output in order) and pytest-asyncio (it warns in every run of a task whose
 # ini does not set asyncio_default_fixture_loop_scope: an error under a task's filterwarnings = error).

@@ -12,32 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gtguard import _timing
+from conftest import FakeClock
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork + /proc measurement")
-
-
-class FakeClock:
-    """CPU and wall clock that only move when the code under test calls ``_timing.sleep``."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    # Forked measuring processes inherit the patched module, so the gate reads this clock in them too.
-    clock = FakeClock()
-    monkeypatch.setattr(_timing, "process_time", clock.time)
-    monkeypatch.setattr(_timing, "perf_counter", clock.time)
-    monkeypatch.setattr(_timing, "sleep", clock.sleep)
-    return clock
 
 
 GATES = """
