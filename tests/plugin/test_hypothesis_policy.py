@@ -184,7 +184,7 @@ def test_hypothesis_determinism_reruns_draw_the_sessions_examples(
 ) -> None:
     # The re-runs vary the hash seed, the random seed and the test order; under the policy they draw the
     # examples the session drew. With it off, each process searches at random: a difference.
-    build_task(pytester.path, before={}, after={}, tests={"test_examples.py": EXAMPLES})
+    build_task(pytester.path, before={}, after={}, tests={"test_drawn_examples.py": EXAMPLES})
 
     result = pytester.runpytest("--after", "-p", "no:randomly", "--gtguard-hypothesis", mode, "tests")
 
