@@ -321,7 +321,7 @@ def test_memorizer_dies_against_random_inputs_under_pytest_randomly(
     task: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("pytest_randomly")
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # tests/conftest.py keeps randomly out elsewhere
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:asyncio")  # tests/conftest.py keeps randomly out elsewhere
     _suite(task, RANDOM_SUITE)
 
     result = task.runpytest(*FAST, "-p", "randomly", "--gtguard-meta-report=out")

@@ -1,7 +1,7 @@
 """Read ``instances/instance.json`` (or ``instances.json``) strictly and check it against its schema.
 
 Reusable outside ``validate``: the split run imports ``load_instances`` to compare the listed
-FAIL_TO_PASS / PASS_TO_PASS with the ones it measures. Schema (docs/cli.md):
+FAIL_TO_PASS / PASS_TO_PASS with the ones it measures. Schema (docs/schemas.md, schemas/instance.schema.json):
 
 =================== ========================= ==========================================
 key                 type                      notes
@@ -147,7 +147,7 @@ def read_instance_text(path: Path, *, where: str | None = None) -> tuple[str, bo
             where,
             "the file is empty",
             'write the instance object: {"instance_id": ..., "problem_statement": ..., "base_commit": ..., '
-            '"github_url": ..., "FAIL_TO_PASS": [...], "PASS_TO_PASS": [...]} (schema: docs/cli.md)',
+            '"github_url": ..., "FAIL_TO_PASS": [...], "PASS_TO_PASS": [...]} (schema: docs/schemas.md)',
         )
     return text, bom
 
