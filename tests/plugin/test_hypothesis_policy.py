@@ -8,6 +8,7 @@ policy every run draws the same examples, whatever its hash seed, test order or 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis  # noqa: F401 - imported once here: pytester unloads modules a run imports first
@@ -17,6 +18,23 @@ from hypothesis import settings
 from conftest import build_task
 from pytest_gtguard.cli import ExitCode, main
 from pytest_gtguard.reward import GradeOptions, Status, grade_many
+
+
+@pytest.fixture(autouse=True)
+def _hypothesis_outside_ci(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Compare with Hypothesis's default profile, in CI too.
+
+    Hypothesis loads its derandomized ``ci`` profile when CI (or TF_BUILD) is set, as it is in .ci/run:
+    the runs without the policy would then be derandomized by Hypothesis itself. Fresh processes get the
+    variables removed, in-process runs the default profile.
+    """
+    for name in ("CI", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    previous = settings.get_current_profile_name()
+    settings.load_profile("default")
+    yield
+    settings.load_profile(previous)
+
 
 RARE_BUG = """
 import hashlib
