@@ -22,6 +22,7 @@ temp folder before it ends (exit 143); a temp folder left by a SIGKILL goes at t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import gc
 import json
@@ -69,6 +70,16 @@ class Job:
     cpu_budget_s: float | None  # armed when the child starts
     wall_budget_s: float | None
     test_budgets_s: tuple[float, ...] = ()  # re-armed before each test: a hang costs its own test's budget
+
+
+def scaled(job: Job, factor: float) -> Job:
+    """Return ``job`` with every budget multiplied by ``factor`` (a confirming re-run of a timeout)."""
+    return dataclasses.replace(
+        job,
+        cpu_budget_s=None if job.cpu_budget_s is None else job.cpu_budget_s * factor,
+        wall_budget_s=None if job.wall_budget_s is None else job.wall_budget_s * factor,
+        test_budgets_s=tuple(b * factor for b in job.test_budgets_s),
+    )
 
 
 def arm_cpu_budget(seconds: float) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pytest_gtguard.meta import memorizer, memorizer_report
 from pytest_gtguard.meta.activate import LiveCode
-from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
+from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs, scaled
 from pytest_gtguard.meta.memorizer_report import MemorizerResult
 from pytest_gtguard.meta.mutate import SourceFile
 from pytest_gtguard.meta.runner import ItemRunner
@@ -109,6 +109,10 @@ def run(state: _RunState) -> list[MemorizerResult]:
     verdicts = {
         v.key.removeprefix("memorizer:"): v for v in run_jobs(list(jobs.values()), work, workers=state.settings.workers)
     }
+    # The keying overhead and a busy machine can stretch a run past its budget: a timeout is confirmed
+    # alone with budgets ten times larger before it counts (as a mutant's would) as detected.
+    slow = [scaled(jobs[name], 10.0) for name, v in verdicts.items() if v.status is Status.TIMEOUT]
+    verdicts.update({v.key.removeprefix("memorizer:"): v for v in run_jobs(slow, work, workers=1)})
     results = [
         _result(fn, relpaths.get(fn.path, fn.path), len(table.get(fn.name, ())), verdicts.get(fn.name))
         for fn in functions

@@ -5,7 +5,6 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pytest_gtguard.meta import (
     variants,
     warm,
 )
-from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs
+from pytest_gtguard.meta.execute import ChildResult, Job, Status, Verdict, run_jobs, scaled
 from pytest_gtguard.meta.inputs import calibration, listed_requirements
 from pytest_gtguard.meta.outcome import MetaOutcome
 from pytest_gtguard.meta.runner import ItemRunner
@@ -200,7 +199,7 @@ class _Run:
         if sentinel.status is Status.TIMEOUT:
             # Failing is dearer than passing (shrinking, tracebacks) and a busy machine stretches the wall
             # clock: a timeout is confirmed with budgets ten times larger before it stops the run.
-            job = _scaled(job, 10.0)
+            job = scaled(job, 10.0)
             sentinel = run_jobs(
                 [job], lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)), workers=1
             )[0]
@@ -353,13 +352,3 @@ def _requirements(session: pytest.Session) -> dict[str, list[str]]:
 def _test_dirs(settings: MetaSettings, root: Path) -> list[Path]:
     dirs = {p for p in (settings.suite, root / "tests", root / "test") if p is not None and p.is_dir()}
     return sorted(dirs)
-
-
-def _scaled(job: Job, factor: float) -> Job:
-    """Return ``job`` with every budget multiplied by ``factor``."""
-    return dataclasses.replace(
-        job,
-        cpu_budget_s=None if job.cpu_budget_s is None else job.cpu_budget_s * factor,
-        wall_budget_s=None if job.wall_budget_s is None else job.wall_budget_s * factor,
-        test_budgets_s=tuple(b * factor for b in job.test_budgets_s),
-    )
