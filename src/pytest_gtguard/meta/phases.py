@@ -193,16 +193,15 @@ class _Run:
         reached = [t for t in self.by_speed if self.covering is None or t in self._reached()]
         trees = activate.sentinel_sources(self.sources)
         job = self.job("sentinel", reached or self.by_speed)
-        sentinel = run_jobs(
-            [job], lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)), workers=1
-        )[0]
+
+        def work(j: Job) -> ChildResult:
+            return self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live))
+
+        sentinel = run_jobs([job], work, workers=1)[0]
         if sentinel.status is Status.TIMEOUT:
             # Failing is dearer than passing (shrinking, tracebacks) and a busy machine stretches the wall
             # clock: a timeout is confirmed with budgets ten times larger before it stops the run.
-            job = scaled(job, 10.0)
-            sentinel = run_jobs(
-                [job], lambda j: self.runner.run(j, lambda: activate.activate_sentinel(trees, self.live)), workers=1
-            )[0]
+            sentinel = run_jobs([scaled(job, 10.0)], work, workers=1)[0]
         if sentinel.status is not Status.KILLED:
             raise MetaSetupError(
                 "gtguard meta: sentinel run: no test failed while every ground-truth function raised, so "
