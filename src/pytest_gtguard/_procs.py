@@ -211,12 +211,22 @@ def on_terminate(cleanup: Callable[[], None]) -> Iterator[None]:
 
 
 def remove_tree(path: Path, tries: int = 20) -> None:
-    """Remove ``path``; retry briefly while processes just killed may still be writing into it."""
+    """Remove ``path``; retry briefly while processes just killed may still be writing into it.
+
+    A Ctrl-C that lands while the folder is being removed does not leave half of it behind: the
+    removal goes on, and the ``KeyboardInterrupt`` is raised again once the folder is gone.
+    """
+    interrupted: KeyboardInterrupt | None = None
     for _ in range(tries):
-        shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():
-            return
-        time.sleep(0.02)
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                break
+            time.sleep(0.02)
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 def remove_owned(pid: int) -> None:

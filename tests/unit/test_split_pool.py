@@ -151,3 +151,28 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_ctrl_c_while_the_pool_removes_its_folder_still_removes_all_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI once saw a split's folder outlive a SIGINT that landed in the closing rmtree (stop 23).
+    real = _procs.shutil.rmtree
+    calls: list[Path] = []
+
+    def interrupted_once(path: Path, *args: object, **kwargs: object) -> None:
+        calls.append(Path(path))
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # as if the signal landed before the first file went
+        real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    pool = ZygotePool([0], env=dict(os.environ), cwd=tmp_path)
+    pool.run([], timeout=60, jobs=1)
+    (pool.workdir / "after-0.out").write_text("output of a run")
+    monkeypatch.setattr(_procs.shutil, "rmtree", interrupted_once)
+
+    with pytest.raises(KeyboardInterrupt):
+        pool.close()
+
+    assert calls[0] == pool.workdir
+    assert not pool.workdir.exists()

@@ -28,7 +28,6 @@ import gc
 import json
 import os
 import resource
-import shutil
 import signal
 import sys
 import time
@@ -164,7 +163,7 @@ def run_jobs(
                         os.waitpid(pid, 0)
                 raise
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        _procs.remove_tree(scratch)  # a Ctrl-C landing here still removes all of it
     return [verdicts[job.key] for job in jobs if job.key in verdicts]
 
 

@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import selectors
-import shutil
 import subprocess
 import sys
 import time
@@ -130,8 +129,12 @@ class ZygotePool:
     def __post_init__(self) -> None:
         self._workdir = _procs.temp_dir("split")
         _procs.add_terminate(self._terminate)
-        for seed in dict.fromkeys(self.seeds):
-            self._zygotes[seed] = self._start(seed)
+        try:
+            for seed in dict.fromkeys(self.seeds):
+                self._zygotes[seed] = self._start(seed)
+        except BaseException:  # a Ctrl-C (or a failed start) before the caller holds the pool to close it
+            self.close()
+            raise
 
     def _start(self, seed: int) -> _Zygote:
         log = self.workdir / f"zygote-{seed}-{self._restarts}.err"
@@ -225,8 +228,8 @@ class ZygotePool:
 
     def close(self) -> None:
         """End every zygote (they exit when their input ends) and remove the runs' files."""
-        self._end_input()
         try:  # a Ctrl-C while waiting still removes the files
+            self._end_input()
             for zygote in self._zygotes.values():
                 try:
                     zygote.proc.wait(timeout=5)
@@ -236,8 +239,8 @@ class ZygotePool:
                 if zygote.proc.stdout is not None:
                     zygote.proc.stdout.close()
         finally:
-            shutil.rmtree(self._workdir, ignore_errors=True)
             _procs.remove_terminate(self._terminate)
+            _procs.remove_tree(self._workdir)  # a Ctrl-C landing here still removes all of it
 
     def _terminate(self) -> None:
         """SIGTERM: end the zygotes' input (they kill their runs), kill those still preloading, remove the files."""

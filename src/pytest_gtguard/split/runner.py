@@ -9,7 +9,6 @@ forks the runs from pre-started interpreters; ``run_subprocesses`` is the portab
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -195,7 +194,7 @@ def run_subprocesses(
             _procs.kill_group(proc.pid)
         raise
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        _procs.remove_tree(workdir)  # a Ctrl-C landing here still removes all of it
 
 
 def write_note(line: str) -> None:
