@@ -506,3 +506,85 @@ def test_real_shape_split_counts_a_test_chosen_by_the_task_own_repo_option_as_fa
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test_m.py::test_f"]
     assert report["success"] is True
     assert result.ret == 0
+
+
+# --- one test file per side, each run by its own compose service (120:c652c4, 002:o8tnbe) -------------
+
+PER_SIDE_FILE = """
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "repository_{side}"))
+
+    from calc import add
+
+
+    def test_add():
+        assert add(2, 3) == {expected}
+"""
+PER_SIDE_COMPOSE = """\
+services:
+  test-before:
+    build: .
+    command: pytest -q tests/test_before.py
+  test-after:
+    build: .
+    command: pytest -q tests/test_after.py
+"""
+
+
+def _per_side_task(root: Path) -> None:
+    write(
+        root,
+        {
+            "repository_before/calc.py": "def add(a, b):\n    return a - b\n",
+            "repository_after/calc.py": "def add(a, b):\n    return a + b\n",
+            "tests/test_before.py": PER_SIDE_FILE.format(side="before", expected=-1),
+            "tests/test_after.py": PER_SIDE_FILE.format(side="after", expected=5),
+            "docker-compose.yml": PER_SIDE_COMPOSE,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+
+def test_real_shape_split_of_a_task_with_a_test_file_per_side_names_the_commands_that_match_its_own(
+    pytester: pytest.Pytester,
+) -> None:
+    _per_side_task(pytester.path)
+
+    result, report = split(pytester)
+
+    result.stdout.fnmatch_lines(
+        [
+            "WARNING PER_SIDE_TESTS: the task's own commands run different tests per side (before: "
+            "tests/test_before.py; after: tests/test_after.py; docker-compose.yml:4, docker-compose.yml:7), and the "
+            "split ran all of them on both sides",
+            "    fix: split the tests meant for both sides by naming them (`pytest --before --after "
+            "tests/test_after.py`); the task's own counts are `pytest --before tests/test_before.py` and "
+            "`pytest --after tests/test_after.py`",
+        ]
+    )
+    assert "PER_SIDE_TESTS" in {p["code"] for p in report["problems"]}
+
+    result, report = split(pytester, "tests/test_after.py")  # the fix: one suite, both sides
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_after.py::test_add"]
+    assert "PER_SIDE_TESTS" not in {p["code"] for p in report["problems"]}
+
+
+def test_real_shape_validate_warns_that_the_before_and_after_commands_run_different_tests(tmp_path: Path) -> None:
+    _per_side_task(tmp_path)
+
+    _, findings = _validate(tmp_path)
+
+    side_tests = [f for f in findings if f["code"] == "GT006"]
+    assert [(f["severity"], f["file"], f["line"]) for f in side_tests] == [("warning", "docker-compose.yml", 4)]
+    assert "before: tests/test_before.py; after: tests/test_after.py" in str(side_tests[0]["reason"])
+
+    (tmp_path / "docker-compose.yml").write_text(PER_SIDE_COMPOSE.replace("test_before.py", "test_after.py"))
+    (tmp_path / "tests" / "test_before.py").unlink()
+
+    _, findings = _validate(tmp_path)
+
+    assert "GT006" not in {f["code"] for f in findings}

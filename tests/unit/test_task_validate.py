@@ -189,6 +189,17 @@ def _cache_in_patch(root: Path) -> None:
     path.write_bytes(path.read_bytes() + extra)
 
 
+def _test_file_per_side(root: Path) -> None:
+    tests = (root / "tests" / "test_wc.py").read_text()
+    (root / "tests" / "test_wc.py").rename(root / "tests" / "test_after.py")
+    (root / "tests" / "test_before.py").write_text(tests)
+    compose = (root / "docker-compose.yml").read_text()
+    (root / "docker-compose.yml").write_text(
+        compose.replace("services:\n", "services:\n  test-before:\n    command: pytest tests/test_before.py\n", 1)
+        + "  test-after:\n    command: pytest tests/test_after.py\n"
+    )
+
+
 # code -> (how to break the clean task, severity expected)
 BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     "GT001": (_rm("patches"), Severity.ERROR),
@@ -199,6 +210,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
         _write("docker-compose.yml", "services:\n  evaluation:\n    command: python evaluation/evaluation.py\n"),
         Severity.ERROR,
     ),
+    "GT006": (_test_file_per_side, Severity.WARNING),
     "GT101": (_rm("instances/instance.json"), Severity.ERROR),
     "GT102": (
         _write("instances/instance.json", '{"instance_id": "AB12CD", "problem_statement": "a\nb"}'),

@@ -43,8 +43,10 @@ from pytest_gtguard.split.verdict import (
     compare_instance,
     judge,
     run_problem,
+    side_tests_problem,
 )
 from pytest_gtguard.task.category import meta_hint
+from pytest_gtguard.task.sidetests import side_tests
 
 __all__ = ["SplitResult", "run_split"]
 
@@ -127,6 +129,7 @@ def run_split(
         allow_side_independent=allow_side_independent(cfg.task.root, env),
         testing_hint=meta_hint(cfg.task.root),
     )
+    problems += side_tests_problem(side_tests(cfg.task.root), split)
     updated, write_errors = False, []
     if instance_error is not None:
         problems.append(instance_error)

@@ -11,8 +11,18 @@ from pytest_gtguard.split.evidence import run_gap
 from pytest_gtguard.split.instance import LIST_KEYS, Instance, resolve_id
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.task.instance import BOM_FIX, BOM_REASON, differing_keys
+from pytest_gtguard.task.sidetests import SideTests
 
-__all__ = ["ALLOW_SIDE_INDEPENDENT", "ExitCode", "Problem", "Severity", "Verdict", "compare_instance", "judge"]
+__all__ = [
+    "ALLOW_SIDE_INDEPENDENT",
+    "ExitCode",
+    "Problem",
+    "Severity",
+    "Verdict",
+    "compare_instance",
+    "judge",
+    "side_tests_problem",
+]
 
 # The opt-in for a task whose tests mostly compare with the other side (docs/split.md).
 ALLOW_SIDE_INDEPENDENT = "gtguard_allow_side_independent"
@@ -363,3 +373,23 @@ def _file_problems(instance: Instance) -> list[Problem]:
                 )
             )
     return problems
+
+
+def side_tests_problem(found: SideTests | None, split: Split) -> list[Problem]:
+    """Return PER_SIDE_TESTS when the task's commands run other tests per side and the split ran both sets.
+
+    Such a split mixes two suites, each written for one side (docs/split.md); it is a warning: the
+    verdict still says what the tests gtguard ran do on each side.
+    """
+    if found is None or not {"before", "after"} <= {found.collects(nodeid) for nodeid in split.tests}:
+        return []
+    return [
+        Problem(
+            "PER_SIDE_TESTS",
+            Severity.WARNING,
+            f"the task's own commands run different tests per side ({found.describe()}; "
+            f"{', '.join(found.where)}), and the split ran all of them on both sides",
+            f"split the tests meant for both sides by naming them (`pytest --before --after "
+            f"{' '.join(found.after)}`); the task's own counts are {found.commands()}",
+        )
+    ]

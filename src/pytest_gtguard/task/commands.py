@@ -46,13 +46,23 @@ class Command:
     line: int
     text: str
     roles: frozenset[str]
+    named: bool = True  # False when the roles are the default (a test command that names no side is "after")
 
 
-def _roles(text: str, *contexts: str) -> frozenset[str]:
-    """Return the roles a command serves: named in it, else in the nearest prose or heading above it.
+def _command(file: str, line: int, text: str, *contexts: str) -> Command:
+    """Return the command ``text`` with its roles: named in it, else in the nearest prose or heading above it.
 
     A test command that names no side is the after run: tasks default to the ground truth (survey §2).
     """
+    roles = _roles(text, *contexts)
+    return Command(file, line, text, roles or _default_roles(text, *contexts), named=bool(roles))
+
+
+def _default_roles(text: str, *contexts: str) -> frozenset[str]:
+    return frozenset({"after"}) if any(_GENERIC_TEST.search(t) for t in (text, *contexts)) else frozenset()
+
+
+def _roles(text: str, *contexts: str) -> frozenset[str]:
     found = {role for role, token in _TOKENS.items() if token.search(text)}
     if _SPLIT_RUN.search(text) or ("before" in found and "after" in found):
         return frozenset({"evaluation"})
@@ -61,8 +71,6 @@ def _roles(text: str, *contexts: str) -> frozenset[str]:
             break
         named = {role for role, token in _TOKENS.items() if token.search(context)}
         found = named if len(named) == 1 else set()
-    if not found and any(_GENERIC_TEST.search(t) for t in (text, *contexts)):
-        found = {"after"}
     return frozenset(found)
 
 
@@ -92,7 +100,7 @@ def _readme_commands(name: str, lines: list[str]) -> Iterator[Command]:
     for number, line in enumerate(lines, start=1):
         stripped = line.strip().strip("`").strip()
         if _COMMAND.match(stripped):
-            yield Command(name, number, stripped, _roles(stripped, prose, heading))
+            yield _command(name, number, stripped, prose, heading)
             continue
         match = _HEADING.match(line)
         if match:
@@ -121,13 +129,13 @@ def _compose_commands(name: str, lines: list[str]) -> Iterator[Command]:
             service_indent = indent
         if key and indent == service_indent:
             service = key.group(1)
-            yield Command(name, number, f"service {service}", _roles(service))
+            yield _command(name, number, f"service {service}", service)
         elif "command:" in line or line.strip().startswith("- "):
             text = line.strip()
             if _BLOCK_SCALAR.search(text):  # `command: >` or `|`: the more-indented lines below are the command
                 block_end, body = _block(lines, number, indent)
                 text = "command: " + " ".join(body)
-            yield Command(name, number, text, _roles(text, service))
+            yield _command(name, number, text, service)
 
 
 def _block(lines: list[str], number: int, indent: int) -> tuple[int, list[str]]:
@@ -148,9 +156,9 @@ def _make_commands(name: str, lines: list[str]) -> Iterator[Command]:
         rule = re.match(r"^([A-Za-z0-9_.-]+)\s*:(?!=)", line)
         if rule:
             target = rule.group(1)
-            yield Command(name, number, f"target {target}", _roles(target))
+            yield _command(name, number, f"target {target}", target)
         elif line.startswith("\t") and target:
-            yield Command(name, number, line.strip(), _roles(line, target))
+            yield _command(name, number, line.strip(), line, target)
 
 
 def check_commands(root: Path, files: list[str]) -> Iterator[Finding]:

@@ -27,6 +27,7 @@ from pytest_gtguard.task.instance import (
 )
 from pytest_gtguard.task.layout import REQUIRED_DIRS, check_layout, submitted_files
 from pytest_gtguard.task.patch import check_patch, git_available, patch_files
+from pytest_gtguard.task.sidetests import check_side_tests
 from pytest_gtguard.task.testids import Resolution, TestIndex
 from pytest_gtguard.task.trees import describe_missing, list_files
 
@@ -85,6 +86,7 @@ def validate(root: Path, *, use_git: bool = True, ignore: Iterable[str] = ()) ->
             check_layout(root, files),
             check_content(root, files),
             check_commands(root, files),
+            check_side_tests(root),
             check_exits(root, files),
             _instance_checks(root),
             _patch_checks(root, use_git=use_git),
