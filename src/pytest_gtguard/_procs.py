@@ -43,6 +43,7 @@ __all__ = [
     "signal_name",
     "sweep_stale",
     "temp_dir",
+    "temp_folder",
     "wait_ended",
     "wait_or_kill",
 ]
@@ -253,6 +254,16 @@ def temp_dir(kind: str) -> Path:
     """Create and return a new temp folder ``gtguard-<kind>-<pid>-*``, after sweeping stale ones."""
     sweep_stale()
     return Path(tempfile.mkdtemp(prefix=f"gtguard-{kind}-{os.getpid()}-"))
+
+
+@contextlib.contextmanager
+def temp_folder(kind: str) -> Iterator[Path]:
+    """Give a new ``temp_dir(kind)`` to the block and remove it after, whole even under a Ctrl-C."""
+    path = temp_dir(kind)
+    try:
+        yield path
+    finally:
+        remove_tree(path)
 
 
 def sweep_stale(root: Path | None = None) -> list[Path]:

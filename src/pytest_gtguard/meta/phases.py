@@ -5,8 +5,6 @@ Glue between the collected session (``ItemRunner``) and the pure modules; the ho
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_gtguard import _procs
 from pytest_gtguard.errors import ConfigError, MetaSetupError
 from pytest_gtguard.meta import (
     activate,
@@ -124,8 +123,8 @@ class _Run:
         """Run the whole suite once on the ground truth with per-test coverage; False if a test fails."""
         out = self.out
         job = Job("baseline", self.ids, None, None)
-        with tempfile.TemporaryDirectory(prefix=f"gtguard-baseline-{os.getpid()}-") as scratch:
-            running = Path(scratch) / "running"
+        with _procs.temp_folder("baseline") as scratch:
+            running = scratch / "running"
             base = run_jobs([job], lambda j: self.runner.baseline(j, self.cov, self.sources, running), workers=1)[0]
             culprit = running.read_text(encoding="utf-8") if running.exists() else "collection"
         if base.status is not Status.SURVIVED:
