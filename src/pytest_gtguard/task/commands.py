@@ -158,7 +158,7 @@ def _make_commands(name: str, lines: list[str]) -> Iterator[Command]:
             target = rule.group(1)
             yield _command(name, number, f"target {target}", target)
         elif line.startswith("\t") and target:
-            yield _command(name, number, line.strip(), line, target)
+            yield _command(name, number, line.strip(), target)
 
 
 def check_commands(root: Path, files: list[str]) -> Iterator[Finding]:
