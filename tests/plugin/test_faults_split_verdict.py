@@ -432,3 +432,68 @@ def test_split_points_a_testing_task_to_meta_instead_of_a_failing_test(pytester:
     result.stdout.fnmatch_lines(["*NO_FAIL_TO_PASS*", "*fix: this is a testing task (*pytest --meta*"])
     result.stdout.no_fnmatch_line("*gtguard_expect_f2p = false*")
     assert _task_files(pytester.path) == files
+
+
+def test_split_says_why_the_after_side_fails_at_each_place_it_fails(pytester: pytest.Pytester) -> None:
+    broken = "def add(a, b):\n    return (a + b) / 0\n\ndef neg(a):\n    raise ValueError('not yet')\n"
+    files = _task(pytester.path, {"repository_after/calc.py": broken})
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR REGRESSION: 1 test(s) pass on before but fail on after",
+            "    | 1 x repository_after/calc.py:5: ValueError: not yet",
+            "    tests/test_calc.py::test_neg",
+            "ERROR AFTER_NOT_PASSING: 1 test(s) do not pass on after*",
+            "    | 1 x repository_after/calc.py:2: ZeroDivisionError: division by zero",
+            "    tests/test_calc.py::test_add",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*MISSING_MODULE*")
+    problem = next(p for p in report["problems"] if p["code"] == "AFTER_NOT_PASSING")
+    assert "ZeroDivisionError: division by zero" in problem["message"]
+    assert _task_files(pytester.path) == files
+
+
+def test_split_names_a_package_the_environment_lacks_instead_of_calling_its_tests_fail_to_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    # The before side's code needs a package this environment lacks (the task's image would have it): its
+    # tests fail on before for the environment's sake, so their FAIL_TO_PASS says nothing about the bug.
+    files = _task(
+        pytester.path,
+        {
+            "repository_before/calc.py": "import gtguard_fastmath_not_installed\n\n" + BUGGY,
+            "requirements.txt": "gtguard-fastmath-not-installed==1.0\npytest==8.3.3\n",
+        },
+    )
+
+    result, report = split(pytester, "--gtguard-update-instance")
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR MISSING_MODULE: tests or test files fail to import module(s) that neither the task holds nor "
+            "this environment has: 'gtguard_fastmath_not_installed' (1 on before)*",
+            "    fix: install the task's requirements (pip install -r requirements.txt) in the environment that "
+            "runs the split, so that 'gtguard_fastmath_not_installed' can be imported, then split again",
+            "ERROR --gtguard-update-instance wrote nothing: *the environment lacks modules the tests import*",
+            "*gtguard split: task INVALID (exit 1)*",
+        ]
+    )
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_neg"]
+    assert _task_files(pytester.path) == files  # the instance's lists were not rewritten from that evidence
+
+
+def test_split_does_not_call_a_module_of_the_task_missing_from_the_environment(pytester: pytest.Pytester) -> None:
+    # A greenfield before side lacks the task's own module: that is the problem the task states, not a gap.
+    both = ["tests/test_calc.py::test_add", "tests/test_calc.py::test_neg"]
+    _task(pytester.path, {"instances/instance.json": instance(FAIL_TO_PASS=both)})
+    (pytester.path / "repository_before" / "calc.py").unlink()
+
+    result, _ = split(pytester)
+
+    assert result.ret == 0
+    result.stdout.no_fnmatch_line("*MISSING_MODULE*")

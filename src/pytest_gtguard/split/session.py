@@ -20,6 +20,7 @@ from pytest_gtguard.constraints import for_instance
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
+from pytest_gtguard.split.causes import causes_of, describe, missing_module_problem, missing_modules
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
 from pytest_gtguard.split.evidence import run_gap
@@ -121,13 +122,18 @@ def run_split(
         s: [o.results for o in outcomes if o.spec.side == s and o.results and run_gap(o) is None]
         for s in ("before", "after")
     }
-    split = classify(by_side["before"], by_side["after"], gaps=gaps, root=str(cfg.task.root))
-    problems = judge(
+    root = str(cfg.task.root)
+    split = classify(by_side["before"], by_side["after"], gaps=gaps, root=root)
+    missing = missing_modules(by_side, cfg.task.root)
+    # The environment first: when it lacks a package, that is the cause of what follows.
+    problems = [p for p in (missing_module_problem(missing, cfg.task.root),) if p is not None]
+    problems += judge(
         split,
         expect_f2p=cfg.expect_f2p,
         run_errors=[run_problem(o) for o in failed_runs],
         allow_side_independent=allow_side_independent(cfg.task.root, env),
         testing_hint=meta_hint(cfg.task.root),
+        causes_of=lambda ids: describe(causes_of(by_side["after"], ids, root=root)),
     )
     problems += side_tests_problem(side_tests(cfg.task.root), split)
     updated, write_errors = False, []
@@ -135,7 +141,7 @@ def run_split(
         problems.append(instance_error)
     elif instance is not None:
         # Lists are written only from complete evidence: never with a test still unknown (issue 16).
-        if cfg.update_instance and not crashed and not split.ids(Category.UNKNOWN):
+        if cfg.update_instance and not crashed and not split.ids(Category.UNKNOWN) and not missing:
             listed = (Category.FAIL_TO_PASS, Category.PASS_TO_PASS)
             lists: dict[str, Iterable[str]] = {c.value: split.ids(c) for c in listed}
             try:

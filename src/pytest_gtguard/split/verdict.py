@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pytest_gtguard.split.classify import Category, SideError, Split
@@ -108,13 +108,15 @@ def judge(
     run_errors: Sequence[Problem] = (),
     allow_side_independent: bool = False,
     testing_hint: str | None = None,
+    causes_of: Callable[[Sequence[str]], Sequence[str]] | None = None,
 ) -> list[Problem]:
     """Return the task-level problems: failed runs, unknown tests, no F2P, after not passing, regressions, ...
 
     A test without evidence (``Category.UNKNOWN``) is named with its reason and gives no verdict either
     way; no "valid" without evidence (issue 16). ``testing_hint`` is the fix for a testing task, whose
-    suite is judged by ``pytest --meta`` rather than by failing on before.
+    suite is judged by ``pytest --meta`` rather than by failing on before. ``causes_of``: why tests fail on after.
     """
+    why = causes_of or (lambda nodeids: ())
     problems = list(run_errors)
     problems += [_collect_problem(e, split) for e in split.collect_errors if e.side == "after"]
     problems += _unknown_problems(split)
@@ -135,7 +137,7 @@ def judge(
             Problem(
                 "REGRESSION",
                 Severity.ERROR,
-                f"{len(regressions)} test(s) pass on before but fail on after",
+                "\n".join([f"{len(regressions)} test(s) pass on before but fail on after", *why(regressions)]),
                 "fix repository_after (the ground truth breaks behaviour the tests expect)",
                 tuple(regressions),
             )
@@ -148,11 +150,14 @@ def judge(
         and not all(o.is_pass for o in t.after)
     ]
     if not_passing:
+        message = (
+            f"{len(not_passing)} test(s) do not pass on after (failed, errored, skipped, xfailed or not collected)"
+        )
         problems.append(
             Problem(
                 "AFTER_NOT_PASSING",
                 Severity.ERROR,
-                f"{len(not_passing)} test(s) do not pass on after (failed, errored, skipped, xfailed or not collected)",
+                "\n".join([message, *why(not_passing)]),
                 "the ground truth must pass every test: fix it, or the test; a skip is not a pass",
                 tuple(sorted(not_passing)),
             )

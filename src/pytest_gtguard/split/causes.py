@@ -1,0 +1,140 @@
+"""Why tests fail on a side: their distinct causes, and modules the environment lacks.
+
+A verdict that lists 82 test ids under AFTER_NOT_PASSING says what fails but not why. On real tasks the
+first cause is most often the environment, not the ground truth: a package of the task's requirements
+that is not installed where the split runs (seen on public tasks: ``uvicorn`` missing made every test
+of a password-reset task error on both sides, and the split said only that nothing passes). The same gap
+on the before side alone is worse, because it is silent: tests whose module cannot import there count as
+failing on before, so they become FAIL_TO_PASS for the environment's sake.
+
+This module groups failure texts by where they were raised (``evidence.failure_site``) and finds the
+``ModuleNotFoundError`` of modules that neither the task's folders hold nor this interpreter can import.
+It is pure: it reads run results and the task's file names, and imports nothing it names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_gtguard.results import RunResults
+from pytest_gtguard.split.evidence import Site, failure_site
+from pytest_gtguard.split.verdict import Problem, Severity
+
+__all__ = ["Cause", "causes_of", "describe", "install_fix", "missing_module_problem", "missing_modules"]
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'")
+_PRUNED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+_SHOWN = 3  # causes per problem on the console; the report's tests carry each one's whole text
+_REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-test.txt", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One place where tests fail, and the tests that fail there."""
+
+    site: Site
+    tests: tuple[str, ...]
+
+
+def causes_of(runs: Sequence[RunResults], nodeids: Iterable[str], *, root: str) -> list[Cause]:
+    """Group ``nodeids`` by where their first non-passing record in ``runs`` was raised, most tests first."""
+    grouped: dict[Site, list[str]] = {}
+    for nodeid in nodeids:
+        record = next(
+            (r for run in runs if (r := run.tests.get(nodeid)) is not None and not r.outcome.is_pass and r.message),
+            None,
+        )
+        if record is not None:
+            grouped.setdefault(failure_site(record.message, root=root), []).append(nodeid)
+    ordered = sorted(grouped.items(), key=lambda item: (-len(item[1]), str(item[0])))
+    return [Cause(site, tuple(sorted(ids))) for site, ids in ordered]
+
+
+def describe(causes: Sequence[Cause]) -> list[str]:
+    """Return the message lines of ``causes``: ``    | N x file:line: Exception: text``, the commonest first."""
+    lines = [f"{len(c.tests)} x {c.site}" for c in causes[:_SHOWN]]
+    if len(causes) > _SHOWN:
+        lines.append(f"and {len(causes) - _SHOWN} more cause(s): see the failure text of each test in the report")
+    return [f"    | {line}" for line in lines]
+
+
+def missing_modules(runs: Mapping[str, Sequence[RunResults]], root: Path) -> dict[str, dict[str, int]]:
+    """Return ``{module: {side: tests or files}}`` for modules the runs could not import and nothing provides.
+
+    A module counts as missing from the environment when no folder of the task holds it (a task's own
+    module missing from a side is the before side's normal state, or an import-path problem) and this
+    interpreter cannot find it either.
+    """
+    seen: dict[str, dict[str, int]] = {}
+    for side, side_runs in runs.items():
+        per_side: dict[str, set[str]] = {}
+        for run in side_runs:
+            texts = [(r.nodeid, r.message) for r in run.tests.values() if not r.outcome.is_pass]
+            texts += [(e.nodeid or "<conftest>", e.message) for e in run.collect_errors]
+            for key, text in texts:
+                for match in _NO_MODULE.finditer(text):
+                    per_side.setdefault(match["name"].split(".", 1)[0], set()).add(key)
+        for module, keys in per_side.items():
+            seen.setdefault(module, {})[side] = len(keys)
+    if not seen:
+        return {}
+    own = _task_module_names(root)
+    return {m: sides for m, sides in sorted(seen.items()) if m not in own and not _importable(m)}
+
+
+def missing_module_problem(missing: Mapping[str, Mapping[str, int]], root: Path) -> Problem | None:
+    """Return MISSING_MODULE for modules the environment lacks (``missing_modules``), or None.
+
+    An error: what fails for want of a package says nothing about the sides, and on before alone it turns
+    tests into FAIL_TO_PASS that the task's own image would not.
+    """
+    if not missing:
+        return None
+    parts = []
+    for module, sides in missing.items():
+        where = ", ".join(f"{n} on {side}" for side, n in sorted(sides.items()))
+        parts.append(f"{module!r} ({where})")
+    return Problem(
+        "MISSING_MODULE",
+        Severity.ERROR,
+        "tests or test files fail to import module(s) that neither the task holds nor this environment has: "
+        + "; ".join(parts)
+        + "; their outcomes say nothing about the sides",
+        install_fix(missing, root),
+    )
+
+
+def install_fix(modules: Iterable[str], root: Path) -> str:
+    """Return how to give the environment ``modules``: the task's requirement file when it has one."""
+    names = ", ".join(repr(m) for m in modules)
+    declared = next((name for name in _REQUIREMENT_FILES if (root / name).is_file()), None)
+    if declared == "pyproject.toml":
+        how = "install the task's dependencies (pip install -e . or the tool its pyproject.toml uses)"
+    elif declared is not None:
+        how = f"install the task's requirements (pip install -r {declared})"
+    else:
+        how = "install the packages the task needs (it declares none: add a requirements.txt)"
+    return f"{how} in the environment that runs the split, so that {names} can be imported, then split again"
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken module spec is the environment's problem too
+        return False
+
+
+def _task_module_names(root: Path) -> set[str]:
+    """Return every module or package name a file or folder of the task could provide."""
+    names: set[str] = set()
+    for _folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _PRUNED and not d.startswith(".")]
+        names.update(dirs)
+        names.update(f[:-3] for f in files if f.endswith(".py"))
+        names.update(f.split(".", 1)[0] for f in files if f.endswith((".so", ".pyd")))
+    return names
