@@ -588,3 +588,51 @@ def test_real_shape_validate_warns_that_the_before_and_after_commands_run_differ
     _, findings = _validate(tmp_path)
 
     assert "GT006" not in {f["code"] for f in findings}
+
+
+UNITTEST_FILE = """
+import unittest
+
+from calc import add
+
+
+class AddTest(unittest.TestCase):
+    def test_add(self):
+        self.assertEqual(add(2, 3), 5)
+"""
+
+
+def test_real_shape_split_of_unittest_tests_in_a_file_pytest_does_not_collect_says_how_to_run_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # i5fjuo (bd_datasets_002) runs `python -m unittest tests.test`: pytest's python_files never match test.py.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": "def add(a, b):\n    return a - b\n",
+            "repository_after/calc.py": "def add(a, b):\n    return a + b\n",
+            "tests/__init__.py": "",
+            "tests/test.py": UNITTEST_FILE,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR NO_TESTS: none of the 4 runs collected a test; tests/test.py hold(s) tests, but pytest does not "
+            "collect files by that name",
+            "    fix: pytest collects only files named test_*.py or *_test.py (python_files): name the tests "
+            "(`pytest --before --after tests/test.py`), rename them test_<name>.py, or set "
+            "`python_files = test_*.py *_test.py test.py` in the task's pytest ini",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*RUN_FAILED*")
+    assert [p["code"] for p in report["problems"]] == ["NO_TESTS"]
+
+    result, report = split(pytester, "tests/test.py")  # the first fix
+
+    assert result.ret == 0, result.stdout.str()
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test.py::AddTest::test_add"]

@@ -200,6 +200,12 @@ def _test_file_per_side(root: Path) -> None:
     )
 
 
+def _unittest_file_pytest_skips(root: Path) -> None:
+    (root / "tests" / "test.py").write_text(
+        "import unittest\n\n\nclass CountTest(unittest.TestCase):\n    def test_one(self):\n        pass\n"
+    )
+
+
 # code -> (how to break the clean task, severity expected)
 BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
     "GT001": (_rm("patches"), Severity.ERROR),
@@ -211,6 +217,7 @@ BREAKS: dict[str, tuple[Callable[[Path], None], Severity]] = {
         Severity.ERROR,
     ),
     "GT006": (_test_file_per_side, Severity.WARNING),
+    "GT007": (_unittest_file_pytest_skips, Severity.WARNING),
     "GT101": (_rm("instances/instance.json"), Severity.ERROR),
     "GT102": (
         _write("instances/instance.json", '{"instance_id": "AB12CD", "problem_statement": "a\nb"}'),

@@ -23,9 +23,19 @@ from pathlib import Path
 
 from pytest_gtguard.results import RunResults
 from pytest_gtguard.split.evidence import Site, failure_site
+from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Severity
+from pytest_gtguard.task.collectable import collect_fix, uncollected_test_files
 
-__all__ = ["Cause", "causes_of", "describe", "install_fix", "missing_module_problem", "missing_modules"]
+__all__ = [
+    "Cause",
+    "causes_of",
+    "describe",
+    "install_fix",
+    "missing_module_problem",
+    "missing_modules",
+    "nothing_collected_problem",
+]
 
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'")
 _PRUNED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
@@ -107,6 +117,25 @@ def missing_module_problem(missing: Mapping[str, Mapping[str, int]], root: Path)
         + "; their outcomes say nothing about the sides",
         install_fix(missing, root),
     )
+
+
+def nothing_collected_problem(failed: Sequence[RunOutcome], root: Path) -> Problem | None:
+    """Return one NO_TESTS problem when every run finished and none collected a test, or None.
+
+    One cause for all the runs, instead of a RUN_FAILED each; the usual one on real tasks is a test file
+    whose name pytest's ``python_files`` does not match (``tests/test.py``, run by unittest).
+    """
+    if not failed or any(o.results is None or o.results.tests or o.results.collect_errors for o in failed):
+        return None
+    files = uncollected_test_files(root)
+    if files:
+        shown = ", ".join(str(f.relative_to(root)) for f in files[:3])
+        why = f"; {shown} hold(s) tests, but pytest does not collect files by that name"
+        fix = collect_fix(root, files)
+    else:
+        why = ""
+        fix = "make the runs collect the tests: check testpaths, python_files, -k, -m and the paths given"
+    return Problem("NO_TESTS", Severity.ERROR, f"none of the {len(failed)} runs collected a test{why}", fix)
 
 
 def install_fix(modules: Iterable[str], root: Path) -> str:

@@ -20,7 +20,13 @@ from pytest_gtguard.constraints import for_instance
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.results import CollectError, RunResults
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.causes import causes_of, describe, missing_module_problem, missing_modules
+from pytest_gtguard.split.causes import (
+    causes_of,
+    describe,
+    missing_module_problem,
+    missing_modules,
+    nothing_collected_problem,
+)
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
 from pytest_gtguard.split.evidence import run_gap
@@ -125,12 +131,13 @@ def run_split(
     root = str(cfg.task.root)
     split = classify(by_side["before"], by_side["after"], gaps=gaps, root=root)
     missing = missing_modules(by_side, cfg.task.root)
+    nothing = nothing_collected_problem(failed_runs, cfg.task.root)
     # The environment first: when it lacks a package, that is the cause of what follows.
     problems = [p for p in (missing_module_problem(missing, cfg.task.root),) if p is not None]
     problems += judge(
         split,
         expect_f2p=cfg.expect_f2p,
-        run_errors=[run_problem(o) for o in failed_runs],
+        run_errors=[nothing] if nothing else [run_problem(o) for o in failed_runs],
         allow_side_independent=allow_side_independent(cfg.task.root, env),
         testing_hint=meta_hint(cfg.task.root),
         causes_of=lambda ids: describe(causes_of(by_side["after"], ids, root=root)),

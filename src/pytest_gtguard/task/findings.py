@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "GT004": "the before, after or evaluation command cannot be found",
     "GT005": "evaluation/ has no runner and no split-run command",
     "GT006": "the before and after commands run different tests",
+    "GT007": "a test file pytest does not collect (its name is outside python_files)",
     "GT101": "instance file is missing",
     "GT102": "instance file is not strict JSON (or empty, UTF-16, or with a BOM)",
     "GT103": "instance field is missing or has the wrong type",

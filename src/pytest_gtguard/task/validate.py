@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_gtguard.errors import TaskLayoutError
+from pytest_gtguard.task.collectable import check_collectable
 from pytest_gtguard.task.commands import check_commands
 from pytest_gtguard.task.content import TODO_MARK, check_content, task_code
 from pytest_gtguard.task.exits import check_exits
@@ -87,6 +88,7 @@ def validate(root: Path, *, use_git: bool = True, ignore: Iterable[str] = ()) ->
             check_content(root, files),
             check_commands(root, files),
             check_side_tests(root),
+            check_collectable(root),
             check_exits(root, files),
             _instance_checks(root),
             _patch_checks(root, use_git=use_git),
