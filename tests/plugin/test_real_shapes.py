@@ -636,3 +636,54 @@ def test_real_shape_split_of_unittest_tests_in_a_file_pytest_does_not_collect_sa
 
     assert result.ret == 0, result.stdout.str()
     assert report["split"]["FAIL_TO_PASS"] == ["tests/test.py::AddTest::test_add"]
+
+
+SIDE_XFAIL_TESTS = """
+import os
+
+import pytest
+
+LEGACY = os.environ.get("REPO_PATH", "repository_after") == "repository_before"
+
+from calc import add, neg
+
+
+@pytest.mark.xfail(LEGACY, reason="the legacy add subtracts", strict=True)
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_neg():
+    assert neg(2) == -2
+
+
+@pytest.mark.xfail(LEGACY, reason="not even tried on legacy", run=False)
+def test_add_zero():
+    assert add(0, 4) == 4
+"""
+
+
+def test_real_shape_split_counts_a_test_xfailed_on_before_by_a_side_marker_as_fail_to_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    # t29jv2 (bd_datasets_002) marks its tests xfail(USE_LEGACY, strict=True): they fail on before as the marker
+    # expects and pass on after. An xfail that never ran (run=False) is no evidence either way.
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": "def add(a, b):\n    return a - b\n\ndef neg(a):\n    return -a\n",
+            "repository_after/calc.py": "def add(a, b):\n    return a + b\n\ndef neg(a):\n    return -a\n",
+            "tests/test_calc.py": SIDE_XFAIL_TESTS,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert report["split"]["FAIL_TO_PASS"] == ["tests/test_calc.py::test_add"]
+    assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
+    assert report["split"]["other"] == {
+        "tests/test_calc.py::test_add_zero": "skipped on before, passed on after "
+        "(a skip or xfail never counts as a pass)"
+    }
+    result.stdout.no_fnmatch_line("*NO_FAIL_TO_PASS*")

@@ -120,6 +120,8 @@ class ResultsRecorder:
 
 
 def _outcome(report: pytest.TestReport) -> Outcome:
+    if str(getattr(report, "wasxfail", "")).startswith("[NOTRUN]"):
+        return Outcome.SKIPPED  # xfail(run=False): the test never ran, so it showed nothing either way
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             return Outcome.XPASSED if report.passed else Outcome.XFAILED

@@ -206,13 +206,17 @@ def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str
     if flaky:
         return Category.FLAKY, flaky
     before, after = _representative(b), _representative(a)
-    if after.is_pass and before.is_fail:
+    # An xfail on before ran and failed, as its marker expected: a test that xfails on before under a marker
+    # conditioned on the side (`xfail(USE_LEGACY, strict=True)`, t29jv2) and passes on after is FAIL_TO_PASS.
+    # On after it is never a pass; a skip, or an xfail that did not run (run=False), is no evidence either way.
+    before_fails = before.is_fail or before.value == Outcome.XFAILED.value
+    if after.is_pass and before_fails:
         return Category.FAIL_TO_PASS, ""
     if after.is_pass and before.is_pass:
         return Category.PASS_TO_PASS, ""
     if before.is_pass and after.is_fail:
         return Category.PASS_TO_FAIL, ""
-    if before.is_fail and after.is_fail:
+    if before_fails and after.is_fail:
         return Category.FAIL_TO_FAIL, ""
     return Category.OTHER, f"{before.value} on before, {after.value} on after (a skip or xfail never counts as a pass)"
 
