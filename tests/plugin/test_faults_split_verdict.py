@@ -479,7 +479,7 @@ def test_split_names_a_package_the_environment_lacks_instead_of_calling_its_test
             "this environment has: 'gtguard_fastmath_not_installed' (1 on before)*",
             "    fix: install the task's requirements (pip install -r requirements.txt) in the environment that "
             "runs the split, so that 'gtguard_fastmath_not_installed' can be imported, then split again",
-            "ERROR --gtguard-update-instance wrote nothing: *the environment lacks modules the tests import*",
+            "ERROR --gtguard-update-instance wrote nothing: *the environment lacks what the tests need*MISSING_MODULE*",
             "*gtguard split: task INVALID (exit 1)*",
         ]
     )
@@ -497,3 +497,57 @@ def test_split_does_not_call_a_module_of_the_task_missing_from_the_environment(p
 
     assert result.ret == 0
     result.stdout.no_fnmatch_line("*MISSING_MODULE*")
+
+
+SERVICE_TESTS = """
+import os
+
+from calc import add
+
+
+def connect(host):  # what psycopg2 says where the compose network is absent (no DNS lookup made here)
+    raise OSError(f'could not translate host name "{host}" to address: Name or service not known')
+
+
+def test_add_is_stored():
+    connect(os.environ.get("DB_HOST", "db"))
+    assert add(2, 3) == 5
+
+
+def test_neg():
+    from calc import neg
+
+    assert neg(2) == -2
+"""
+
+SERVICE_COMPOSE = """
+services:
+  db:
+    image: postgres:13
+  app:
+    build: .
+    depends_on: [db]
+    command: pytest -q tests
+"""
+
+
+def test_split_names_the_compose_service_its_tests_cannot_reach(pytester: pytest.Pytester) -> None:
+    # ipobqc (bd_datasets_002): every test connects to the compose service "db", absent outside the compose network.
+    files = _task(pytester.path, {"tests/test_calc.py": SERVICE_TESTS, "docker-compose.yml": SERVICE_COMPOSE})
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR SERVICE_UNAVAILABLE: tests fail to reach the compose service(s) the task runs beside them: 'db' "
+            "(image postgres:13; 1 on after, 1 on before); their outcomes say nothing about the sides",
+            "    fix: run the split where the service answers by that name, inside the task's compose network "
+            "(`docker compose up -d db`, *",
+            "ERROR AFTER_NOT_PASSING: 1 test(s) do not pass on after*",
+            '    | 1 x tests/test_calc.py:*: OSError: could not translate host name "db" to address: Name or service '
+            "not known",
+        ]
+    )
+    assert report["problems"][0]["code"] == "SERVICE_UNAVAILABLE"
+    assert _task_files(pytester.path) == files

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COMPOSE_NAMES", "ComposeEnv", "read_compose_env"]
+__all__ = ["COMPOSE_NAMES", "ComposeEnv", "compose_images", "read_compose_env"]
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 _MAX_BYTES = 512 * 1024
@@ -65,14 +65,32 @@ def read_compose_env(root: Path) -> tuple[ComposeEnv, ...]:
     return tuple(ComposeEnv(side, env, where) for side, (env, where) in sorted(found.items()))
 
 
-def _load(path: Path) -> Any:
+def compose_images(root: Path) -> dict[str, str]:
+    """Return ``{service: image}`` for the compose services that run a ready-made image (a database, a cache).
+
+    These are what the tests reach over the network by the service's name (``host="db"``); a service
+    that builds the task's own image is where the tests run, not what they reach.
+    """
+    path = next((root / name for name in COMPOSE_NAMES if (root / name).is_file()), None)
+    data = _load(path, needs=("image",)) if path is not None else None
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict):
+        return {}
+    return {
+        str(name): str(service["image"])
+        for name, service in services.items()
+        if isinstance(service, dict) and service.get("image") and "build" not in service
+    }
+
+
+def _load(path: Path, needs: tuple[str, ...] = ("environment", "env_file")) -> Any:
     try:
         if path.stat().st_size > _MAX_BYTES:
             return None
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    if "environment" not in text and "env_file" not in text:
+    if not any(word in text for word in needs):
         return None  # nothing to read: spare the YAML import (most compose files of real tasks set nothing)
     import importlib
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_gtguard.results import RunResults
+from pytest_gtguard.side.compose import compose_images
 from pytest_gtguard.split.evidence import Site, failure_site
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Severity
@@ -35,9 +36,17 @@ __all__ = [
     "missing_module_problem",
     "missing_modules",
     "nothing_collected_problem",
+    "service_problem",
+    "unreachable_services",
 ]
 
 _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'")
+# What a client library says when the host it was given does not resolve or does not answer.
+_NETWORK = re.compile(
+    r"could not translate host name|Name or service not known|nodename nor servname|Temporary failure in name "
+    r"resolution|getaddrinfo failed|Connection refused|Error -?\d+ connecting to|No route to host|timed out",
+    re.IGNORECASE,
+)
 _PRUNED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
 _SHOWN = 3  # causes per problem on the console; the report's tests carry each one's whole text
 _REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-test.txt", "pyproject.toml")
@@ -119,13 +128,13 @@ def missing_module_problem(missing: Mapping[str, Mapping[str, int]], root: Path)
     )
 
 
-def nothing_collected_problem(failed: Sequence[RunOutcome], root: Path) -> Problem | None:
-    """Return one NO_TESTS problem when every run finished and none collected a test, or None.
+def nothing_collected_problem(runs: Sequence[RunOutcome], root: Path) -> Problem | None:
+    """Return one NO_TESTS problem when every run of both sides finished and none collected a test, or None.
 
     One cause for all the runs, instead of a RUN_FAILED each; the usual one on real tasks is a test file
     whose name pytest's ``python_files`` does not match (``tests/test.py``, run by unittest).
     """
-    if not failed or any(o.results is None or o.results.tests or o.results.collect_errors for o in failed):
+    if not runs or any(o.results is None or o.results.tests or o.results.collect_errors for o in runs):
         return None
     files = uncollected_test_files(root)
     if files:
@@ -135,7 +144,50 @@ def nothing_collected_problem(failed: Sequence[RunOutcome], root: Path) -> Probl
     else:
         why = ""
         fix = "make the runs collect the tests: check testpaths, python_files, -k, -m and the paths given"
-    return Problem("NO_TESTS", Severity.ERROR, f"none of the {len(failed)} runs collected a test{why}", fix)
+    return Problem("NO_TESTS", Severity.ERROR, f"none of the {len(runs)} runs collected a test{why}", fix)
+
+
+def unreachable_services(runs: Mapping[str, Sequence[RunResults]], root: Path) -> dict[str, dict[str, int]]:
+    """Return ``{service: {side: tests}}`` for the task's compose services (images) that failures could not reach."""
+    images = compose_images(root)
+    if not images:
+        return {}
+    names = {name: re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])") for name in images}
+    found: dict[str, dict[str, int]] = {}
+    for side, side_runs in runs.items():
+        per_side: dict[str, set[str]] = {}
+        for run in side_runs:
+            for record in run.tests.values():
+                if record.outcome.is_pass or not _NETWORK.search(record.message):
+                    continue
+                for name, pattern in names.items():
+                    if pattern.search(record.message):
+                        per_side.setdefault(name, set()).add(record.nodeid)
+        for name, ids in per_side.items():
+            found.setdefault(name, {})[side] = len(ids)
+    return dict(sorted(found.items()))
+
+
+def service_problem(unreachable: Mapping[str, Mapping[str, int]], root: Path) -> Problem | None:
+    """Return SERVICE_UNAVAILABLE for compose services the tests need and could not reach, or None."""
+    if not unreachable:
+        return None
+    images = compose_images(root)
+    parts = []
+    for name, sides in unreachable.items():
+        where = ", ".join(f"{n} on {side}" for side, n in sorted(sides.items()))
+        parts.append(f"{name!r} (image {images.get(name, '?')}; {where})")
+    first = next(iter(unreachable))
+    return Problem(
+        "SERVICE_UNAVAILABLE",
+        Severity.ERROR,
+        "tests fail to reach the compose service(s) the task runs beside them: "
+        + "; ".join(parts)
+        + "; their outcomes say nothing about the sides",
+        f"run the split where the service answers by that name, inside the task's compose network "
+        f"(`docker compose up -d {first}`, then `docker compose run --rm <service> pytest --before --after`), "
+        "or start it here and point the tests' host variables at it",
+    )
 
 
 def install_fix(modules: Iterable[str], root: Path) -> str:

@@ -94,8 +94,9 @@ def _not_updated(result: SplitResult) -> str:
         return unreadable.message  # the file, the parse error and its fix
     if result.instance is None:
         return "the task has no instance file; add instances/instance.json (`gtguard init` writes one)"
-    if any(p.code == "MISSING_MODULE" for p in result.verdict.problems):
-        return f"{result.instance.path}: the environment lacks modules the tests import; see MISSING_MODULE above"
+    gap = next((p.code for p in result.verdict.problems if p.code in ("MISSING_MODULE", "SERVICE_UNAVAILABLE")), None)
+    if gap is not None:
+        return f"{result.instance.path}: the environment lacks what the tests need; see {gap} above"
     unknown = len(result.split.ids(Category.UNKNOWN))
     if unknown and not result.verdict.crashed:
         return f"{result.instance.path}: {unknown} test(s) are unknown, so the lists are incomplete; see UNKNOWN above"

@@ -26,6 +26,8 @@ from pytest_gtguard.split.causes import (
     missing_module_problem,
     missing_modules,
     nothing_collected_problem,
+    service_problem,
+    unreachable_services,
 )
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
@@ -130,10 +132,14 @@ def run_split(
     }
     root = str(cfg.task.root)
     split = classify(by_side["before"], by_side["after"], gaps=gaps, root=root)
-    missing = missing_modules(by_side, cfg.task.root)
-    nothing = nothing_collected_problem(failed_runs, cfg.task.root)
-    # The environment first: when it lacks a package, that is the cause of what follows.
-    problems = [p for p in (missing_module_problem(missing, cfg.task.root),) if p is not None]
+    nothing = nothing_collected_problem(outcomes, cfg.task.root)
+    # The environment first: when it lacks a package or a service, that is the cause of what follows.
+    gaps_found = (
+        missing_module_problem(missing_modules(by_side, cfg.task.root), cfg.task.root),
+        service_problem(unreachable_services(by_side, cfg.task.root), cfg.task.root),
+    )
+    problems = [p for p in gaps_found if p is not None]
+    environment_gap = bool(problems)
     problems += judge(
         split,
         expect_f2p=cfg.expect_f2p,
@@ -148,7 +154,7 @@ def run_split(
         problems.append(instance_error)
     elif instance is not None:
         # Lists are written only from complete evidence: never with a test still unknown (issue 16).
-        if cfg.update_instance and not crashed and not split.ids(Category.UNKNOWN) and not missing:
+        if cfg.update_instance and not crashed and not split.ids(Category.UNKNOWN) and not environment_gap:
             listed = (Category.FAIL_TO_PASS, Category.PASS_TO_PASS)
             lists: dict[str, Iterable[str]] = {c.value: split.ids(c) for c in listed}
             try:
