@@ -660,6 +660,12 @@ def test_neg():
 @pytest.mark.xfail(LEGACY, reason="not even tried on legacy", run=False)
 def test_add_zero():
     assert add(0, 4) == 4
+
+
+def test_add_one():
+    if LEGACY:
+        pytest.xfail("stops here on legacy, before checking anything")
+    assert add(1, 1) == 2
 """
 
 
@@ -667,7 +673,8 @@ def test_real_shape_split_counts_a_test_xfailed_on_before_by_a_side_marker_as_fa
     pytester: pytest.Pytester,
 ) -> None:
     # t29jv2 (bd_datasets_002) marks its tests xfail(USE_LEGACY, strict=True): they fail on before as the marker
-    # expects and pass on after. An xfail that never ran (run=False) is no evidence either way.
+    # expects and pass on after. An xfail that never ran (run=False), or a pytest.xfail() call that stops the
+    # test before it checks anything (0dqub1), is no evidence either way.
     write(
         pytester.path,
         {
@@ -684,6 +691,8 @@ def test_real_shape_split_counts_a_test_xfailed_on_before_by_a_side_marker_as_fa
     assert report["split"]["PASS_TO_PASS"] == ["tests/test_calc.py::test_neg"]
     assert report["split"]["other"] == {
         "tests/test_calc.py::test_add_zero": "skipped on before, passed on after "
-        "(a skip or xfail never counts as a pass)"
+        "(a skip or xfail never counts as a pass)",
+        "tests/test_calc.py::test_add_one": "xfailed on before, passed on after "
+        "(a skip or xfail never counts as a pass)",
     }
     result.stdout.no_fnmatch_line("*NO_FAIL_TO_PASS*")

@@ -101,6 +101,8 @@ class ResultsRecorder:
             record.message = clip(report.longreprtext)
         elif report.skipped and not record.message and isinstance(report.longrepr, tuple):
             record.message = str(report.longrepr[2])
+        elif outcome is Outcome.XFAILED and not record.message:
+            record.message = clip(report.longreprtext)  # what failed: the marker's expected error, or pytest.xfail()
         for name, value in report.user_properties:
             if name == _TOUCHED and isinstance(value, list):
                 record.touched = sorted({*record.touched, *map(str, value)})

@@ -118,7 +118,8 @@ def classify(
         b, a = side_outcomes(before, nodeid), side_outcomes(after, nodeid)
         touched = touched_of[nodeid]
         unknown = None if touched else _unknown(nodeid, runs, gaps, errors, shared, root)
-        category, reason = (Category.UNKNOWN, unknown) if unknown else _category(b, a, touched)
+        marked = _xfailed_by_marker(before, nodeid)
+        category, reason = (Category.UNKNOWN, unknown) if unknown else _category(b, a, touched, marked)
         tests[nodeid] = TestHistory(nodeid, b, a, touched, category, reason)
     collected = tuple(s for s in SIDES if any(r.tests or r.collect_errors for r in runs[s]))
     return Split(tests, tuple(gaps), tuple(errors), collected)
@@ -188,7 +189,19 @@ def _unknown(
     return None
 
 
-def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str, ...]) -> tuple[Category, str]:
+def _xfailed_by_marker(runs: Sequence[RunResults], nodeid: str) -> bool:
+    """Return True when every xfail of ``nodeid`` in ``runs`` is an error its marker expected, not ``pytest.xfail()``.
+
+    A test that calls ``pytest.xfail()`` stops there, before checking anything (``if legacy: pytest.xfail(...)``,
+    0dqub1), so its xfail shows nothing about the code; an xfail marker's test ran and raised.
+    """
+    records = [r for run in runs if (r := run.tests.get(nodeid)) is not None and r.outcome.value == "xfailed"]
+    return bool(records) and all(r.message and "XFailed" not in r.message for r in records)
+
+
+def _category(
+    b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str, ...], xfail_failed: bool = False
+) -> tuple[Category, str]:
     # Flaky means the reward flips: passed in one run, not in another. Error, failed, failed is a
     # consistent failure (a reward of -1 every time), not a flaky test to leave out of the verdict.
     flaky = next(
@@ -206,10 +219,10 @@ def _category(b: tuple[Outcome, ...], a: tuple[Outcome, ...], touched: tuple[str
     if flaky:
         return Category.FLAKY, flaky
     before, after = _representative(b), _representative(a)
-    # An xfail on before ran and failed, as its marker expected: a test that xfails on before under a marker
-    # conditioned on the side (`xfail(USE_LEGACY, strict=True)`, t29jv2) and passes on after is FAIL_TO_PASS.
-    # On after it is never a pass; a skip, or an xfail that did not run (run=False), is no evidence either way.
-    before_fails = before.is_fail or before.value == Outcome.XFAILED.value
+    # An xfail on before under a marker ran and failed, as the marker expected: a test marked xfail under a
+    # condition on the side (`xfail(USE_LEGACY, strict=True)`, t29jv2) that passes on after is FAIL_TO_PASS.
+    # On after it is never a pass; a skip, pytest.xfail() or xfail(run=False) is no evidence either way.
+    before_fails = before.is_fail or (xfail_failed and before.value == Outcome.XFAILED.value)
     if after.is_pass and before_fails:
         return Category.FAIL_TO_PASS, ""
     if after.is_pass and before.is_pass:
