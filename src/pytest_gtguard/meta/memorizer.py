@@ -56,6 +56,7 @@ __all__ = [
     "install_recorder",
     "key_function",
     "public_functions",
+    "public_methods",
     "wrong_answer",
 ]
 
@@ -114,6 +115,31 @@ def public_functions(live: LiveCode, trees: Mapping[str, ast.Module] | None = No
                 )
                 found[(path, name)] = PublicFunction(f"{module.__name__}.{name}", path, code, code.co_firstlineno, last)
     return sorted(found.values(), key=lambda f: f.name)
+
+
+def public_methods(live: LiveCode) -> list[str]:
+    """Return ``Class.method`` for the public methods of the public classes of the ground truth (not judged).
+
+    A memorizer keyed by a method's arguments alone would misjudge stateful objects (the answer of
+    ``cache.get(1)`` depends on what was put before), and keying by the object's state is unstable where the
+    state holds times or ids; so methods are named as not covered rather than judged wrongly.
+    """
+    found: set[str] = set()
+    for path, modules in live.modules.items():
+        for module in modules:
+            exported = getattr(module, "__all__", None)
+            for name, value in list(vars(module).items()):
+                if name.startswith("_") or (exported is not None and name not in exported):
+                    continue
+                if not isinstance(value, type) or value.__module__ != module.__name__:
+                    continue
+                for attr, member in vars(value).items():
+                    func = getattr(member, "__func__", member)  # staticmethod and classmethod wrap a function
+                    if attr.startswith("_") or not isinstance(func, types.FunctionType):
+                        continue
+                    if os.path.realpath(func.__code__.co_filename) == path:
+                        found.add(f"{name}.{attr}")
+    return sorted(found)
 
 
 def _def_ends(tree: ast.Module | None) -> dict[tuple[str, int], int]:

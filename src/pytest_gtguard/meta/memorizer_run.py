@@ -89,6 +89,13 @@ def run(state: _RunState) -> list[MemorizerResult]:
     trees = {os.path.realpath(sf.path): sf.tree for sf in state.parsed}
     relpaths = {os.path.realpath(sf.path): sf.relpath for sf in state.parsed}
     functions = memorizer.public_functions(state.live, trees)
+    methods = memorizer.public_methods(state.live)
+    if methods:  # said, not silent: a class-based ground truth would otherwise show no memorizer line at all
+        shown = ", ".join(methods[:4]) + (f" and {len(methods) - 4} more" if len(methods) > 4 else "")
+        state.out.notes.append(
+            f"memorizers judge module-level functions only; the public methods {shown} are not judged for "
+            "hard-coding (docs/meta.md#memorizers-can-the-suite-be-passed-by-hard-coding)"
+        )
     tests = list(state.by_speed)
     if not functions or not tests:
         return []
