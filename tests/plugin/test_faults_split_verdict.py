@@ -551,3 +551,14 @@ def test_split_names_the_compose_service_its_tests_cannot_reach(pytester: pytest
     )
     assert report["problems"][0]["code"] == "SERVICE_UNAVAILABLE"
     assert _task_files(pytester.path) == files
+    # Runs made at once would share the database: one at a time unless asked.
+    result.stdout.fnmatch_lines(
+        [
+            "gtguard: split of task *: 2 run(s) per side, 1 at a time, seed 0",
+            "gtguard: 1 run at a time: the task runs db (postgres:13) beside its tests, which runs made at once "
+            "would share (--gtguard-jobs N runs N at once)",
+        ]
+    )
+    result, _ = split(pytester, "--gtguard-jobs", "2")
+    result.stdout.fnmatch_lines(["gtguard: split of task *: 2 run(s) per side, 2 at a time, seed 0"])
+    result.stdout.no_fnmatch_line("gtguard: 1 run at a time*")

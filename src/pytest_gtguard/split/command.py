@@ -13,10 +13,16 @@ from typing import Any
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.settings import Kind, add_argparse_options, resolve
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig, check_pytest_args, check_sides, check_tests, cli_neighbour_args
+from pytest_gtguard.split.config import (
+    SplitConfig,
+    check_pytest_args,
+    check_sides,
+    check_tests,
+    cli_neighbour_args,
+    runs_at_once,
+)
 from pytest_gtguard.split.options import CHANNEL_OPTIONS, SPLIT_OPTIONS
 from pytest_gtguard.split.render import progress_line, summary_lines
-from pytest_gtguard.split.runner import default_jobs
 from pytest_gtguard.split.session import run_split
 from pytest_gtguard.split.verdict import ExitCode
 from pytest_gtguard.task import taskdir
@@ -55,20 +61,21 @@ def run(ns: argparse.Namespace) -> int:
         check_tests(task, named, example=f"gtguard split {ns.task or 'TASK_DIR'} -- path/to/tests")
         addopts = shlex.split(read_ini(task.root, "addopts") or "")
         given = cli_neighbour_args(args, addopts, jobs=values["gtguard_jobs"], environ=os.environ)
+        jobs_at_once, jobs_note = runs_at_once(given.jobs, task.root)
         cfg = SplitConfig(
             task=task,
             args=given.args,
             cwd=task.root,
             runs=values["gtguard_runs"],
             seed=values["gtguard_seed"],
-            jobs=given.jobs or default_jobs(),
+            jobs=jobs_at_once,
             timeout=values["gtguard_run_timeout"],
             expect_f2p=values["gtguard_expect_f2p"],
             instance_path=values["gtguard_instance"],
             update_instance=values["gtguard_update_instance"],
             report_path=values["gtguard_report"],
             randomly=given.randomly,
-            notes=given.notes,
+            notes=given.notes + jobs_note,
         )
         check_pytest_args(cfg, os.environ, where="-- PYTEST_ARGS")
         for note in cfg.notes:  # what the split did with xdist, pytest-cov and pytest-randomly options

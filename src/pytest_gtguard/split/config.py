@@ -16,10 +16,11 @@ from pathlib import Path
 
 from pytest_gtguard._xdist import workers_count
 from pytest_gtguard.errors import ConfigError, TaskLayoutError
+from pytest_gtguard.side.compose import compose_images
 from pytest_gtguard.side.task import Task, check_side_folder
 from pytest_gtguard.split.neighbours import blocked_plugins, sort_args
 from pytest_gtguard.split.pool import CAN_FORK, ZygotePool
-from pytest_gtguard.split.runner import child_env, plan_runs
+from pytest_gtguard.split.runner import child_env, default_jobs, plan_runs
 
 __all__ = [
     "NeighbourArgs",
@@ -30,12 +31,32 @@ __all__ = [
     "cli_neighbour_args",
     "hash_seeds",
     "neighbour_args",
+    "runs_at_once",
     "start_pool",
 ]
 
 # argparse's words for arguments it rejects; any other failure of the check is left to the runs to report.
 _ARG_ERRORS = ("unrecognized arguments", "error: argument ", "expected one argument", "invalid choice")
 _TEST_FOLDERS = ("tests", "test")
+
+
+def runs_at_once(jobs: int | None, root: Path) -> tuple[int, tuple[str, ...]]:
+    """Return how many runs to make at once (``jobs`` when asked), and the header note when the task decides it.
+
+    A task that runs a database or a cache beside its tests (a compose service with an image) shares it
+    between runs made at once: one run's rows are another's surprise, and tests flip (seen on a public
+    bank-transfer task: 6 of 17 tests "flaky" with two runs at once, none with one). So its runs go one at a time.
+    """
+    if jobs is not None:
+        return jobs, ()
+    services = compose_images(root)
+    if not services:
+        return default_jobs(), ()
+    names = ", ".join(f"{name} ({image})" for name, image in services.items())
+    return 1, (
+        f"gtguard: 1 run at a time: the task runs {names} beside its tests, which runs made at once would "
+        "share (--gtguard-jobs N runs N at once)",
+    )
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from pytest_gtguard import _cov, _xdist
 from pytest_gtguard._config import option_value
 from pytest_gtguard.errors import ConfigError
 from pytest_gtguard.side.task import Task
-from pytest_gtguard.split.config import SplitConfig, neighbour_args, start_pool
+from pytest_gtguard.split.config import SplitConfig, neighbour_args, runs_at_once, start_pool
 from pytest_gtguard.split.options import STRIPPED_FLAGS, STRIPPED_VALUED
-from pytest_gtguard.split.runner import RunOutcome, default_jobs
+from pytest_gtguard.split.runner import RunOutcome
 
 if TYPE_CHECKING:
     from pytest_gtguard.split.session import SplitResult
@@ -80,20 +80,21 @@ def split_config(config: pytest.Config, task: Task) -> SplitConfig:
         cov=_cov.requested(config),
         randomly=randomly,
     )
+    jobs_at_once, jobs_note = runs_at_once(given.jobs, task.root)
     return SplitConfig(
         task=task,
         args=given.args,
         cwd=config.invocation_params.dir,
         runs=runs,
         seed=option_value(config, "gtguard_seed"),
-        jobs=given.jobs or default_jobs(),
+        jobs=jobs_at_once,
         timeout=option_value(config, "gtguard_run_timeout"),
         expect_f2p=option_value(config, "gtguard_expect_f2p"),
         instance_path=option_value(config, "gtguard_instance"),
         update_instance=option_value(config, "gtguard_update_instance"),
         report_path=option_value(config, "gtguard_report"),
         randomly=randomly,
-        notes=given.notes,
+        notes=given.notes + jobs_note,
     )
 
 
