@@ -349,3 +349,22 @@ def test_dashboard_counts_each_item_once_and_each_problem_once_per_item() -> Non
     row = html.split("<code>GT103</code>", 1)[1].split("</tr>", 1)[0]
     assert "<td class=n>2</td>" in row  # two items, not three messages
     assert "GT103: FAIL_TO_PASS is missing" in row  # the commonest message is the example
+
+
+def test_batch_after_a_gtguard_upgrade_runs_every_item_again(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pytest_gtguard
+
+    results = tmp_path / "r.jsonl"
+
+    def run_two() -> int:
+        with ResultStore(results) as store:
+            engine = LocalEngine(jobs=1, envs=EnvCache(tmp_path))
+            return len(list(run_batch(discover(dataset, "validate")[:2], engine, store)))
+
+    assert run_two() == 2
+    assert run_two() == 0  # the same gtguard: nothing to redo
+    monkeypatch.setattr(pytest_gtguard, "__version__", "99.0.0")
+    assert run_two() == 2  # a newer judge grades again
+    assert len(list(read_records(results))) == 4

@@ -1,8 +1,9 @@
 """What a batch runs: items found in a dataset folder or read from a JSONL manifest, and their fingerprints.
 
 An item is one operation on one task (and, for grade, one candidate; for calibrate, one attempts folder).
-Its fingerprint hashes the operation, its options and the content of the task and candidate, so a rerun
-knows which items already have a result and an edited task is run again.
+Its fingerprint hashes the operation, its options, the content of the task and candidate and the gtguard
+version, so a rerun knows which items already have a result, and an edited task, or a result of another
+gtguard (whose judge may have changed), is run again.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest_gtguard
 from pytest_gtguard.errors import ConfigError
 
 __all__ = ["OPERATIONS", "Item", "discover", "fingerprint_tree", "is_task", "read_manifest", "requirements_of"]
@@ -40,7 +42,8 @@ class Item:
     def with_fingerprint(self) -> Item:
         """Return the item with its fingerprint computed from its content."""
         digest = hashlib.sha256()
-        for part in (self.operation, json.dumps(list(self.options)), fingerprint_tree(self.task)):
+        version = pytest_gtguard.__version__  # looked up now: a result of another gtguard is not reused
+        for part in (version, self.operation, json.dumps(list(self.options)), fingerprint_tree(self.task)):
             digest.update(part.encode() + b"\0")
         if self.candidate is not None:
             digest.update(fingerprint_tree(self.candidate).encode())
