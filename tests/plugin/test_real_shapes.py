@@ -487,6 +487,23 @@ def test_real_shape_task_own_repo_option_is_set_to_the_side_under_test(
     result.stdout.fnmatch_lines([f"gtguard: task option --repo={option[2:]}"])
 
 
+def test_real_shape_task_own_side_option_of_another_name_is_set_to_the_side_under_test(
+    pytester: pytest.Pytester,
+) -> None:
+    # Not a flag gtguard yields: --impl with repository_* choices picks the side just as --repo does.
+    conftest = OWN_REPO_OPTION["tests/conftest.py"].replace(
+        '"--repo", default="after", choices=["before", "after"]',
+        '"--impl", default="repository_after", choices=["repository_before", "repository_after"]',
+    )
+    conftest = conftest.replace('getoption("--repo") == "before"', 'getoption("--impl") == "repository_before"')
+    write(pytester.path, {**OWN_REPO_OPTION, "tests/conftest.py": conftest})
+
+    result = pytester.runpytest("--before")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["gtguard: task option --impl=repository_before"])
+
+
 def test_real_shape_task_own_repo_option_given_on_the_command_line_is_kept(pytester: pytest.Pytester) -> None:
     write(pytester.path, OWN_REPO_OPTION)
 

@@ -33,7 +33,9 @@ def _conftest(root: Path, body: str) -> Path:
         ("parser.addoption('--repo', default='/srv/app')", []),
         ("parser.addoption('--repo', choices=['after'])", []),
         ("parser.addoption('--repo', choices=['before', 'after'], default='x')", [SideOption("--repo", "repo", False)]),
-        ("parser.addoption('--side', choices=['before', 'after'])", []),
+        ("parser.addoption('--side', choices=['before', 'after'])", [SideOption("--side", "side", False)]),
+        ("parser.addoption('--impl', default='repository_after')", [SideOption("--impl", "impl", True)]),
+        ("parser.addoption('--when', default='after')", []),
         ("parser.addoption('--before', action='store_true')", []),
     ],
     ids=[
@@ -44,7 +46,9 @@ def _conftest(root: Path, body: str) -> Path:
         "path-default",
         "one-side",
         "choices-win",
-        "not-yielded",
+        "other-flag-choices",
+        "side-word-default",
+        "default-only-no-side-word",
         "flag",
     ],
 )

@@ -3,8 +3,11 @@
 Survey §2: tasks that declare ``--repo`` themselves pick the side folder by its value in a fixture
 (``from repository_before.m import f`` when it says ``before``). gtguard yields the flag to them
 (side/flags.py), so unless gtguard also sets it, ``pytest --before`` runs with the option's default and
-tests the other side. An option qualifies when its ``choices`` or its ``default`` are side names
-(``before``/``after`` or ``repository_before``/``repository_after``). Pure: reads conftests, imports no pytest.
+tests the other side. Other tasks spell the option otherwise (``--side``, ``--impl``), with the same effect.
+An option qualifies when its ``choices`` hold both side names (``before``/``after`` or
+``repository_before``/``repository_after``), or, with no choices, when its ``default`` is a side name and its
+flag is one gtguard yields or names a side (``--side``, ``--impl``, ``--target``, ...): a default alone is
+weaker evidence. Pure: reads conftests, imports no pytest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ __all__ = ["SideOption", "hand_side", "side_options"]
 
 _SHORT = {"before": "before", "after": "after"}
 _LONG = {"before": BEFORE_DIR, "after": AFTER_DIR}
+# Words of a flag that names what a default of "after" picks: the side, the repository, the implementation.
+_SIDE_WORDS = frozenset(
+    {"side", "repo", "repository", "impl", "implementation", "target", "variant", "version", "which"}
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class SideOption:
 
 
 def side_options(starts: Iterable[Path], flags: Iterable[str]) -> tuple[SideOption, ...]:
-    """Return the ``flags`` that a conftest loaded from ``starts`` declares with side names as choices or default."""
+    """Return the side-picking options the conftests found from ``starts`` declare (``flags``: those gtguard yields)."""
     wanted = frozenset(flags)
     found: dict[str, SideOption] = {}
     seen: set[Path] = set()
@@ -63,12 +70,14 @@ def _declared(text: str, wanted: frozenset[str]) -> list[SideOption]:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "addoption"):
             continue
         names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-        flag = next((n for n in names if n in wanted), None)
+        flag = next((n for n in names if n in wanted), None) or next((n for n in names if n.startswith("--")), None)
         if flag is None:
             continue
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         choices = set(_strings(keywords.get("choices")))
         default = set(_strings(keywords.get("default")))
+        if not choices and flag not in wanted and not _SIDE_WORDS & set(flag.lstrip("-").replace("_", "-").split("-")):
+            continue  # a default of "after" alone, on a flag that names no side: too weak to change it
         # Choices must hold both sides (the option can then take either); with no choices, the default says.
         long_names = set(_LONG.values()) <= choices if choices else bool(default) and default <= set(_LONG.values())
         short_names = set(_SHORT.values()) <= choices if choices else bool(default) and default <= set(_SHORT.values())
