@@ -7,6 +7,9 @@ Shared by the split (``split.pool``, ``split.zygote``, ``split.runner``) and ``-
   32768): ``killpg`` on a reaped leader's pid may hit an unrelated group. ``waitid(WNOWAIT)`` tells
   whether the child ended without reaping it, so its pid stays ours until the caller reaps it.
 - ``die_with_parent`` asks Linux to signal this process when its parent ends (``PR_SET_PDEATHSIG``).
+- ``become_subreaper`` and ``kill_children``: a process a test started in a session of its own (``setsid``,
+  ``start_new_session=True``: a daemon) escapes every group kill; a subreaper adopts it when its parent
+  ends, and then finds and kills it among its own children (Linux; elsewhere, nothing happens).
 - ``on_terminate`` runs cleanups (kill the runs, remove the temp folder) when SIGTERM arrives, then
   lets SIGTERM end the process as it would have (exit 143).
 - ``temp_dir`` names gtguard's temp folders with the owner's pid, so ``sweep_stale`` can remove those a
@@ -31,9 +34,11 @@ from types import FrameType
 
 __all__ = [
     "add_terminate",
+    "become_subreaper",
     "die_with_parent",
     "ended",
     "forget_terminate",
+    "kill_children",
     "kill_group",
     "on_terminate",
     "reap_ended",
@@ -49,6 +54,7 @@ __all__ = [
 ]
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 _TEMP = re.compile(r"gtguard-(?:split|meta|zygote|cov|baseline)-(\d+)-")
 
 
@@ -153,6 +159,62 @@ def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> Non
         libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
     if parent is not None and os.getppid() != parent:
         os.kill(os.getpid(), sig)
+
+
+def become_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """Return the pids of ``pid``'s children (every thread's), from /proc; [] where /proc cannot tell."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in threads:
+        with contextlib.suppress(OSError, ValueError):
+            found.extend(int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split())
+    return found
+
+
+def kill_children(spare: Container[int] = (), *, reap: bool = False, rounds: int = 50) -> int:
+    """SIGKILL every child of this process not in ``spare``, and their descendants; return how many were hit.
+
+    Each round stops the whole tree first (SIGSTOP: a process that forks cannot outrun the kill), then
+    kills it. A subreaper adopts the orphans a killed process leaves, so the next round finds them. With
+    ``reap``, ended children not in ``spare`` are reaped after each round and rounds go on until none is
+    left; without it, one round (the caller's wait loop reaps).
+    """
+    me, hit = os.getpid(), 0
+    for _ in range(rounds if reap else 1):
+        tree, queue = [], [c for c in _children(me) if c not in spare]
+        while queue:
+            pid = queue.pop()
+            tree.append(pid)
+            queue.extend(_children(pid))
+        if not tree:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in tree:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+        hit += len(tree)
+        if reap:
+            time.sleep(0.001)
+            for pid in tree:  # only our own children (adopted ones included) can be reaped; never blocks
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+    return hit
 
 
 _cleanups: list[Callable[[], None]] = []

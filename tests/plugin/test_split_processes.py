@@ -267,3 +267,55 @@ def test_split_runs_die_with_a_killed_parent(pytester: pytest.Pytester) -> None:
     while any(alive(pid) for pid in runs) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(pid) for pid in runs)
+
+
+def _running(pid: int) -> bool:
+    """Return True while ``pid`` runs (a zombie, ended but not reaped, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+DAEMON_TEST = """
+import subprocess, sys, time
+from pathlib import Path
+
+PIDS = Path({pids!r})
+DAEMON = "import os, sys, time; open(sys.argv[1] + '/' + str(os.getpid()), 'w').close(); time.sleep(120)"
+
+
+def test_starts_a_daemon():
+    before = set(PIDS.iterdir())
+    # A session of its own: out of the run's process group, so no group kill reaches it.
+    subprocess.Popen([sys.executable, "-c", DAEMON, str(PIDS)], start_new_session=True)
+    while set(PIDS.iterdir()) == before:
+        time.sleep(0.01)
+    time.sleep({hold})
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a subreaper is Linux's")
+@pytest.mark.parametrize(("hold", "args"), [(0, ()), (60, ("--gtguard-run-timeout", "3"))], ids=["ends", "timeout"])
+def test_split_leaves_no_daemon_a_test_started_in_a_session_of_its_own(
+    pytester: pytest.Pytester, hold: int, args: tuple[str, ...]
+) -> None:
+    pids = pytester.path / "pids"
+    pids.mkdir()
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": BUGGY,
+            "repository_after/calc.py": FIXED,
+            "tests/test_daemon.py": DAEMON_TEST.format(pids=str(pids), hold=hold),
+        },
+    )
+
+    split(pytester, "--gtguard-runs", "1", *args)
+
+    daemons = [int(p.name) for p in pids.iterdir()]
+    assert len(daemons) == 2  # one a side
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in daemons) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in daemons if _running(pid)] == []

@@ -200,6 +200,9 @@ class _Server:
                 run_id, start = self.running.pop(pid)
                 duration = time.perf_counter() - start
                 self.say({"done": run_id, "code": os.waitstatus_to_exitcode(status), "duration": duration})
+            # A killed keeper's adopted daemons come to the zygote (a subreaper too): any child that is not a
+            # keeper is one, and goes (the loop reaps it).
+            _procs.kill_children(spare=self.running)
 
     def fork(self, run: dict[str, Any]) -> int:
         """Start one run's keeper in a child; return its pid."""
@@ -231,6 +234,7 @@ class _Server:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         self.running.clear()
+        _procs.kill_children(reap=True)  # daemons the killed keepers left to the zygote
 
 
 def _reap_one(keepers: Container[int]) -> tuple[int, int] | None:
@@ -258,6 +262,9 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
         os.dup2(target, fd)
         os.close(target)
     keeper = os.getpid()
+    # A test's daemon in a session of its own escapes the group kill; when its parent ends, the keeper
+    # adopts it, and kills it once the run is over (below).
+    _procs.become_subreaper()
     child = os.fork()
     if child == 0:
         code = 3
@@ -276,6 +283,7 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
             sys.stderr.flush()
             os._exit(code)
     _, status = os.waitpid(child, 0)
+    _procs.kill_children(reap=True)  # what the run left behind, its own sessions included
     if os.WIFSIGNALED(status):
         with open(run["status"], "w", encoding="utf-8") as handle:
             handle.write(_procs.signal_name(os.WTERMSIG(status)))
@@ -284,7 +292,8 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
 
 
 def _end_group(signum: int, frame: object) -> None:
-    """Kill the keeper's group: the run and whatever it started (the keeper goes too)."""
+    """Kill the keeper's group: the run and whatever it started, own sessions included (the keeper goes too)."""
+    _procs.kill_children()
     os.killpg(0, signal.SIGKILL)
 
 
@@ -305,6 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args and args[0].startswith("--parent="):
         # Die with the parent, even while still preloading (the end of input is read only once serving).
         _procs.die_with_parent(signal.SIGKILL, int(args.pop(0).partition("=")[2]))
+    _procs.become_subreaper()  # daemons of keepers killed for a timeout come here (see _Server.reap)
     blocked = frozenset(args)
     # Messages get a private fd; what preloaded code prints goes where stderr goes, not into them.
     server = _Server(os.dup(1))
