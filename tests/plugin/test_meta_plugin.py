@@ -488,3 +488,39 @@ def test_meta_sentinel_confirms_a_timeout_with_larger_budgets(task: pytest.Pytes
 
     result.stdout.fnmatch_lines(["*sentinel: forced failure caught by *test_total_with_retries*"])
     assert "sentinel run: no test failed" not in result.stderr.str()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a subreaper is Linux's")
+def test_meta_children_leave_no_daemon_a_test_started_in_a_session_of_its_own(task: pytest.Pytester) -> None:
+    pids = task.path / "pids"
+    pids.mkdir()
+    daemon = "import os, sys, time; open(sys.argv[1] + '/' + str(os.getpid()), 'w').close(); time.sleep(120)"
+    (task.path / "repository_after" / "tests" / "test_daemon.py").write_text(
+        textwrap.dedent(
+            f"""
+            import subprocess, sys, time
+            from pathlib import Path
+
+
+            def test_starts_a_daemon():
+                before = set(Path({str(pids)!r}).iterdir())
+                subprocess.Popen([sys.executable, "-c", {daemon!r}, {str(pids)!r}], start_new_session=True)
+                while set(Path({str(pids)!r}).iterdir()) == before:
+                    time.sleep(0.01)
+            """
+        )
+    )
+
+    result = task.runpytest("--meta", "-p", "no:cacheprovider", "--gtguard-meta-max-mutants", "3")
+
+    result.stdout.fnmatch_lines(["*meta verdict:*"])
+    daemons = [int(p.name) for p in pids.iterdir()]
+    assert daemons  # the baseline's child, at least, ran the test
+
+    def running(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+
+    assert [pid for pid in daemons if running(pid)] == []

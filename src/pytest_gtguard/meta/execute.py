@@ -209,6 +209,7 @@ def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     try:  # the child: never returns
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)  # its own group: what its tests start is killed with it
+        _procs.become_subreaper()  # and what leaves the group (a daemon in its own session) is adopted, then killed
         _procs.die_with_parent(signal.SIGKILL, parent)
         _procs.forget_terminate()  # a SIGTERM a test sends here ends this child, not its siblings' runs
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -229,6 +230,8 @@ def _spawn(job: Job, work: Work, out: Path, memory_cap: int | None) -> int:
     except BaseException as exc:  # a mutant may raise anything, even SystemExit: classify, never propagate
         with contextlib.suppress(BaseException):
             _write(out, ChildResult(reason=f"{type(exc).__name__}: {exc}"[:500]))
+    with contextlib.suppress(BaseException):
+        _procs.kill_children(reap=True)  # what its tests started and left running, own sessions included
     os._exit(code)
 
 
