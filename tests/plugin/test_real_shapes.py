@@ -713,3 +713,38 @@ def test_real_shape_split_counts_a_test_xfailed_on_before_by_a_side_marker_as_fa
         "(a skip or xfail never counts as a pass)",
     }
     result.stdout.no_fnmatch_line("*NO_FAIL_TO_PASS*")
+
+
+def test_real_shape_split_of_a_suite_per_side_folder_says_no_test_runs_on_both_sides(pytester: pytest.Pytester) -> None:
+    # 6d427f (120-datasets), a refactor: repository_before/tests and repository_after/tests, each side's own suite.
+    own = "from calc import add\n\n\ndef test_add_{n}():\n    assert add(2, 3) == 5\n"
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": "def add(a, b):\n    return a + b\n",
+            "repository_before/tests/test_old.py": own.format(n="old"),
+            "repository_after/calc.py": "def add(a, b):\n    return sum((a, b))\n",
+            "repository_after/tests/test_new.py": own.format(n="new") + own.format(n="again"),
+            "tests/__init__.py": "",
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+    result, report = split(pytester)
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR NO_FAIL_TO_PASS: *",
+            "    fix: the tests live in the side folders (2 in repository_after/, 1 in repository_before/) and "
+            "each side runs only its own, so no test runs on both sides: *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*AFTER_NOT_PASSING*")  # before's own test is not the ground truth's to pass
+    assert report["split"]["other"]["repository_before/tests/test_old.py::test_add_old"] == (
+        "passed on before, missing on after (a test must run on both sides)"
+    )
+
+    (pytester.path / "pytest.ini").write_text("[pytest]\ngtguard_expect_f2p = false\n")
+    result, _ = split(pytester)
+    assert result.ret == 0, result.stdout.str()

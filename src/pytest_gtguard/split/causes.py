@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pytest_gtguard.results import RunResults
 from pytest_gtguard.side.compose import compose_images
+from pytest_gtguard.split.classify import Category, Split
 from pytest_gtguard.split.evidence import Site, failure_site
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Severity
@@ -36,6 +37,7 @@ __all__ = [
     "missing_module_problem",
     "missing_modules",
     "nothing_collected_problem",
+    "own_suites_hint",
     "service_problem",
     "unreachable_services",
 ]
@@ -187,6 +189,32 @@ def service_problem(unreachable: Mapping[str, Mapping[str, int]], root: Path) ->
         f"run the split where the service answers by that name, inside the task's compose network "
         f"(`docker compose up -d {first}`, then `docker compose run --rm <service> pytest --before --after`), "
         "or start it here and point the tests' host variables at it",
+    )
+
+
+def own_suites_hint(split: Split) -> str | None:
+    """Return the NO_FAIL_TO_PASS fix for a task whose tests live in the side folders, each side's own, or None.
+
+    gtguard collects one side's folder on that side only, so ``repository_before/tests`` and
+    ``repository_after/tests`` (a refactor that keeps each side's suite) never run on both sides: there is
+    nothing for FAIL_TO_PASS to name.
+    """
+    own: dict[str, int] = {}
+    shared = 0
+    for test in split.tests.values():
+        folder = test.nodeid.split("/", 1)[0]
+        missing = {o.value for o in (*test.before, *test.after)} & {"missing"}
+        if folder.startswith("repository_") and missing:
+            own[folder] = own.get(folder, 0) + 1
+        elif test.category is not Category.SIDE_INDEPENDENT:
+            shared += 1
+    if not own or shared:
+        return None
+    where = ", ".join(f"{n} in {folder}/" for folder, n in sorted(own.items()))
+    return (
+        f"the tests live in the side folders ({where}) and each side runs only its own, so no test runs on both "
+        "sides: put the tests meant for both sides under tests/ (or set gtguard_expect_f2p = false for a refactor "
+        "whose suites only have to pass on their own side)"
     )
 
 

@@ -44,6 +44,11 @@ class TestHistory:
     reason: str = ""
 
     @property
+    def before_only(self) -> bool:
+        """Return True for a test kept in repository_before/, which no after run collects (that folder is before's)."""
+        return self.nodeid.startswith(BEFORE_DIR + "/") and all(o.value == Outcome.MISSING.value for o in self.after)
+
+    @property
     def flipped(self) -> bool:
         """Return True when one side's runs disagree on pass or not pass (flaky, or a flip beside another reason)."""
         return len({o.is_pass for o in self.before}) > 1 or len({o.is_pass for o in self.after}) > 1
@@ -231,6 +236,8 @@ def _category(
         return Category.PASS_TO_FAIL, ""
     if before_fails and after.is_fail:
         return Category.FAIL_TO_FAIL, ""
+    if before.value == Outcome.MISSING.value or after.value == Outcome.MISSING.value:
+        return Category.OTHER, f"{before.value} on before, {after.value} on after (a test must run on both sides)"
     return Category.OTHER, f"{before.value} on before, {after.value} on after (a skip or xfail never counts as a pass)"
 
 

@@ -26,6 +26,7 @@ from pytest_gtguard.split.causes import (
     missing_module_problem,
     missing_modules,
     nothing_collected_problem,
+    own_suites_hint,
     service_problem,
     unreachable_services,
 )
@@ -145,7 +146,7 @@ def run_split(
         expect_f2p=cfg.expect_f2p,
         run_errors=[nothing] if nothing else [run_problem(o) for o in failed_runs],
         allow_side_independent=allow_side_independent(cfg.task.root, env),
-        testing_hint=meta_hint(cfg.task.root),
+        testing_hint=meta_hint(cfg.task.root) or own_suites_hint(split),
         causes_of=lambda ids: describe(causes_of(by_side["after"], ids, root=root)),
     )
     problems += side_tests_problem(side_tests(cfg.task.root), split)

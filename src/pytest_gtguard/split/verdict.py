@@ -112,9 +112,8 @@ def judge(
 ) -> list[Problem]:
     """Return the task-level problems: failed runs, unknown tests, no F2P, after not passing, regressions, ...
 
-    A test without evidence (``Category.UNKNOWN``) is named with its reason and gives no verdict either
-    way; no "valid" without evidence (issue 16). ``testing_hint`` is the fix for a testing task, whose
-    suite is judged by ``pytest --meta`` rather than by failing on before. ``causes_of``: why tests fail on after.
+    An unknown test is named with its reason and gives no verdict either way (issue 16). ``testing_hint``: the
+    fix for a testing task (judged by ``pytest --meta``). ``causes_of``: why tests fail on after.
     """
     why = causes_of or (lambda nodeids: ())
     problems = list(run_errors)
@@ -147,6 +146,7 @@ def judge(
         for t in split.tests.values()
         if t.category not in (Category.PASS_TO_FAIL, Category.UNKNOWN)
         and not t.flipped
+        and not t.before_only  # before's own test (in repository_before/): the ground truth never runs it
         and not all(o.is_pass for o in t.after)
     ]
     if not_passing:
