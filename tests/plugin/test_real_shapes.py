@@ -748,3 +748,30 @@ def test_real_shape_split_of_a_suite_per_side_folder_says_no_test_runs_on_both_s
     (pytester.path / "pytest.ini").write_text("[pytest]\ngtguard_expect_f2p = false\n")
     result, _ = split(pytester)
     assert result.ret == 0, result.stdout.str()
+
+
+def test_real_shape_split_names_pytest_xfail_calls_when_they_leave_no_fail_to_pass(pytester: pytest.Pytester) -> None:
+    # esjdzl (120-datasets): every test calls pytest.xfail() on before, so none checks anything there.
+    only_calls = SIDE_XFAIL_TESTS.split('@pytest.mark.xfail(LEGACY, reason="the legacy add')[0] + (
+        "def test_add_one():\n    if LEGACY:\n        pytest.xfail('legacy')\n    assert add(1, 1) == 2\n"
+    )
+    write(
+        pytester.path,
+        {
+            "repository_before/calc.py": "def add(a, b):\n    return a - b\n\ndef neg(a):\n    return -a\n",
+            "repository_after/calc.py": "def add(a, b):\n    return a + b\n\ndef neg(a):\n    return -a\n",
+            "tests/test_calc.py": only_calls,
+            "pytest.ini": "[pytest]\n",
+        },
+    )
+
+    result, _ = split(pytester)
+
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR NO_FAIL_TO_PASS: *",
+            "    fix: 1 test(s) call pytest.xfail() on before (e.g. tests/test_calc.py::test_add_one) and stop there, "
+            "before checking anything: *",
+        ]
+    )

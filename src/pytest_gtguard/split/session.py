@@ -29,6 +29,7 @@ from pytest_gtguard.split.causes import (
     own_suites_hint,
     service_problem,
     unreachable_services,
+    xfail_calls_hint,
 )
 from pytest_gtguard.split.classify import Category, Split, classify
 from pytest_gtguard.split.config import SplitConfig, start_pool
@@ -146,7 +147,7 @@ def run_split(
         expect_f2p=cfg.expect_f2p,
         run_errors=[nothing] if nothing else [run_problem(o) for o in failed_runs],
         allow_side_independent=allow_side_independent(cfg.task.root, env),
-        testing_hint=meta_hint(cfg.task.root) or own_suites_hint(split),
+        testing_hint=meta_hint(cfg.task.root) or own_suites_hint(split) or xfail_calls_hint(split, by_side["before"]),
         causes_of=lambda ids: describe(causes_of(by_side["after"], ids, root=root)),
     )
     problems += side_tests_problem(side_tests(cfg.task.root), split)
