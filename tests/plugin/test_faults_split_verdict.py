@@ -502,6 +502,7 @@ def test_split_does_not_call_a_module_of_the_task_missing_from_the_environment(p
 SERVICE_TESTS = """
 import os
 
+import pytest
 from calc import add
 
 
@@ -518,6 +519,11 @@ def test_neg():
     from calc import neg
 
     assert neg(2) == -2
+
+
+@pytest.mark.skipif(not os.environ.get("DB_HOST"), reason="DB not available")
+def test_add_is_read_back():
+    assert add(1, 1) == 2
 """
 
 SERVICE_COMPOSE = """
@@ -541,10 +547,11 @@ def test_split_names_the_compose_service_its_tests_cannot_reach(pytester: pytest
     result.stdout.fnmatch_lines(
         [
             "ERROR SERVICE_UNAVAILABLE: tests fail to reach the compose service(s) the task runs beside them: 'db' "
-            "(image postgres:13; 1 on after, 1 on before); their outcomes say nothing about the sides",
+            "(image postgres:13; 2 on after, 2 on before); their outcomes say nothing about the sides",
             "    fix: run the split where the service answers by that name, inside the task's compose network "
             "(`docker compose up -d db`, *",
-            "ERROR AFTER_NOT_PASSING: 1 test(s) do not pass on after*",
+            "ERROR AFTER_NOT_PASSING: 2 test(s) do not pass on after*",
+            "    | 1 x Skipped: DB not available",
             '    | 1 x tests/test_calc.py:*: OSError: could not translate host name "db" to address: Name or service '
             "not known",
         ]

@@ -47,7 +47,8 @@ _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)
 # What a client library says when the host it was given does not resolve or does not answer.
 _NETWORK = re.compile(
     r"could not translate host name|Name or service not known|nodename nor servname|Temporary failure in name "
-    r"resolution|getaddrinfo failed|Connection refused|Error -?\d+ connecting to|No route to host|timed out",
+    r"resolution|getaddrinfo failed|Connection refused|Error -?\d+ connecting to|No route to host|timed out|"
+    r"(?:could not|cannot|can't|unable to) connect|not available|unavailable|not running|not reachable",
     re.IGNORECASE,
 )
 _PRUNED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
@@ -151,11 +152,15 @@ def nothing_collected_problem(runs: Sequence[RunOutcome], root: Path) -> Problem
 
 
 def unreachable_services(runs: Mapping[str, Sequence[RunResults]], root: Path) -> dict[str, dict[str, int]]:
-    """Return ``{service: {side: tests}}`` for the task's compose services (images) that failures could not reach."""
+    """Return ``{service: {side: tests}}`` for the task's compose services (images) that tests could not reach.
+
+    A failure or skip counts when its text says a host did not resolve or answer, or that something is not
+    available, and names the service (``Skipped: Redis not available``, ``could not translate host name "db"``).
+    """
     images = compose_images(root)
     if not images:
         return {}
-    names = {name: re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])") for name in images}
+    names = {name: re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", re.IGNORECASE) for name in images}
     found: dict[str, dict[str, int]] = {}
     for side, side_runs in runs.items():
         per_side: dict[str, set[str]] = {}
