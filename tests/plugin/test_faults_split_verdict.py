@@ -569,3 +569,42 @@ def test_split_names_the_compose_service_its_tests_cannot_reach(pytester: pytest
     result, _ = split(pytester, "--gtguard-jobs", "2")
     result.stdout.fnmatch_lines(["gtguard: split of task *: 2 run(s) per side, 2 at a time, seed 0"])
     result.stdout.no_fnmatch_line("gtguard: 1 run at a time*")
+
+
+ORDER_DEPENDENT = """
+from calc import add
+
+STATE = []
+
+
+def test_a_appends():
+    STATE.append("a")
+
+
+def test_b_reads_what_a_left():
+    assert STATE == ["a"], f"state is {STATE}"
+
+
+def test_c():
+    assert add(1, 1) == 2
+
+
+def test_d():
+    assert add(2, 2) == 4
+"""
+
+
+def test_split_says_a_flaky_test_depends_on_the_test_order(pytester: pytest.Pytester) -> None:
+    # wm08zf (120-datasets): a mock shared at module level made one test fail in every shuffled run.
+    _task(pytester.path, {"tests/test_state.py": ORDER_DEPENDENT})
+
+    result, _ = split(pytester, "--gtguard-runs", "3")
+
+    result.stdout.fnmatch_lines(
+        [
+            "WARNING FLAKY: 1 test(s) changed outcome between runs of one side",
+            "    | tests/test_state.py::test_b_reads_what_a_left (before): passes in pytest's order (run 1) and fails "
+            "in every shuffled run: it depends on what another test leaves behind; "
+            "tests/test_state.py:*: AssertionError: state is *",
+        ]
+    )

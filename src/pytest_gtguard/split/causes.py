@@ -14,6 +14,7 @@ It is pure: it reads run results and the task's file names, and imports nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -33,6 +34,7 @@ __all__ = [
     "Cause",
     "causes_of",
     "describe",
+    "explain_flaky",
     "install_fix",
     "missing_module_problem",
     "missing_modules",
@@ -249,6 +251,40 @@ def xfail_calls_hint(split: Split, before: Sequence[RunResults]) -> str | None:
         "anything: let them run their check on before, and fail (drop the call, or use "
         "@pytest.mark.xfail(condition, strict=True), whose test runs)"
     )
+
+
+def explain_flaky(problem: Problem, outcomes: Sequence[RunOutcome], *, root: str) -> Problem:
+    """Return FLAKY with one line per flaky test (three at most): how its runs differ, and where it failed.
+
+    A test that passes in pytest's own order (run 1) and fails in every shuffled run, or the reverse,
+    depends on what another test leaves behind: its order, not chance. When run 1 was the traced run
+    (slower), a test failing only there is a timing case, not an order one.
+    """
+    lines = []
+    for nodeid in problem.tests[:_SHOWN]:
+        for side in ("before", "after"):
+            runs = sorted((o for o in outcomes if o.spec.side == side and o.results), key=lambda o: o.spec.index)
+            records = [(o, o.results.tests.get(nodeid)) for o in runs if o.results is not None]
+            passes = [r is not None and r.outcome.is_pass for _, r in records]
+            if len(set(passes)) < 2:
+                continue
+            first, shuffled = passes[0], set(passes[1:])
+            if len(shuffled) == 1 and first not in shuffled and not (records[0][0].spec.trace and not first):
+                how = "passes" if first else "fails"
+                why = (
+                    f"{how} in pytest's order (run 1) and {'fails' if first else 'passes'} in every shuffled run: "
+                    "it depends on what another test leaves behind"
+                )
+            else:
+                why = "passes in runs " + ", ".join(
+                    str(o.spec.index + 1) for (o, _), ok in zip(records, passes, strict=True) if ok
+                )
+            failed = next((r for _, r in records if r is not None and not r.outcome.is_pass and r.message), None)
+            where = f"; {failure_site(failed.message, root=root)}" if failed is not None else ""
+            lines.append(f"    | {nodeid} ({side}): {why}{where}")
+    if not lines:
+        return problem
+    return dataclasses.replace(problem, message="\n".join([problem.message, *lines]))
 
 
 def install_fix(modules: Iterable[str], root: Path) -> str:

@@ -23,6 +23,7 @@ from pytest_gtguard.side.task import Task
 from pytest_gtguard.split.causes import (
     causes_of,
     describe,
+    explain_flaky,
     missing_module_problem,
     missing_modules,
     nothing_collected_problem,
@@ -150,6 +151,7 @@ def run_split(
         testing_hint=meta_hint(cfg.task.root) or own_suites_hint(split) or xfail_calls_hint(split, by_side["before"]),
         causes_of=lambda ids: describe(causes_of(by_side["after"], ids, root=root)),
     )
+    problems = [explain_flaky(p, outcomes, root=root) if p.code == "FLAKY" else p for p in problems]
     problems += side_tests_problem(side_tests(cfg.task.root), split)
     updated, write_errors = False, []
     if instance_error is not None:
