@@ -282,7 +282,10 @@ def _keep(run: dict[str, Any], zygote: int) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    _, status = os.waitpid(child, 0)
+    while True:  # reaps the orphans the keeper adopts as they end, so none lingers as a zombie
+        pid, status = os.waitpid(-1, 0)
+        if pid == child:
+            break
     _procs.kill_children(reap=True)  # what the run left behind, its own sessions included
     if os.WIFSIGNALED(status):
         with open(run["status"], "w", encoding="utf-8") as handle:
