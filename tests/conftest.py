@@ -23,6 +23,14 @@ def _write(root: Path, files: Files) -> None:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
+def process_running(pid: int) -> bool:
+    """Return True while ``pid`` runs (Linux; a zombie, ended but not reaped, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def build_task(
     root: Path,
     *,

@@ -17,6 +17,8 @@ from pathlib import Path
 import coverage  # noqa: F401 - keep its C tracer loaded: pytester unloads modules first imported by a run
 import pytest
 
+from conftest import process_running
+
 CALC = """\
 import os
 
@@ -516,11 +518,4 @@ def test_meta_children_leave_no_daemon_a_test_started_in_a_session_of_its_own(ta
     result.stdout.fnmatch_lines(["*meta verdict:*"])
     daemons = [int(p.name) for p in pids.iterdir()]
     assert daemons  # the baseline's child, at least, ran the test
-
-    def running(pid: int) -> bool:
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
-
-    assert [pid for pid in daemons if running(pid)] == []
+    assert [pid for pid in daemons if process_running(pid)] == []

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from _split_task import BUGGY, FIXED, TESTS, split, write, write_bugfix_task
 
+from conftest import process_running
+
 
 @pytest.fixture
 def bugfix_task(pytester: pytest.Pytester) -> Path:
@@ -269,14 +271,6 @@ def test_split_runs_die_with_a_killed_parent(pytester: pytest.Pytester) -> None:
     assert not any(alive(pid) for pid in runs)
 
 
-def _running(pid: int) -> bool:
-    """Return True while ``pid`` runs (a zombie, ended but not reaped, does not count)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 DAEMON_TEST = """
 import subprocess, sys, time
 from pathlib import Path
@@ -316,6 +310,6 @@ def test_split_leaves_no_daemon_a_test_started_in_a_session_of_its_own(
     daemons = [int(p.name) for p in pids.iterdir()]
     assert len(daemons) == 2  # one a side
     deadline = time.monotonic() + 10
-    while any(_running(pid) for pid in daemons) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in daemons) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [pid for pid in daemons if _running(pid)] == []
+    assert [pid for pid in daemons if process_running(pid)] == []
