@@ -1,15 +1,16 @@
-"""Why tests fail on a side: their distinct causes, and modules the environment lacks.
+"""Why a split's tests fail, or give no evidence: the causes it names beside its verdict.
 
-A verdict that lists 82 test ids under AFTER_NOT_PASSING says what fails but not why. On real tasks the
-first cause is most often the environment, not the ground truth: a package of the task's requirements
-that is not installed where the split runs (seen on public tasks: ``uvicorn`` missing made every test
-of a password-reset task error on both sides, and the split said only that nothing passes). The same gap
-on the before side alone is worse, because it is silent: tests whose module cannot import there count as
-failing on before, so they become FAIL_TO_PASS for the environment's sake.
+A verdict that lists 82 test ids under AFTER_NOT_PASSING says what fails but not why. On real tasks
+(docs/real-tasks.md) the cause was most often outside the ground truth, and the split blamed it anyway:
 
-This module groups failure texts by where they were raised (``evidence.failure_site``) and finds the
-``ModuleNotFoundError`` of modules that neither the task's folders hold nor this interpreter can import.
-It is pure: it reads run results and the task's file names, and imports nothing it names.
+- where failures were raised (``causes_of``, ``describe``): one ``N x file:line: Exception`` line each;
+- the environment: a module neither the task nor this Python holds (``MISSING_MODULE``: on before alone
+  it turned tests into FAIL_TO_PASS), a compose service the tests could not reach (``SERVICE_UNAVAILABLE``);
+- why nothing ran or nothing failed on before: test files outside ``python_files`` (``NO_TESTS``), a suite
+  in each side folder, ``pytest.xfail()`` calls that stop a test before it checks anything;
+- how a flaky test's runs differ (``explain_flaky``), order dependence named.
+
+Pure: it reads run results and the task's files, and imports nothing it names.
 """
 
 from __future__ import annotations
@@ -120,10 +121,7 @@ def missing_module_problem(missing: Mapping[str, Mapping[str, int]], root: Path)
     """
     if not missing:
         return None
-    parts = []
-    for module, sides in missing.items():
-        where = ", ".join(f"{n} on {side}" for side, n in sorted(sides.items()))
-        parts.append(f"{module!r} ({where})")
+    parts = [f"{module!r} ({_per_side(sides)})" for module, sides in missing.items()]
     return Problem(
         "MISSING_MODULE",
         Severity.ERROR,
@@ -153,8 +151,8 @@ def nothing_collected_problem(runs: Sequence[RunOutcome], root: Path) -> Problem
     return Problem("NO_TESTS", Severity.ERROR, f"none of the {len(runs)} runs collected a test{why}", fix)
 
 
-def unreachable_services(runs: Mapping[str, Sequence[RunResults]], root: Path) -> dict[str, dict[str, int]]:
-    """Return ``{service: {side: tests}}`` for the task's compose services (images) that tests could not reach.
+def unreachable_services(runs: Mapping[str, Sequence[RunResults]], root: Path) -> dict[str, tuple[str, dict[str, int]]]:
+    """Return ``{service: (image, {side: tests})}`` for the task's compose image services tests could not reach.
 
     A failure or skip counts when its text says a host did not resolve or answer, or that something is not
     available, and names the service (``Skipped: Redis not available``, ``could not translate host name "db"``).
@@ -175,18 +173,14 @@ def unreachable_services(runs: Mapping[str, Sequence[RunResults]], root: Path) -
                         per_side.setdefault(name, set()).add(record.nodeid)
         for name, ids in per_side.items():
             found.setdefault(name, {})[side] = len(ids)
-    return dict(sorted(found.items()))
+    return {name: (images[name], sides) for name, sides in sorted(found.items())}
 
 
-def service_problem(unreachable: Mapping[str, Mapping[str, int]], root: Path) -> Problem | None:
+def service_problem(unreachable: Mapping[str, tuple[str, Mapping[str, int]]]) -> Problem | None:
     """Return SERVICE_UNAVAILABLE for compose services the tests need and could not reach, or None."""
     if not unreachable:
         return None
-    images = compose_images(root)
-    parts = []
-    for name, sides in unreachable.items():
-        where = ", ".join(f"{n} on {side}" for side, n in sorted(sides.items()))
-        parts.append(f"{name!r} (image {images.get(name, '?')}; {where})")
+    parts = [f"{name!r} (image {image}; {_per_side(sides)})" for name, (image, sides) in unreachable.items()]
     first = next(iter(unreachable))
     return Problem(
         "SERVICE_UNAVAILABLE",
@@ -211,8 +205,7 @@ def own_suites_hint(split: Split) -> str | None:
     shared = 0
     for test in split.tests.values():
         folder = test.nodeid.split("/", 1)[0]
-        missing = {o.value for o in (*test.before, *test.after)} & {"missing"}
-        if folder.startswith("repository_") and missing:
+        if folder.startswith("repository_") and "missing" in {o.value for o in (*test.before, *test.after)}:
             own[folder] = own.get(folder, 0) + 1
         elif test.category is not Category.SIDE_INDEPENDENT:
             shared += 1
@@ -285,6 +278,11 @@ def explain_flaky(problem: Problem, outcomes: Sequence[RunOutcome], *, root: str
     if not lines:
         return problem
     return dataclasses.replace(problem, message="\n".join([problem.message, *lines]))
+
+
+def _per_side(counts: Mapping[str, int]) -> str:
+    """Return ``8 on after, 3 on before``."""
+    return ", ".join(f"{n} on {side}" for side, n in sorted(counts.items()))
 
 
 def install_fix(modules: Iterable[str], root: Path) -> str:

@@ -139,7 +139,7 @@ def run_split(
     # The environment first: when it lacks a package or a service, that is the cause of what follows.
     gaps_found = (
         missing_module_problem(missing_modules(by_side, cfg.task.root), cfg.task.root),
-        service_problem(unreachable_services(by_side, cfg.task.root), cfg.task.root),
+        service_problem(unreachable_services(by_side, cfg.task.root)),
     )
     problems = [p for p in gaps_found if p is not None]
     environment_gap = bool(problems)
