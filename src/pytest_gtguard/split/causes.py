@@ -25,13 +25,14 @@ from pathlib import Path
 
 from pytest_gtguard.results import RunResults
 from pytest_gtguard.side.compose import compose_images
-from pytest_gtguard.split.classify import Category, Split
+from pytest_gtguard.split.classify import Category, Split, called_xfail
 from pytest_gtguard.split.evidence import Site, failure_site
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.verdict import Problem, Severity
 from pytest_gtguard.task.collectable import collect_fix, uncollected_test_files
 
 __all__ = [
+    "ENVIRONMENT_GAPS",
     "Cause",
     "causes_of",
     "describe",
@@ -55,6 +56,7 @@ _NETWORK = re.compile(
     re.IGNORECASE,
 )
 _PRUNED = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+ENVIRONMENT_GAPS = ("MISSING_MODULE", "SERVICE_UNAVAILABLE")  # codes after which no instance list is written
 _SHOWN = 3  # causes per problem on the console; the report's tests carry each one's whole text
 _REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements-test.txt", "pyproject.toml")
 
@@ -231,11 +233,7 @@ def xfail_calls_hint(split: Split, before: Sequence[RunResults]) -> str | None:
         if t.category is Category.OTHER
         and t.after
         and all(o.is_pass for o in t.after)
-        and any(
-            r.outcome.value == "xfailed" and "XFailed" in r.message
-            for run in before
-            if (r := run.tests.get(t.nodeid)) is not None
-        )
+        and any(called_xfail(r) for run in before if (r := run.tests.get(t.nodeid)) is not None)
     ]
     if not ids:
         return None

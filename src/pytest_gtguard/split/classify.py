@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pytest_gtguard.results import Outcome, RunResults
+from pytest_gtguard.results import Outcome, RunResults, TestRecord
 from pytest_gtguard.side.task import AFTER_DIR, BEFORE_DIR
 from pytest_gtguard.split.evidence import Site, failure_site, other_side_frame
 
@@ -123,7 +123,8 @@ def classify(
         b, a = side_outcomes(before, nodeid), side_outcomes(after, nodeid)
         touched = touched_of[nodeid]
         unknown = None if touched else _unknown(nodeid, runs, gaps, errors, shared, root)
-        marked = _xfailed_by_marker(before, nodeid)
+        # Only a test whose before runs xfailed needs its records read again.
+        marked = _representative(b).value == Outcome.XFAILED.value and _xfailed_by_marker(before, nodeid)
         category, reason = (Category.UNKNOWN, unknown) if unknown else _category(b, a, touched, marked)
         tests[nodeid] = TestHistory(nodeid, b, a, touched, category, reason)
     collected = tuple(s for s in SIDES if any(r.tests or r.collect_errors for r in runs[s]))
@@ -201,7 +202,12 @@ def _xfailed_by_marker(runs: Sequence[RunResults], nodeid: str) -> bool:
     0dqub1), so its xfail shows nothing about the code; an xfail marker's test ran and raised.
     """
     records = [r for run in runs if (r := run.tests.get(nodeid)) is not None and r.outcome.value == "xfailed"]
-    return bool(records) and all(r.message and "XFailed" not in r.message for r in records)
+    return bool(records) and all(r.message and not called_xfail(r) for r in records)
+
+
+def called_xfail(record: TestRecord) -> bool:
+    """Return True for an xfail raised by a ``pytest.xfail()`` call (its failure text names ``XFailed``)."""
+    return record.outcome.value == Outcome.XFAILED.value and "XFailed" in record.message
 
 
 def _category(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pytest_gtguard.split.causes import ENVIRONMENT_GAPS
 from pytest_gtguard.split.classify import Category
 from pytest_gtguard.split.runner import RunOutcome
 from pytest_gtguard.split.session import SplitResult
@@ -94,7 +95,7 @@ def _not_updated(result: SplitResult) -> str:
         return unreadable.message  # the file, the parse error and its fix
     if result.instance is None:
         return "the task has no instance file; add instances/instance.json (`gtguard init` writes one)"
-    gap = next((p.code for p in result.verdict.problems if p.code in ("MISSING_MODULE", "SERVICE_UNAVAILABLE")), None)
+    gap = next((p.code for p in result.verdict.problems if p.code in ENVIRONMENT_GAPS), None)
     if gap is not None:
         return f"{result.instance.path}: the environment lacks what the tests need; see {gap} above"
     unknown = len(result.split.ids(Category.UNKNOWN))
